@@ -1,0 +1,78 @@
+import { SetMetadata, UseInterceptors } from '@nestjs/common';
+import { isObservable, Observable } from 'rxjs';
+import { LockArgumentError } from '../errors';
+import type { LockKeySource } from '../interfaces/lock-key.interface';
+import type { WithLockMetadata } from '../interfaces/with-lock-metadata.interface';
+import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
+import { LockInterceptor } from '../lock.interceptor';
+import { createLockedMethod } from '../locked-method';
+import { WITH_LOCK_METADATA } from '../redis-lock.constants';
+import { copyMethodMetadata } from '../utils/copy-method-metadata';
+import { validateAcquireOptions } from '../validation/validate-acquire-options';
+import { describe, validateKeys } from '../validation/validate-keys';
+
+const DECORATOR_OPTIONS = new Set(['ttl', 'wait', 'autoRenew']);
+
+/**
+ * Runs the method under a distributed lock: acquired before, renewed while it runs, released
+ * however it ends (return, throw, Observable complete/error/unsubscribe).
+ *
+ * - On a controller route the LockInterceptor holds the lock; a key factory receives
+ *   `(request, context)` and templates read the request: `'order:{id}'`, `'cart:{user.id}'`.
+ * - On a provider method (service, @Cron job, queue processor) a key factory receives the
+ *   method's own arguments and templates read them by position: `'invoice:{0}'`, `'{0.id}'`.
+ *
+ * @param key a key, a template, several keys (taken together), or a factory of the call.
+ * @param ttlOrOptions the lease in ms, or { ttl, wait, autoRenew }; unset values use the module's.
+ */
+export function WithLock<TArgs extends unknown[] = any[]>(
+  key: LockKeySource<TArgs>,
+  ttlOrOptions?: number | WithLockOptions,
+): MethodDecorator {
+  checkKeySource(key);
+  const options = toOptions(ttlOrOptions);
+  return (target, propertyKey, descriptor) => {
+    const original = descriptor.value;
+    if (typeof original !== 'function') {
+      throw new LockArgumentError('@WithLock target', `${String(propertyKey)} is not a method`);
+    }
+    const returnType: unknown = Reflect.getMetadata('design:returntype', target, propertyKey);
+    const metadata: WithLockMetadata = {
+      key,
+      options,
+      method: `${(target as object).constructor?.name ?? 'anonymous'}.${String(propertyKey)}`,
+      returnsObservable: isObservableType(returnType),
+    };
+    const wrapper = createLockedMethod(original, metadata);
+    copyMethodMetadata(original, wrapper);
+    descriptor.value = wrapper as typeof descriptor.value;
+    SetMetadata(WITH_LOCK_METADATA, metadata)(target, propertyKey, descriptor);
+    UseInterceptors(LockInterceptor)(target, propertyKey, descriptor);
+    return descriptor;
+  };
+}
+
+/** Fails at class definition for keys that can never work; templates are filled and checked per call. */
+function checkKeySource(key: unknown): void {
+  if (typeof key !== 'function') validateKeys(key);
+}
+
+function toOptions(ttlOrOptions: unknown): WithLockOptions {
+  if (ttlOrOptions === undefined) return {};
+  if (typeof ttlOrOptions === 'number') {
+    validateAcquireOptions({ ttl: ttlOrOptions }, { ttl: 0, wait: 0 }, '@WithLock', DECORATOR_OPTIONS);
+    return { ttl: ttlOrOptions };
+  }
+  if (typeof ttlOrOptions !== 'object' || ttlOrOptions === null) {
+    throw new LockArgumentError('@WithLock options', `expected a ttl in ms or an options object, got ${describe(ttlOrOptions)}`);
+  }
+  validateAcquireOptions(ttlOrOptions, { ttl: 0, wait: 0 }, '@WithLock options', DECORATOR_OPTIONS);
+  return { ...(ttlOrOptions as WithLockOptions) };
+}
+
+function isObservableType(type: unknown): boolean {
+  return (
+    typeof type === 'function' &&
+    (type === Observable || type.prototype instanceof Observable || isObservable(type.prototype))
+  );
+}

@@ -1,0 +1,29 @@
+export { RedisLockModule } from './redis-lock.module';
+export {
+  REDIS_LOCK_ASYNC_OPTIONS_TYPE,
+  REDIS_LOCK_MODULE_OPTIONS,
+  REDIS_LOCK_OPTIONS_TYPE,
+} from './redis-lock.module-definition';
+export { LockService } from './lock.service';
+export { Lock } from './lock';
+export { LockInterceptor } from './lock.interceptor';
+export { WithLock } from './decorators/with-lock.decorator';
+export {
+  LockArgumentError,
+  LockError,
+  LockLostError,
+  type LockLostReason,
+  LockNotAcquiredError,
+  LockStoreError,
+} from './errors';
+export { toHttpException } from './http/to-http-exception';
+export type { AcquireOptions } from './interfaces/acquire-options.interface';
+export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './interfaces/lock-key.interface';
+export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
+export type { WithLockOptions } from './interfaces/with-lock-options.interface';
+export {
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_STORE_TIMEOUT,
+  DEFAULT_TTL,
+  DEFAULT_WAIT,
+} from './redis-lock.constants';

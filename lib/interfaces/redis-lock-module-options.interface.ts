@@ -1,0 +1,28 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+
+/** Options of RedisLockModule.forRoot / forRootAsync. */
+export interface RedisLockModuleOptions {
+  /**
+   * Where locks live. `'redis'` (default) shares them with every process on the same Redis;
+   * `'memory'` keeps them in this process only, with the same semantics (single-instance apps,
+   * demos, unit tests).
+   */
+  store?: 'redis' | 'memory';
+  /**
+   * The Redis connection. An ioredis `Redis` or `Cluster` instance is yours: used as is and never
+   * closed by the module. Options or a URL string make the module create its own client, closed on
+   * shutdown. Default: ioredis' default, 127.0.0.1:6379.
+   */
+  redis?: Redis | Cluster | RedisOptions | string;
+  /** Prepended to every key in Redis. Default: `'lock:'`. */
+  keyPrefix?: string;
+  /** Default lease in ms (positive integer, 10 to 2^31-1). Default: 30 000. */
+  ttl?: number;
+  /** Default wait for a busy lock in ms (integer, 0 to 2^31-1; 0 = one attempt). Default: 5 000. */
+  wait?: number;
+  /**
+   * Bound on each Redis call in ms: past it the call fails with LockStoreError (HTTP 503) instead of
+   * waiting on ioredis' offline queue. Default: 3 000.
+   */
+  storeTimeout?: number;
+}

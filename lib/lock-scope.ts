@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Lock } from './lock';
+
+/** What the current async call chain holds. */
+export interface LockScope {
+  readonly lock: Lock;
+  readonly parent: LockScope | undefined;
+  /**
+   * The route handler the interceptor already locked for: the handler's own @WithLock wrapper
+   * lets exactly one call of it through instead of locking a second time.
+   */
+  readonly routeHandler?: { readonly handler: Function; used: boolean };
+}
+
+const storage = new AsyncLocalStorage<LockScope>();
+
+export function currentLockScope(): LockScope | undefined {
+  return storage.getStore();
+}
+
+/** Runs `work` with `lock` as the innermost lock of the call chain. */
+export function runInLockScope<T>(lock: Lock, work: () => T, routeHandler?: Function): T {
+  const scope: LockScope = {
+    lock,
+    parent: storage.getStore(),
+    routeHandler: routeHandler && { handler: routeHandler, used: false },
+  };
+  return storage.run(scope, work);
+}
+
+/** True (once) when `handler` is the route handler the interceptor is running under its lock. */
+export function claimRouteHandler(handler: Function): boolean {
+  const marker = storage.getStore()?.routeHandler;
+  if (!marker || marker.used || marker.handler !== handler) return false;
+  marker.used = true;
+  return true;
+}

@@ -1,0 +1,49 @@
+/** Every user-facing message in one place, so wording stays consistent and testable. */
+export const LOCK_BUSY = (keys: readonly string[], waited: number) =>
+  `Lock ${formatKeys(keys)} is held by another owner (waited ${waited} ms)`;
+
+export const LOCK_LOST = (keys: readonly string[], reason: string) =>
+  `Lock ${formatKeys(keys)} was lost: ${reason}`;
+
+export const STORE_FAILED = (operation: string, detail: string) =>
+  `Lock store failed during ${operation}: ${detail}`;
+
+export const STORE_TIMEOUT = (operation: string, ms: number) =>
+  `Lock store did not answer ${operation} within ${ms} ms`;
+
+export const STORE_CLOSED = () => 'Lock store is closed (the application is shutting down)';
+
+export const INVALID_ARGUMENT = (argument: string, problem: string) =>
+  `Invalid ${argument}: ${problem}`;
+
+export const RELEASE_FAILED = (keys: readonly string[], detail: string) =>
+  `Releasing lock ${formatKeys(keys)} failed (its lease will expire on its own): ${detail}`;
+
+export const RENEWAL_FAILED = (keys: readonly string[], detail: string) =>
+  `Renewing lock ${formatKeys(keys)} failed, retrying until the lease ends: ${detail}`;
+
+export const NO_RUNNER = (method: string) =>
+  `@WithLock method ${method} was called, but no RedisLockModule is initialised in this process ` +
+  `(import RedisLockModule.forRoot() and call it after the application has initialised)`;
+
+export const REQUEST_SCOPED_PROVIDER = (provider: string) =>
+  `${provider} is not a singleton: its @WithLock methods use the most recently initialised RedisLockModule`;
+
+export const OBSERVABLE_NOT_DECLARED = (method: string) =>
+  `@WithLock method ${method} returned an Observable but is not declared to return Observable; ` +
+  `declare the return type (": Observable<T>") so the lock is held while it is subscribed`;
+
+export const STORE_IN_USE = (store: string) => `Using the ${store} lock store`;
+
+function formatKeys(keys: readonly string[]): string {
+  return keys.length === 1 ? `"${keys[0]}"` : `[${keys.map((k) => `"${k}"`).join(', ')}]`;
+}
+
+/** Why a held lock was lost, as LockLostError messages say it. */
+export const LOST_DETAIL = {
+  expired: 'the lease ended before a renewal was confirmed',
+  notHeld: 'the lease expired or another owner holds it',
+  unreachable: 'Redis could not be reached before the lease ended',
+  released: 'it was released',
+  shutdown: 'the application is shutting down',
+} as const;

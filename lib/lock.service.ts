@@ -1,0 +1,184 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { Observable, finalize, mergeMap } from 'rxjs';
+import { LockNotAcquiredError, LockStoreError } from './errors';
+import type { AcquireOptions } from './interfaces/acquire-options.interface';
+import type { LockKey } from './interfaces/lock-key.interface';
+import type { LockStore } from './interfaces/lock-store.interface';
+import { Lock } from './lock';
+import { LOST_DETAIL } from './lock.messages';
+import { runInLockScope } from './lock-scope';
+import { lockServiceRegistry } from './lock-service.registry';
+import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
+import { toStoreKey } from './stores/store-keys';
+import { createToken } from './utils/create-token';
+import { retryDelay } from './utils/retry-delay';
+import { type ResolvedAcquireOptions, validateAcquireOptions } from './validation/validate-acquire-options';
+import { validateKeys } from './validation/validate-keys';
+import type { ResolvedModuleOptions } from './validation/validate-module-options';
+
+/** A validated lock request: the user's keys and the acquisition options. @internal */
+export interface LockRequest {
+  keys: string[];
+  options: ResolvedAcquireOptions;
+}
+
+/**
+ * Distributed locks: acquire/tryAcquire hand out a Lock, withLock runs a function under one.
+ * Also the one place that runs the acquire -> renew -> release life cycle (`run`, `run$`), which
+ * withLock, the @WithLock method wrapper and the LockInterceptor all go through.
+ */
+@Injectable()
+export class LockService implements OnApplicationShutdown {
+  private readonly logger = new Logger('RedisLock');
+  private readonly held = new Set<Lock>();
+  private closed = false;
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
+    @Inject(LOCK_STORE) private readonly store: LockStore,
+  ) {
+    lockServiceRegistry.register(this);
+  }
+
+  /** Acquires `key` (or all of several keys), waiting up to `wait` ms; rejects with LockNotAcquiredError. */
+  async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
+    return this.take(this.request(key, options));
+  }
+
+  /** One attempt: the Lock, or null when the lock is busy. */
+  async tryAcquire(key: LockKey, options?: Omit<AcquireOptions, 'wait'>): Promise<Lock | null> {
+    const request = this.request(key, options);
+    request.options.wait = 0;
+    try {
+      return await this.take(request);
+    } catch (error) {
+      if (error instanceof LockNotAcquiredError) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Acquires, runs `fn`, releases however `fn` ends. A failed release is logged, never allowed to
+   * replace `fn`'s result or error.
+   */
+  async withLock<T>(key: LockKey, fn: (lock: Lock) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    return this.run(() => this.request(key, options), fn);
+  }
+
+  /** True if any of the keys is held by anyone. */
+  async isLocked(key: LockKey): Promise<boolean> {
+    const keys = validateKeys(key);
+    this.assertOpen();
+    return this.store.isLocked(keys.map((k) => toStoreKey(this.options.keyPrefix, k)));
+  }
+
+  /** Validates a user's key and options against this module's defaults. @internal */
+  request(key: unknown, options: unknown): LockRequest {
+    return { keys: validateKeys(key), options: validateAcquireOptions(options, this.options) };
+  }
+
+  /** The life cycle for functions: acquire, run inside the lock's scope, release. @internal */
+  async run<T>(request: () => LockRequest, work: (lock: Lock) => T | Promise<T>): Promise<T> {
+    const lock = await this.take(request());
+    try {
+      return await runInLockScope(lock, () => work(lock));
+    } finally {
+      await lock.releaseQuietly();
+    }
+  }
+
+  /**
+   * The life cycle for Observables: acquire on subscribe (unsubscribing while waiting cancels the
+   * wait), run `work` inside the lock's scope, release in finalize: on complete, error or
+   * unsubscribe. `mapError` shapes acquisition errors only, never the work's own. @internal
+   */
+  run$<T>(
+    request: () => LockRequest,
+    work: () => Observable<T>,
+    options: { cancel?: AbortSignal; mapError?: (error: unknown) => unknown; routeHandler?: Function } = {},
+  ): Observable<T> {
+    const mapError = options.mapError ?? ((error: unknown) => error);
+    const acquired = new Observable<Lock>((subscriber) => {
+      const abandon = new AbortController();
+      let lockRequest: LockRequest;
+      try {
+        lockRequest = request();
+      } catch (error) {
+        subscriber.error(mapError(error));
+        return;
+      }
+      const signals = [abandon.signal, lockRequest.options.signal, options.cancel].filter((s) => s !== undefined);
+      lockRequest.options.signal = AbortSignal.any(signals);
+      this.take(lockRequest).then(
+        (lock) => {
+          // Unsubscribed while the acquire was in flight: nobody will run, so let go at once.
+          if (subscriber.closed) return void lock.releaseQuietly();
+          subscriber.next(lock);
+          subscriber.complete();
+        },
+        (error: unknown) => subscriber.error(mapError(error)),
+      );
+      return () => abandon.abort();
+    });
+    return acquired.pipe(
+      mergeMap((lock) =>
+        new Observable<T>((subscriber) =>
+          runInLockScope(lock, () => work().subscribe(subscriber), options.routeHandler),
+        ).pipe(finalize(() => void lock.releaseQuietly())),
+      ),
+    );
+  }
+
+  /** Releases every lock this service still holds and closes the store. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    lockServiceRegistry.unregister(this);
+    const held = [...this.held];
+    for (const lock of held) lock.lose('shutdown', LOST_DETAIL.shutdown);
+    await Promise.all(held.map((lock) => lock.releaseQuietly()));
+    await this.store.close();
+  }
+
+  /** Acquires with waiting: retries with backoff until `wait` runs out or the signal aborts. */
+  private async take({ keys, options }: LockRequest): Promise<Lock> {
+    const { ttl, wait, autoRenew, signal } = options;
+    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    const token = createToken();
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      this.assertOpen();
+      const sentAt = performance.now();
+      const fence = await this.store.tryAcquire(storeKeys, token, ttl);
+      if (fence !== null) {
+        const lock = this.grant({ keys, storeKeys, token, fence, ttl, autoRenew, sentAt });
+        if (signal?.aborted) {
+          // Won in a race with the abort: the caller is gone, so the lock must not outlive it.
+          await lock.releaseQuietly();
+          signal.throwIfAborted();
+        }
+        return lock;
+      }
+      const elapsed = performance.now() - started;
+      if (elapsed >= wait) throw new LockNotAcquiredError(keys, Math.round(elapsed));
+      await this.store.waitForRelease(storeKeys, retryDelay(attempt, wait - elapsed), signal);
+    }
+  }
+
+  private grant(grant: Omit<ConstructorParameters<typeof Lock>[0], 'store' | 'logger' | 'onSettled'>): Lock {
+    const lock = new Lock({
+      ...grant,
+      store: this.store,
+      logger: this.logger,
+      onSettled: (settled) => this.held.delete(settled),
+    });
+    this.held.add(lock);
+    return lock;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw LockStoreError.closed();
+  }
+}

@@ -1,0 +1,30 @@
+import { Logger, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { LockExplorer } from './lock.explorer';
+import { LockInterceptor } from './lock.interceptor';
+import { LockService } from './lock.service';
+import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
+import { REDIS_LOCK_MODULE_OPTIONS, RedisLockConfigurableModule } from './redis-lock.module-definition';
+import { createLockStore } from './stores/create-lock-store';
+import { type ResolvedModuleOptions, validateModuleOptions } from './validation/validate-module-options';
+
+/**
+ * Distributed locks for Nest: `RedisLockModule.forRoot({ redis: 'redis://…' })` or
+ * `forRootAsync({ useFactory, inject })`, with `isGlobal` to make LockService available everywhere.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: RESOLVED_OPTIONS, useFactory: validateModuleOptions, inject: [REDIS_LOCK_MODULE_OPTIONS] },
+    {
+      provide: LOCK_STORE,
+      useFactory: (options: ResolvedModuleOptions) => createLockStore(options, new Logger('RedisLock')),
+      inject: [RESOLVED_OPTIONS],
+    },
+    LockService,
+    LockInterceptor,
+    LockExplorer,
+  ],
+  exports: [LockService, LockInterceptor],
+})
+export class RedisLockModule extends RedisLockConfigurableModule {}

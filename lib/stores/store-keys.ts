@@ -1,0 +1,21 @@
+/**
+ * Redis key names. A Redis Cluster hashes only the first non-empty `{...}` group of a key, so a lock
+ * key and its fence counter share a slot when they share that group. A key without one is wrapped
+ * whole (`lock:{order:1}`, `lock:{order:1}:fence`); a key that has one (`{tenant:7}:report`) keeps
+ * it, which is how several keys of one lock are put in one slot.
+ */
+export function toStoreKey(prefix: string, key: string): string {
+  const full = prefix + key;
+  return hasHashTag(full) ? full : `${prefix}{${key}}`;
+}
+
+export function fenceKeyOf(storeKey: string): string {
+  return `${storeKey}:fence`;
+}
+
+function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  if (open === -1) return false;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1;
+}

@@ -1,0 +1,53 @@
+import { LockArgumentError } from '../errors';
+import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface';
+import {
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_STORE_TIMEOUT,
+  DEFAULT_TTL,
+  DEFAULT_WAIT,
+  MAX_DURATION,
+} from '../redis-lock.constants';
+import { integerInRange, validateTtl, validateWait } from './validate-acquire-options';
+import { describe } from './validate-keys';
+
+/** Module options with every default filled in. */
+export interface ResolvedModuleOptions {
+  store: 'redis' | 'memory';
+  redis: RedisLockModuleOptions['redis'];
+  keyPrefix: string;
+  ttl: number;
+  wait: number;
+  storeTimeout: number;
+}
+
+const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout']);
+
+/** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
+export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
+  const given: RedisLockModuleOptions = options ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new LockArgumentError('RedisLockModule options', `expected an object, got ${describe(given)}`);
+  }
+  for (const name of Object.keys(given)) {
+    if (!KNOWN.has(name)) throw new LockArgumentError(`RedisLockModule options.${name}`, 'unknown option');
+  }
+  const store = given.store ?? 'redis';
+  if (store !== 'redis' && store !== 'memory') {
+    throw new LockArgumentError('options.store', `expected 'redis' or 'memory', got ${describe(store)}`);
+  }
+  const keyPrefix = given.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
+    throw new LockArgumentError('options.keyPrefix', `expected a string of at most 256 characters, got ${describe(keyPrefix)}`);
+  }
+  return {
+    store,
+    redis: given.redis,
+    keyPrefix,
+    ttl: given.ttl === undefined ? DEFAULT_TTL : validateTtl(given.ttl, 'options.ttl'),
+    wait: given.wait === undefined ? DEFAULT_WAIT : validateWait(given.wait, 'options.wait'),
+    storeTimeout:
+      given.storeTimeout === undefined
+        ? DEFAULT_STORE_TIMEOUT
+        : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION),
+  };
+}

@@ -1,0 +1,16 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
+import type { RedisServer } from './redis-server';
+
+/** The stores every behavioural suite runs against: a real redis-server, and the memory store. */
+export const STORES = [
+  { name: 'redis', options: (server: RedisServer): RedisLockModuleOptions => ({ redis: server.url }) },
+  { name: 'memory', options: (): RedisLockModuleOptions => ({ store: 'memory' }) },
+] as const;
+
+/** A Nest application context with RedisLockModule; close it with `module.close()`. */
+export async function lockModule(options: RedisLockModuleOptions): Promise<{ module: TestingModule; locks: LockService }> {
+  const module = await Test.createTestingModule({ imports: [RedisLockModule.forRoot(options)] }).compile();
+  await module.init();
+  return { module, locks: module.get(LockService) };
+}
