@@ -31,7 +31,8 @@ export const REQUEST_SCOPED_PROVIDER = (provider: string) =>
 
 export const OBSERVABLE_NOT_DECLARED = (method: string) =>
   `@WithLock method ${method} returned an Observable but is not declared to return Observable; ` +
-  `declare the return type (": Observable<T>") so the lock is held while it is subscribed`;
+  `declare the return type (": Observable<T>", with Observable imported as a value, not "import type") ` +
+  `so the lock is held while it is subscribed`;
 
 export const STORE_IN_USE = (store: string) => `Using the ${store} lock store`;
 

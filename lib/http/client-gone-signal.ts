@@ -1,4 +1,7 @@
-import type { ExecutionContext } from '@nestjs/common';
+import { type ExecutionContext, HttpException } from '@nestjs/common';
+
+/** nginx's status for a client that closed the request: nobody reads it, and Nest does not log it as a crash. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 interface ClosableResponse {
   writableFinished?: boolean;
@@ -18,7 +21,7 @@ export function clientGoneSignal(context: ExecutionContext): { signal?: AbortSig
   if (typeof response?.once !== 'function') return { dispose: noop };
   const controller = new AbortController();
   const onClose = () => {
-    if (!response.writableFinished) controller.abort(new Error('The client disconnected while waiting for a lock'));
+    if (!response.writableFinished) controller.abort(new HttpException('The client disconnected while waiting for a lock', CLIENT_CLOSED_REQUEST));
   };
   response.once('close', onClose);
   return { signal: controller.signal, dispose: () => response.off('close', onClose) };

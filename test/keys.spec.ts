@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { LockArgumentError, WithLock } from '../lib';
+import { resolveKeyTemplate } from '../lib/keys/resolve-key-template';
+import { resolveLockKey } from '../lib/keys/resolve-lock-key';
+import { toStoreKey } from '../lib/stores/store-keys';
+
+describe('key templates', () => {
+  it('fills placeholders by name, path and position', () => {
+    expect(resolveKeyTemplate('order:{id}', { id: '7' }, 'key')).toBe('order:7');
+    expect(resolveKeyTemplate('cart:{user.id}:{n}', { user: { id: 'u1' }, n: 3 }, 'key')).toBe('cart:u1:3');
+    expect(resolveKeyTemplate('invoice:{0}:{1.id}', ['a', { id: 'b' }], 'key')).toBe('invoice:a:b');
+  });
+
+  it('leaves brace groups that are not property paths alone (Redis Cluster hash tags)', () => {
+    expect(resolveKeyTemplate('{order:1}:pay', {}, 'key')).toBe('{order:1}:pay');
+  });
+
+  it.each([
+    ['missing', 'order:{id}', {}],
+    ['null', 'order:{id}', { id: null }],
+    ['empty', 'order:{id}', { id: '' }],
+    ['object', 'order:{user}', { user: { id: 1 } }],
+    ['NaN', 'order:{n}', { n: Number.NaN }],
+    ['deep missing', 'order:{a.b.c}', { a: {} }],
+  ])('rejects a placeholder that resolves to nothing usable (%s)', (_name, template, source) => {
+    expect(() => resolveKeyTemplate(template, source, 'key')).toThrow(LockArgumentError);
+  });
+
+  it('validates what a key factory returns and reports one that throws', () => {
+    expect(resolveLockKey((id: string) => `a:${id}`, ['1'], () => ({}))).toEqual(['a:1']);
+    expect(resolveLockKey(() => ['a', 'b', 'a'], [], () => ({}))).toEqual(['a', 'b']);
+    expect(() => resolveLockKey((id: unknown) => `order:${String(id)}`, [undefined], () => ({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => '', [], () => ({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => 42 as unknown as string, [], () => ({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => Promise.resolve('k') as unknown as string, [], () => ({}))).toThrow(LockArgumentError);
+    expect(() =>
+      resolveLockKey(
+        () => {
+          throw new Error('no user');
+        },
+        [],
+        () => ({}),
+      ),
+    ).toThrow(/the key function threw: no user/);
+  });
+});
+
+describe('store keys', () => {
+  it('wraps a key in a hash tag so the lock and its fence counter share a cluster slot', () => {
+    expect(toStoreKey('lock:', 'order:1')).toBe('lock:{order:1}');
+  });
+
+  it('keeps a hash tag the user wrote, so several keys can share a slot', () => {
+    expect(toStoreKey('lock:', '{tenant:7}:report')).toBe('lock:{tenant:7}:report');
+    expect(toStoreKey('lock:', 'a{}b')).toBe('lock:{a{}b}'); // an empty tag hashes the whole key
+  });
+});
+
+describe('@WithLock arguments', () => {
+  it.each<[string, () => unknown]>([
+    ['empty key', () => WithLock('')],
+    ['blank key', () => WithLock('  ')],
+    ['empty key array', () => WithLock([])],
+    ['non-string key', () => WithLock(5 as unknown as string)],
+    ['undefined in key', () => WithLock('job:undefined')],
+    ['ttl zero', () => WithLock('k', 0)],
+    ['ttl fraction', () => WithLock('k', 10.5)],
+    ['ttl too large', () => WithLock('k', 2 ** 31)],
+    ['negative wait', () => WithLock('k', { wait: -1 })],
+    ['unknown option', () => WithLock('k', { ttl: 100, retries: 3 } as object)],
+    ['signal option', () => WithLock('k', { signal: new AbortController().signal } as object)],
+    ['options not an object', () => WithLock('k', 'slow' as unknown as number)],
+    ['autoRenew not boolean', () => WithLock('k', { autoRenew: 'no' as unknown as boolean })],
+  ])('rejects %s when the class is defined', (_name, decorate) => {
+    expect(decorate).toThrow(LockArgumentError);
+  });
+
+  it('rejects a non-method target', () => {
+    const decorator = WithLock('k');
+    expect(() => decorator({}, 'field', { value: 5 } as PropertyDescriptor)).toThrow(LockArgumentError);
+  });
+});

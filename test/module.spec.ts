@@ -1,0 +1,174 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  LockArgumentError,
+  LockLostError,
+  LockService,
+  RedisLockModule,
+  type RedisLockModuleOptions,
+} from '../lib';
+import { recordCommands } from './support/command-recorder';
+import { RedisServer } from './support/redis-server';
+import { lockModule } from './support/stores';
+import { waitFor } from './support/wait-for';
+
+async function clientCount(client: Redis): Promise<number> {
+  const list = (await client.client('LIST')) as string;
+  return list.trim().split('\n').length;
+}
+
+describe('RedisLockModule', () => {
+  let server: RedisServer;
+  let admin: Redis;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    admin = server.client();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('forRootAsync with useFactory and inject', async () => {
+    @Injectable()
+    class Config {
+      readonly url = server.url;
+    }
+    @Module({ providers: [Config], exports: [Config] })
+    class ConfigModule {}
+    const module = await Test.createTestingModule({
+      imports: [
+        RedisLockModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [Config],
+          useFactory: (config: Config): RedisLockModuleOptions => ({ redis: config.url, keyPrefix: 'async:' }),
+        }),
+      ],
+    }).compile();
+    await module.init();
+    const lock = await module.get(LockService).acquire('a');
+    expect(await admin.get('async:{a}')).toBe(lock.token);
+    await lock.release();
+    await module.close();
+  });
+
+  it('forRootAsync with useClass', async () => {
+    @Injectable()
+    class LockConfig {
+      create(): RedisLockModuleOptions {
+        return { store: 'memory', ttl: 1_234 };
+      }
+    }
+    const module = await Test.createTestingModule({
+      imports: [RedisLockModule.forRootAsync({ useClass: LockConfig })],
+    }).compile();
+    await module.init();
+    const locks = module.get(LockService);
+    const lock = await locks.acquire('c');
+    expect(lock.expiresAt - Date.now()).toBeLessThanOrEqual(1_234);
+    expect(lock.expiresAt - Date.now()).toBeGreaterThan(1_000);
+    await lock.release();
+    await module.close();
+  });
+
+  it('isGlobal makes LockService injectable in modules that do not import it', async () => {
+    @Injectable()
+    class Feature {
+      constructor(readonly locks: LockService) {}
+    }
+    @Module({ providers: [Feature] })
+    class FeatureModule {}
+    const module = await Test.createTestingModule({
+      imports: [RedisLockModule.forRoot({ store: 'memory', isGlobal: true }), FeatureModule],
+    }).compile();
+    await module.init();
+    expect(module.get(Feature).locks).toBeInstanceOf(LockService);
+    await module.close();
+  });
+
+  it('uses a user\'s client as is and never closes it', async () => {
+    const client = server.client();
+    const { module, locks } = await lockModule({ redis: client });
+    const lock = await locks.acquire('user-client');
+    await module.close();
+    expect(client.status).toBe('ready');
+    expect(await client.exists('lock:{user-client}')).toBe(0); // released on shutdown
+    expect(lock.held).toBe(false);
+  });
+
+  it('closes the connection it created on shutdown', async () => {
+    const before = await clientCount(admin);
+    const { module, locks } = await lockModule({ redis: server.url });
+    await locks.isLocked('x');
+    expect(await clientCount(admin)).toBe(before + 1);
+    await module.close();
+    await waitFor(async () => (await clientCount(admin)) === before, 2_000);
+  });
+
+  it('on shutdown releases held locks, tells their holders, and leaves no timers or sockets', async () => {
+    const resources = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
+    const before = resources();
+    const { module, locks } = await lockModule({ redis: server.url });
+    const lock = await locks.acquire('shutdown', { ttl: 60_000 });
+    await module.close();
+    expect(lock.signal.aborted).toBe(true);
+    expect((lock.signal.reason as LockLostError).reason).toBe('shutdown');
+    expect(await admin.exists('lock:{shutdown}')).toBe(0);
+    await waitFor(() => resources() <= before, 2_000);
+  });
+
+  it('uncontended acquire + release is two EVALSHA round trips and nothing else', async () => {
+    const { module, locks } = await lockModule({ redis: server.url });
+    await (await locks.acquire('warm')).release(); // connects and loads the scripts once
+    const recorder = await recordCommands(server);
+    const lock = await locks.acquire('hot', { autoRenew: true });
+    await lock.release();
+    expect(await recorder.stop()).toEqual(['evalsha', 'evalsha']);
+    await module.close();
+  });
+
+  it('sends nothing to Redis for bad input', async () => {
+    const { module, locks } = await lockModule({ redis: server.url });
+    await locks.isLocked('connect'); // connection set up
+    const recorder = await recordCommands(server);
+    const attempts = [
+      locks.acquire(''),
+      locks.acquire(['ok', '']),
+      locks.acquire('order:undefined'),
+      locks.acquire('k', { ttl: 0 }),
+      locks.acquire('k', { wait: -5 }),
+      locks.tryAcquire('k', { ttl: 2 ** 31 }),
+      locks.withLock('k', () => 1, { autoRenew: 1 as unknown as boolean }),
+      locks.isLocked([]),
+    ];
+    for (const attempt of attempts) await expect(attempt).rejects.toBeInstanceOf(LockArgumentError);
+    expect(await recorder.stop()).toEqual([]);
+    await module.close();
+  });
+
+  it.each<[string, RedisLockModuleOptions]>([
+    ['ttl', { store: 'memory', ttl: 0 }],
+    ['wait', { store: 'memory', wait: -1 }],
+    ['store', { store: 'disk' as 'memory' }],
+    ['keyPrefix', { store: 'memory', keyPrefix: 5 as unknown as string }],
+    ['storeTimeout', { store: 'memory', storeTimeout: 0 }],
+    ['unknown', { store: 'memory', ttll: 5 } as RedisLockModuleOptions],
+    ['redis', { redis: 42 as unknown as string }],
+  ])('rejects a bad %s option at bootstrap with LockArgumentError', async (_name, options) => {
+    const compiled = Test.createTestingModule({ imports: [RedisLockModule.forRoot(options)] }).compile();
+    await expect(compiled).rejects.toBeInstanceOf(LockArgumentError);
+  });
+
+  it('keeps working after Redis restarts with a fresh script cache', async () => {
+    const { module, locks } = await lockModule({ redis: server.url });
+    await (await locks.acquire('before-restart')).release();
+    await admin.script('FLUSH');
+    const lock = await locks.acquire('after-flush');
+    expect(await lock.release()).toBe(true);
+    await module.close();
+    await waitFor(async () => true);
+  });
+});

@@ -1,0 +1,41 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(__dirname, '..');
+
+describe('the published package', () => {
+  const outDir = mkdtempSync(join(root, '.package-test-'));
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('builds with declarations and loads through require and import', async () => {
+    await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root });
+    expect(readFileSync(join(outDir, 'index.d.ts'), 'utf8')).toContain('WithLock');
+    const names = ['RedisLockModule', 'LockService', 'WithLock', 'LockInterceptor', 'LockNotAcquiredError', 'LockLostError', 'LockStoreError', 'LockError', 'LockArgumentError'];
+    const entry = join(outDir, 'index.js');
+    const required = await run(process.execPath, ['-e', `const m = require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(m)))`], { cwd: root });
+    const imported = await run(
+      process.execPath,
+      ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(m)))`],
+      { cwd: root },
+    );
+    for (const output of [required.stdout, imported.stdout]) {
+      expect(JSON.parse(output)).toEqual(expect.arrayContaining(names));
+    }
+  }, 120_000);
+
+  it('declares main, types and exports pointing at dist/', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.main).toBe('dist/index.js');
+    expect(pkg.types).toBe('dist/index.d.ts');
+    expect(pkg.exports['.'].require).toBe('./dist/index.js');
+    expect(pkg.exports['.'].import).toBe('./dist/index.js');
+    expect(Object.keys(pkg.peerDependencies)).toEqual(
+      expect.arrayContaining(['@nestjs/common', '@nestjs/core', 'ioredis', 'reflect-metadata', 'rxjs']),
+    );
+  });
+});

@@ -1,0 +1,26 @@
+import type { Redis } from 'ioredis';
+import type { RedisServer } from './redis-server';
+import { sleep } from './wait-for';
+
+/**
+ * Records the commands clients send to a server (MONITOR), leaving out those run inside scripts,
+ * so a test can count round trips. `stop()` returns the command names, lower case.
+ */
+export async function recordCommands(server: RedisServer): Promise<{ stop: () => Promise<string[]> }> {
+  const client = server.client();
+  const monitor = (await client.monitor()) as unknown as Redis & {
+    on(event: 'monitor', listener: (time: string, args: string[], source: string) => void): void;
+  };
+  const seen: string[] = [];
+  monitor.on('monitor', (_time, args, source) => {
+    if (!source.includes('lua')) seen.push(String(args[0]).toLowerCase());
+  });
+  return {
+    stop: async () => {
+      await sleep(50); // MONITOR output trails the replies a little
+      monitor.disconnect();
+      client.disconnect();
+      return seen;
+    },
+  };
+}
