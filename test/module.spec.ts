@@ -74,6 +74,26 @@ describe('RedisLockModule', () => {
     await module.close();
   });
 
+  it('forRootAsync with useExisting', async () => {
+    @Injectable()
+    class SharedConfig {
+      create(): RedisLockModuleOptions {
+        return { store: 'memory', keyPrefix: 'existing:' };
+      }
+    }
+    @Module({ providers: [SharedConfig], exports: [SharedConfig] })
+    class SharedConfigModule {}
+    const module = await Test.createTestingModule({
+      imports: [RedisLockModule.forRootAsync({ imports: [SharedConfigModule], useExisting: SharedConfig })],
+    }).compile();
+    await module.init();
+    const locks = module.get(LockService);
+    const lock = await locks.acquire('e');
+    expect(await locks.tryAcquire('e')).toBeNull();
+    await lock.release();
+    await module.close();
+  });
+
   it('isGlobal makes LockService injectable in modules that do not import it', async () => {
     @Injectable()
     class Feature {
