@@ -5,7 +5,7 @@ import { LockNotAcquiredError, LockStoreError } from './errors';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockKey } from './interfaces/lock-key.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
-import { Lock } from './lock';
+import { Lock, type LockGrant } from './lock';
 import { LOST_DETAIL } from './lock.messages';
 import { runInLockScope } from './lock-scope';
 import { lockServiceRegistry } from './lock-service.registry';
@@ -15,6 +15,8 @@ import { createToken } from './utils/create-token';
 import { retryDelay } from './utils/retry-delay';
 import { type ResolvedAcquireOptions, validateAcquireOptions } from './validation/validate-acquire-options';
 import { validateKeys } from './validation/validate-keys';
+import { WaitQueues } from './waiting/wait-queues';
+import { Waiter } from './waiting/waiter';
 import type { ResolvedModuleOptions } from './validation/validate-module-options';
 
 /** A validated lock request: the user's keys and the acquisition options. @internal */
@@ -32,12 +34,14 @@ export interface LockRequest {
 export class LockService implements OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
   private readonly held = new Set<Lock>();
+  private readonly waitQueues: WaitQueues;
   private closed = false;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     @Inject(LOCK_STORE) private readonly store: LockStore,
   ) {
+    this.waitQueues = new WaitQueues(store);
     lockServiceRegistry.register(this);
   }
 
@@ -141,36 +145,87 @@ export class LockService implements OnApplicationShutdown {
     await this.store.close();
   }
 
-  /** Acquires with waiting: retries with backoff until `wait` runs out or the signal aborts. */
+  /**
+   * Acquires, waiting if needed: one attempt at once (unless callers of this process already wait
+   * for these keys: then it queues behind them), then in arrival order, woken by release
+   * notifications, with a backoff poll as the fallback for expired leases and lost messages.
+   */
   private async take({ keys, options }: LockRequest): Promise<Lock> {
-    const { ttl, wait, autoRenew, signal } = options;
+    const { ttl, wait, signal } = options;
+    signal?.throwIfAborted();
+    this.assertOpen();
     const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
     const token = createToken();
     const started = performance.now();
-    for (let attempt = 0; ; attempt++) {
-      signal?.throwIfAborted();
-      this.assertOpen();
+    let remaining = 0;
+    if (wait === 0 || !this.waitQueues.has(storeKeys)) {
       const sentAt = performance.now();
-      const fence = await this.store.tryAcquire(storeKeys, token, ttl);
-      if (fence !== null) {
-        const lock = this.grant({ keys, storeKeys, token, fence, ttl, autoRenew, sentAt });
-        if (signal?.aborted) {
-          // Won in a race with the abort: the caller is gone, so the lock must not outlive it.
-          await lock.releaseQuietly();
-          signal.throwIfAborted();
+      const attempt = await this.store.tryAcquire(storeKeys, token, ttl);
+      if (attempt.fence !== null) return this.granted(keys, storeKeys, token, attempt.fence, sentAt, options);
+      if (performance.now() - started >= wait) throw new LockNotAcquiredError(keys, Math.round(performance.now() - started));
+      remaining = attempt.remaining;
+    }
+    const waiter = new Waiter(token, ttl);
+    let acquired = false;
+    await this.waitQueues.join(storeKeys, waiter);
+    try {
+      // Listening now: one attempt closes the gap in which a release could have gone unheard.
+      let tryNow = true;
+      for (let attempt = 0; ; ) {
+        if (waiter.handedOver) {
+          acquired = true;
+          const { fence, sentAt } = waiter.handedOver;
+          return await this.granted(keys, storeKeys, token, fence, sentAt, options);
         }
-        return lock;
+        const left = wait - (performance.now() - started);
+        if (left <= 0) throw new LockNotAcquiredError(keys, Math.round(performance.now() - started));
+        const head = this.waitQueues.isHead(storeKeys, waiter);
+        if (head && tryNow && !waiter.busy) {
+          this.assertOpen();
+          waiter.busy = true;
+          const sentAt = performance.now();
+          const result = await this.store.tryAcquire(storeKeys, token, ttl).finally(() => (waiter.busy = false));
+          if (result.fence !== null) {
+            acquired = true;
+            return await this.granted(keys, storeKeys, token, result.fence, sentAt, options);
+          }
+          remaining = result.remaining;
+          attempt++;
+        }
+        // The head polls as a fallback (never later than the blocking lease ends); the rest wait their turn.
+        const poll = head ? Math.min(retryDelay(attempt, left), remaining > 0 ? remaining + 1 : Infinity) : left;
+        const reason = await waiter.sleep(Math.min(poll, left), signal);
+        if (reason === 'aborted') signal!.throwIfAborted();
+        tryNow = reason !== 'head-behind-holder';
       }
-      const elapsed = performance.now() - started;
-      if (elapsed >= wait) throw new LockNotAcquiredError(keys, Math.round(elapsed));
-      await this.store.waitForRelease(storeKeys, retryDelay(attempt, wait - elapsed), signal);
+    } finally {
+      this.waitQueues.leave(storeKeys, waiter, acquired);
     }
   }
 
-  private grant(grant: Omit<ConstructorParameters<typeof Lock>[0], 'store' | 'logger' | 'onSettled'>): Lock {
+  /** Wraps a won acquisition; one won in a race with an abort is released at once. */
+  private async granted(
+    keys: string[],
+    storeKeys: string[],
+    token: string,
+    fence: number,
+    sentAt: number,
+    { ttl, autoRenew, signal }: ResolvedAcquireOptions,
+  ): Promise<Lock> {
+    const lock = this.grant({ keys, storeKeys, token, fence, ttl, autoRenew, sentAt });
+    if (signal?.aborted) {
+      // The caller is gone, so the lock must not outlive it.
+      await lock.releaseQuietly();
+      signal.throwIfAborted();
+    }
+    return lock;
+  }
+
+  private grant(grant: Omit<LockGrant, 'store' | 'release' | 'logger' | 'onSettled'>): Lock {
     const lock = new Lock({
       ...grant,
       store: this.store,
+      release: (storeKeys, token) => this.waitQueues.release(storeKeys, token),
       logger: this.logger,
       onSettled: (settled) => this.held.delete(settled),
     });

@@ -16,6 +16,8 @@ export interface LockGrant {
   /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
   sentAt: number;
   store: LockStore;
+  /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */
+  release: (storeKeys: readonly string[], token: string) => Promise<boolean>;
   logger: Logger;
   /** Called once when the lock stops being held (released or lost). */
   onSettled: (lock: Lock) => void;
@@ -109,7 +111,7 @@ export class Lock implements AsyncDisposable {
     if (this.releasing) return this.releasing;
     const wasHeld = this.state === 'held';
     this.settle('released');
-    this.releasing = this.grant.store.release(this.grant.storeKeys, this.token).then(
+    this.releasing = this.grant.release(this.grant.storeKeys, this.token).then(
       (released) => wasHeld && released,
       (error: unknown) => {
         if (!wasHeld) return false;

@@ -20,9 +20,13 @@ export const MAX_KEY_LENGTH = 1024;
 /** Most keys one lock may take at once (one script call, one slot on a cluster). */
 export const MAX_KEYS = 64;
 
-/** Waiting: first retry delay and the cap the backoff grows to (ms). */
-export const RETRY_MIN_DELAY = 5;
-export const RETRY_MAX_DELAY = 200;
+/**
+ * Waiting: the head waiter's fallback poll, from the first delay up to the cap (ms). Releases wake
+ * waiters through notifications; the poll only catches leases that expire and lost messages, and
+ * never sleeps past the end of the blocking lease.
+ */
+export const RETRY_MIN_DELAY = 25;
+export const RETRY_MAX_DELAY = 500;
 
 /** Injection token of the validated module options (defaults filled in). */
 export const RESOLVED_OPTIONS = Symbol('REDIS_LOCK:RESOLVED_OPTIONS');

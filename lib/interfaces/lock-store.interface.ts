@@ -1,24 +1,42 @@
+/** One acquisition attempt: the fence when taken, or how long the blocking lease has left. */
+export type AcquireAttempt = { fence: number } | { fence: null; remaining: number };
+
+/** A take-over from one owner to the next in one atomic step. */
+export interface HandOverResult {
+  /** Whether `fromToken` still owned every key (false: its lease had already ended). */
+  owned: boolean;
+  /** The new owner's fence, or null when another owner took the lock in between. */
+  fence: number | null;
+}
+
 /**
  * Where leases live. Keys here are full store keys (prefix applied). Every method is atomic:
  * acquisition takes all keys or none, extend/release act only while `token` still owns every key.
  */
 export interface LockStore {
   /**
-   * Takes every key for `ttl` ms if none is held. Returns the fence (> 0, strictly increasing per
-   * key, issued in the same atomic step) on success, or `null` when busy.
+   * Takes every key for `ttl` ms if none is held, with a fence (> 0, strictly increasing per key,
+   * issued in the same atomic step). When busy, `remaining` is the blocking lease's time left in
+   * ms (0 if unknown).
    */
-  tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<number | null>;
+  tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt>;
   /** Resets the lease to `ttl` ms if `token` still owns every key; false if it does not. */
   extend(keys: readonly string[], token: string, ttl: number): Promise<boolean>;
-  /** Deletes the keys `token` owns; true if it owned every key. */
+  /** Deletes the keys `token` owns and notifies waiters; true if it owned every key. */
   release(keys: readonly string[], token: string): Promise<boolean>;
+  /**
+   * Releases `fromToken`'s lock and acquires it for `toToken` in one step (no window in which the
+   * lock is free, no notification): the next waiter of this process takes over in one round trip.
+   */
+  handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult>;
   /** True if any of the keys is held. */
   isLocked(keys: readonly string[]): Promise<boolean>;
   /**
-   * Resolves when one of `keys` may have been released, after at most `maxMs`, or when `signal`
-   * aborts. Stores that cannot be notified simply sleep; waiting always re-checks with tryAcquire.
+   * Calls `listener` whenever one of `keys` is released, by any process sharing the store.
+   * Resolves once listening is active; the returned function stops it. Notifications may be lost
+   * (a reconnect): waiters keep a fallback poll.
    */
-  waitForRelease(keys: readonly string[], maxMs: number, signal?: AbortSignal): Promise<void>;
+  onRelease(keys: readonly string[], listener: () => void): Promise<() => void>;
   /** Stops timers and closes connections the store created (never a client the user passed in). */
   close(): Promise<void>;
 }

@@ -1,15 +1,35 @@
 /**
  * The atomic steps of the Redis store. Registered once with defineCommand, so the wire carries
  * EVALSHA. Key layout for a lock over n keys: KEYS[1..n] are the lock keys, KEYS[n+1..2n] their
- * fence counters (same hash slot as their lock key, see store-keys.ts).
+ * fence counters (same hash slot as their lock key, see store-keys.ts). A release is announced on
+ * the channel `<lock key>:released` (see store-keys.ts); PUBLISH takes no key, so this holds on a
+ * Cluster too.
  */
 
 /**
- * ARGV: token, ttl. Returns the fence (>= 1) when every key was free and is now ours; otherwise
- * 0 or minus the busy key's remaining lease in ms. The fence is one more than the highest counter
- * of the keys and is written back to all of them, so it increases strictly for every key.
+ * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys and
+ * is written back to all of them, so it increases strictly for every key.
  */
-export const ACQUIRE_SCRIPT = `
+const TAKE = `
+local function take(n, token, ttl)
+  local fence = 0
+  for i = n + 1, 2 * n do
+    local seen = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
+    if seen + 1 > fence then fence = seen + 1 end
+  end
+  for i = 1, n do
+    redis.call('SET', KEYS[i], token, 'PX', ttl)
+    redis.call('SET', KEYS[n + i], fence)
+  end
+  return fence
+end
+`;
+
+/**
+ * ARGV: token, ttl. Returns the fence (>= 1) when every key was free and is now ours; otherwise
+ * 0 or minus the busy key's remaining lease in ms.
+ */
+export const ACQUIRE_SCRIPT = `${TAKE}
 local n = #KEYS / 2
 for i = 1, n do
   local left = redis.call('PTTL', KEYS[i])
@@ -18,16 +38,29 @@ for i = 1, n do
     return -left
   end
 end
-local fence = 0
-for i = n + 1, 2 * n do
-  local seen = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
-  if seen + 1 > fence then fence = seen + 1 end
-end
+return take(n, ARGV[1], ARGV[2])
+`;
+
+/**
+ * ARGV: from token, to token, ttl. Every key must be owned by the from token or free; then all are
+ * taken for the to token. Returns { owned (1 if the from token owned every key), fence or minus
+ * the busy key's remaining lease }.
+ */
+export const HAND_OVER_SCRIPT = `${TAKE}
+local n = #KEYS / 2
+local owned = 1
 for i = 1, n do
-  redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
-  redis.call('SET', KEYS[n + i], fence)
+  local holder = redis.call('GET', KEYS[i])
+  if holder ~= ARGV[1] then
+    owned = 0
+    if holder then
+      local left = redis.call('PTTL', KEYS[i])
+      if left < 0 then left = 0 end
+      return { 0, -left }
+    end
+  end
 end
-return fence
+return { owned, take(n, ARGV[2], ARGV[3]) }
 `;
 
 /** ARGV: token, ttl. Resets the lease of every key to ttl only if the token owns all of them. */
@@ -41,12 +74,13 @@ end
 return 1
 `;
 
-/** ARGV: token. Deletes each key the token owns; returns 1 if it owned all of them. */
+/** ARGV: token. Deletes and announces each key the token owns; returns 1 if it owned all of them. */
 export const RELEASE_SCRIPT = `
 local owned = 0
 for i = 1, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[1] then
     redis.call('DEL', KEYS[i])
+    redis.call('PUBLISH', KEYS[i] .. ':released', '')
     owned = owned + 1
   end
 end

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { LockStore } from '../interfaces/lock-store.interface';
-import { abortableSleep } from '../utils/abortable-sleep';
+import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 
 interface Lease {
   token: string;
@@ -10,25 +9,22 @@ interface Lease {
 
 /**
  * Locks held in this process only, with the Redis store's semantics (atomic multi-key acquire,
- * fences, compare-and-act extend/release, leases that expire). For single-instance apps, demos
- * and tests; it shares nothing with other processes.
+ * fences, compare-and-act extend/release, leases that expire, release notifications). For
+ * single-instance apps, demos and tests; it shares nothing with other processes.
  */
 export class MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
   private readonly fences = new Map<string, number>();
+  private readonly listeners = new Map<string, Set<() => void>>();
   /** Size at which the next acquire sweeps expired leases, so abandoned keys do not pile up. */
   private sweepAt = 1024;
 
-  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<number | null> {
+  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
     const now = performance.now();
-    if (keys.some((key) => this.live(key, now))) return null;
-    const fence = Math.max(...keys.map((key) => this.fences.get(key) ?? 0)) + 1;
-    for (const key of keys) {
-      this.leases.set(key, { token, expiresAt: now + ttl });
-      this.fences.set(key, fence);
-    }
+    const busy = this.busy(keys, now);
+    if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
     if (this.leases.size >= this.sweepAt) this.sweep(now);
-    return fence;
+    return { fence: this.take(keys, token, ttl, now) };
   }
 
   async extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
@@ -45,22 +41,64 @@ export class MemoryStore implements LockStore {
       if (this.live(key, now)?.token === token) {
         this.leases.delete(key);
         owned++;
+        this.notify(key);
       }
     }
     return owned === keys.length;
   }
 
-  async isLocked(keys: readonly string[]): Promise<boolean> {
+  async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
     const now = performance.now();
-    return keys.some((key) => this.live(key, now) !== undefined);
+    const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
+    if (!owned && this.busy(keys, now, fromToken)) return { owned, fence: null };
+    return { owned, fence: this.take(keys, toToken, ttl, now) };
   }
 
-  waitForRelease(_keys: readonly string[], maxMs: number, signal?: AbortSignal): Promise<void> {
-    return abortableSleep(maxMs, signal);
+  async isLocked(keys: readonly string[]): Promise<boolean> {
+    return this.busy(keys, performance.now()) !== undefined;
+  }
+
+  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+    for (const key of keys) {
+      let set = this.listeners.get(key);
+      if (!set) this.listeners.set(key, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const key of keys) {
+        const set = this.listeners.get(key);
+        if (set?.delete(listener) && set.size === 0) this.listeners.delete(key);
+      }
+    };
   }
 
   async close(): Promise<void> {
     this.leases.clear();
+    this.listeners.clear();
+  }
+
+  /** The first live lease on one of `keys` not owned by `except`. */
+  private busy(keys: readonly string[], now: number, except?: string): Lease | undefined {
+    for (const key of keys) {
+      const lease = this.live(key, now);
+      if (lease && lease.token !== except) return lease;
+    }
+    return undefined;
+  }
+
+  private take(keys: readonly string[], token: string, ttl: number, now: number): number {
+    const fence = Math.max(...keys.map((key) => this.fences.get(key) ?? 0)) + 1;
+    for (const key of keys) {
+      this.leases.set(key, { token, expiresAt: now + ttl });
+      this.fences.set(key, fence);
+    }
+    return fence;
+  }
+
+  private notify(key: string): void {
+    const set = this.listeners.get(key);
+    // Like a pub/sub message: delivered after the releaser's call returns, never inside it.
+    if (set) for (const listener of [...set]) queueMicrotask(listener);
   }
 
   /** The lease on `key` if it has not expired (an expired one is dropped on sight). */

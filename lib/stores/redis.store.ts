@@ -1,22 +1,24 @@
 import type { Logger } from '@nestjs/common';
 import { LockStoreError } from '../errors';
-import type { LockStore } from '../interfaces/lock-store.interface';
-import { abortableSleep } from '../utils/abortable-sleep';
+import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 import { withTimeout } from '../utils/with-timeout';
 import type { RedisConnection } from './create-redis-client';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
-import { fenceKeyOf } from './store-keys';
+import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
+import { ReleaseSubscriber } from './release-subscriber';
+import { fenceKeyOf, releaseChannelOf } from './store-keys';
 
 /** Command names added to the client; versioned so a changed script never meets an old definition. */
 const ACQUIRE = 'nestRedisLockAcquireV1';
 const EXTEND = 'nestRedisLockExtendV1';
-const RELEASE = 'nestRedisLockReleaseV1';
+const RELEASE = 'nestRedisLockReleaseV2';
+const HAND_OVER = 'nestRedisLockHandOverV1';
 
 type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
   private closed = false;
+  private readonly subscriber: ReleaseSubscriber;
 
   constructor(
     private readonly client: RedisConnection,
@@ -30,14 +32,14 @@ export class RedisStore implements LockStore {
     if (typeof commands[ACQUIRE] !== 'function') client.defineCommand(ACQUIRE, { lua: ACQUIRE_SCRIPT });
     if (typeof commands[EXTEND] !== 'function') client.defineCommand(EXTEND, { lua: EXTEND_SCRIPT });
     if (typeof commands[RELEASE] !== 'function') client.defineCommand(RELEASE, { lua: RELEASE_SCRIPT });
+    if (typeof commands[HAND_OVER] !== 'function') client.defineCommand(HAND_OVER, { lua: HAND_OVER_SCRIPT });
+    this.subscriber = new ReleaseSubscriber(client, timeout, logger);
   }
 
-  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<number | null> {
-    const fenceKeys = keys.map(fenceKeyOf);
+  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
     try {
-      const reply = await this.call('acquire', ACQUIRE, [...keys, ...fenceKeys], [token, ttl]);
-      const fence = Number(reply);
-      return fence > 0 ? fence : null;
+      const reply = Number(await this.call('acquire', ACQUIRE, withFenceKeys(keys), [token, ttl]));
+      return reply > 0 ? { fence: reply } : { fence: null, remaining: -reply };
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it). Its cleanup is
       // queued behind it on the same connection, and only ever deletes what this token owns.
@@ -54,19 +56,30 @@ export class RedisStore implements LockStore {
     return Number(await this.call('release', RELEASE, keys, [token])) === 1;
   }
 
+  async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
+    const reply = (await this.call('handOver', HAND_OVER, withFenceKeys(keys), [fromToken, toToken, ttl])) as [
+      number | string,
+      number | string,
+    ];
+    const fence = Number(reply[1]);
+    return { owned: Number(reply[0]) === 1, fence: fence > 0 ? fence : null };
+  }
+
   async isLocked(keys: readonly string[]): Promise<boolean> {
     this.assertOpen();
     const count = await withTimeout('isLocked', this.timeout, () => this.client.exists(...keys));
     return count > 0;
   }
 
-  waitForRelease(_keys: readonly string[], maxMs: number, signal?: AbortSignal): Promise<void> {
-    return abortableSleep(maxMs, signal);
+  onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+    this.assertOpen();
+    return this.subscriber.listen(keys.map(releaseChannelOf), listener);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.subscriber.close();
     if (!this.owned) return;
     if (this.client.status === 'ready') {
       try {
@@ -88,4 +101,8 @@ export class RedisStore implements LockStore {
   private assertOpen(): void {
     if (this.closed) throw LockStoreError.closed();
   }
+}
+
+function withFenceKeys(keys: readonly string[]): string[] {
+  return [...keys, ...keys.map(fenceKeyOf)];
 }

@@ -19,3 +19,8 @@ function hasHashTag(key: string): boolean {
   const close = key.indexOf('}', open + 1);
   return close > open + 1;
 }
+
+/** The pub/sub channel on which the release of `storeKey` is announced (must match RELEASE_SCRIPT). */
+export function releaseChannelOf(storeKey: string): string {
+  return `${storeKey}:released`;
+}

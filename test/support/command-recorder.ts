@@ -4,18 +4,25 @@ import { sleep } from './wait-for';
 
 /**
  * Records the commands clients send to a server (MONITOR), leaving out those run inside scripts,
- * so a test can count round trips. `stop()` returns the command names, lower case.
+ * so a test can count round trips. `stop()` returns the command names, lower case; `calls()` the
+ * whole commands.
  */
-export async function recordCommands(server: RedisServer): Promise<{ stop: () => Promise<string[]> }> {
+export async function recordCommands(
+  server: RedisServer,
+): Promise<{ stop: () => Promise<string[]>; calls: () => string[][] }> {
   const client = server.client();
   const monitor = (await client.monitor()) as unknown as Redis & {
     on(event: 'monitor', listener: (time: string, args: string[], source: string) => void): void;
   };
   const seen: string[] = [];
+  const calls: string[][] = [];
   monitor.on('monitor', (_time, args, source) => {
-    if (!source.includes('lua')) seen.push(String(args[0]).toLowerCase());
+    if (source.includes('lua')) return;
+    seen.push(String(args[0]).toLowerCase());
+    calls.push(args.map(String));
   });
   return {
+    calls: () => calls,
     stop: async () => {
       await sleep(50); // MONITOR output trails the replies a little
       monitor.disconnect();

@@ -1,0 +1,75 @@
+import type { Logger } from '@nestjs/common';
+import { withTimeout } from '../utils/with-timeout';
+import type { RedisConnection } from './create-redis-client';
+
+interface Channel {
+  listeners: Set<() => void>;
+  /** Settles once Redis confirmed the subscription (or it failed: waiters then rely on polling). */
+  ready: Promise<void>;
+}
+
+/**
+ * One subscriber connection per store, shared by every waiter: a channel is subscribed when its
+ * first listener arrives and unsubscribed when its last one leaves. Created on first use, so a
+ * process that never waits never opens it.
+ */
+export class ReleaseSubscriber {
+  private connection: RedisConnection | undefined;
+  private readonly channels = new Map<string, Channel>();
+
+  constructor(
+    private readonly source: RedisConnection,
+    private readonly timeout: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async listen(channelNames: readonly string[], listener: () => void): Promise<() => void> {
+    const connection = this.connect();
+    const joined = channelNames.map((name) => {
+      let channel = this.channels.get(name);
+      if (!channel) {
+        channel = { listeners: new Set(), ready: this.subscribe(connection, name) };
+        this.channels.set(name, channel);
+      }
+      channel.listeners.add(listener);
+      return channel;
+    });
+    await Promise.all(joined.map((channel) => channel.ready));
+    return () => {
+      for (const name of channelNames) {
+        const channel = this.channels.get(name);
+        if (!channel?.listeners.delete(listener) || channel.listeners.size > 0) continue;
+        this.channels.delete(name);
+        // Ordered after any earlier subscribe on the same connection, so the end state is right.
+        connection.unsubscribe(name).catch(() => undefined);
+      }
+    };
+  }
+
+  close(): void {
+    this.channels.clear();
+    this.connection?.disconnect();
+    this.connection = undefined;
+  }
+
+  private connect(): RedisConnection {
+    if (this.connection) return this.connection;
+    // Same server(s) and options as the command connection; ours to close.
+    const connection = (this.source.duplicate as () => RedisConnection).call(this.source);
+    connection.on('error', () => undefined); // the command connection reports outages already
+    connection.on('message', (channel: string) => {
+      const listeners = this.channels.get(channel)?.listeners;
+      if (listeners) for (const listener of [...listeners]) listener();
+    });
+    this.connection = connection;
+    return connection;
+  }
+
+  private async subscribe(connection: RedisConnection, name: string): Promise<void> {
+    try {
+      await withTimeout('subscribe', this.timeout, () => connection.subscribe(name));
+    } catch (error) {
+      this.logger.debug?.(`Release notifications unavailable, waiters poll: ${(error as Error).message}`);
+    }
+  }
+}

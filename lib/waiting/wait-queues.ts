@@ -1,0 +1,104 @@
+import { performance } from 'node:perf_hooks';
+import type { LockStore } from '../interfaces/lock-store.interface';
+import type { Waiter } from './waiter';
+
+/**
+ * Consecutive hand-overs inside this process before a release goes through Redis again, so waiters
+ * in other processes (woken by the release notification) get their turn.
+ */
+export const MAX_LOCAL_HAND_OVERS = 8;
+
+interface Queue {
+  readonly storeKeys: readonly string[];
+  readonly waiters: Waiter[];
+  /** Settles once release notifications for the keys are being received. */
+  listening: Promise<() => void>;
+  handOvers: number;
+}
+
+/**
+ * This process' waiters, in arrival order per set of keys. Only the head of a queue tries to
+ * acquire (one attempt per release notification, no thundering herd); a newcomer queues behind
+ * earlier waiters instead of jumping ahead; and a holder that releases while a waiter of this
+ * process is queued hands the lock straight over in one round trip.
+ */
+export class WaitQueues {
+  private readonly queues = new Map<string, Queue>();
+
+  constructor(private readonly store: LockStore) {}
+
+  /** True when callers of this process already wait for exactly these keys. */
+  has(storeKeys: readonly string[]): boolean {
+    return this.queues.has(idOf(storeKeys));
+  }
+
+  /** Appends `waiter`; resolves once release notifications for the keys are being received. */
+  async join(storeKeys: readonly string[], waiter: Waiter): Promise<void> {
+    const id = idOf(storeKeys);
+    let queue = this.queues.get(id);
+    if (!queue) {
+      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined), handOvers: 0 };
+      created.listening = this.store.onRelease(storeKeys, () => created.waiters[0]?.wake('released'));
+      this.queues.set(id, (queue = created));
+    }
+    queue.waiters.push(waiter);
+    try {
+      await queue.listening;
+    } catch (error) {
+      this.leave(storeKeys, waiter, false);
+      throw error;
+    }
+  }
+
+  isHead(storeKeys: readonly string[], waiter: Waiter): boolean {
+    return this.queues.get(idOf(storeKeys))?.waiters[0] === waiter;
+  }
+
+  /** Removes `waiter`; the next one becomes head, told whether the lock was taken on the way. */
+  leave(storeKeys: readonly string[], waiter: Waiter, acquired: boolean): void {
+    waiter.active = false;
+    const id = idOf(storeKeys);
+    const queue = this.queues.get(id);
+    if (!queue) return;
+    const index = queue.waiters.indexOf(waiter);
+    if (index === -1) return;
+    queue.waiters.splice(index, 1);
+    if (queue.waiters.length === 0) {
+      this.queues.delete(id);
+      void queue.listening.then((stop) => stop(), () => undefined);
+      return;
+    }
+    if (index === 0) queue.waiters[0]!.wake(acquired ? 'head-behind-holder' : 'head');
+  }
+
+  /**
+   * Releases `token`'s lock: straight to the head waiter of this process when one is idle
+   * (one round trip, no window for anyone to barge in), otherwise through the store, which
+   * announces the release to every process.
+   */
+  async release(storeKeys: readonly string[], token: string): Promise<boolean> {
+    const queue = this.queues.get(idOf(storeKeys));
+    const head = queue?.waiters[0];
+    if (!queue || !head || head.busy || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
+      if (queue) queue.handOvers = 0;
+      return this.store.release(storeKeys, token);
+    }
+    head.busy = true;
+    queue.handOvers++;
+    try {
+      const sentAt = performance.now();
+      const { owned, fence } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
+      if (fence !== null && !head.receive(fence, sentAt)) {
+        // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
+        await this.store.release(storeKeys, head.token);
+      }
+      return owned;
+    } finally {
+      head.busy = false;
+    }
+  }
+}
+
+function idOf(storeKeys: readonly string[]): string {
+  return storeKeys.join('\n');
+}

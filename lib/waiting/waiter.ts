@@ -1,0 +1,58 @@
+/** Why a sleeping waiter woke up. */
+export type WakeReason =
+  /** A release of one of its keys was announced: worth an attempt. */
+  | 'released'
+  /** It became the head of its queue after a waiter that gave up: the lock may be free. */
+  | 'head'
+  /** It became the head after a waiter that took the lock: wait for that one's release. */
+  | 'head-behind-holder'
+  /** The previous holder handed the lock over: `fence` is set. */
+  | 'handed-over'
+  | 'timeout'
+  | 'aborted';
+
+/** One caller of this process waiting for a lock, as its queue sees it. */
+export class Waiter {
+  /** Set while an attempt or a hand-over for this waiter is in flight: no second one starts. */
+  busy = false;
+  /** Whether it still wants the lock (false once it gave up or got it). */
+  active = true;
+  /** The fence of a lock handed over to it, and when that hand-over was sent. */
+  handedOver: { fence: number; sentAt: number } | undefined;
+  private wakeUp: ((reason: WakeReason) => void) | undefined;
+
+  constructor(
+    readonly token: string,
+    readonly ttl: number,
+  ) {}
+
+  /** Sleeps until woken, `ms` pass, or `signal` aborts; never leaves a timer or listener behind. */
+  sleep(ms: number, signal?: AbortSignal): Promise<WakeReason> {
+    if (signal?.aborted) return Promise.resolve('aborted');
+    if (this.handedOver) return Promise.resolve('handed-over');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done('timeout'), Math.max(0, ms));
+      const onAbort = () => done('aborted');
+      const done = (reason: WakeReason) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.wakeUp = undefined;
+        resolve(reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.wakeUp = done;
+    });
+  }
+
+  wake(reason: WakeReason): void {
+    this.wakeUp?.(reason);
+  }
+
+  /** Takes a handed-over lock; false if the waiter no longer wants it (the caller must release it). */
+  receive(fence: number, sentAt: number): boolean {
+    if (!this.active) return false;
+    this.handedOver = { fence, sentAt };
+    this.wake('handed-over');
+    return true;
+  }
+}
