@@ -1,9 +1,9 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Observable, finalize } from 'rxjs';
-import { clientGoneSignal } from './http/client-gone-signal';
-import { routeKeyInput, routeTemplateSource } from './http/key-template-source';
+import type { Observable } from 'rxjs';
+import { routeKeyInput, routeKeyLookup } from './http/route-key-input';
 import { toHttpException } from './http/to-http-exception';
+import { watchClientGone } from './http/watch-client-gone';
 import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface';
 import { resolveLockKey } from './keys/resolve-lock-key';
 import { LockService } from './lock.service';
@@ -26,20 +26,21 @@ export class LockInterceptor implements NestInterceptor {
     const handler = context.getHandler();
     const metadata = this.reflector.get<WithLockMetadata | undefined>(WITH_LOCK_METADATA, handler);
     if (!metadata) return next.handle();
-    const clientGone = clientGoneSignal(context);
-    return this.locks
-      .run$(() => this.locks.request(this.resolveKeys(metadata, context), metadata.options), () => next.handle(), {
-        cancel: clientGone.signal,
+    return this.locks.run$(
+      () => this.locks.request(this.resolveKeys(metadata, context), metadata.options),
+      () => next.handle(),
+      {
+        watchCancel: watchClientGone(context),
         routeHandler: handler,
         mapError: (error) => this.mapError(error, context),
-      })
-      .pipe(finalize(clientGone.dispose));
+      },
+    );
   }
 
   /** The route's keys: a factory gets (request, context); templates are filled from the request. */
   protected resolveKeys(metadata: WithLockMetadata, context: ExecutionContext): string[] {
     const input = routeKeyInput(context);
-    return resolveLockKey(metadata.key, [input, context], () => routeTemplateSource(context, input));
+    return resolveLockKey(metadata.key, [input, context], routeKeyLookup(context, input));
   }
 
   /** Shapes acquisition failures for the transport: HTTP statuses for HTTP, unchanged elsewhere. */

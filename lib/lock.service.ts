@@ -5,12 +5,13 @@ import { LockNotAcquiredError, LockStoreError } from './errors';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockKey } from './interfaces/lock-key.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
-import { Lock, type LockGrant } from './lock';
+import { Lock, type LockGrant, type LockOwner } from './lock';
 import { LOST_DETAIL } from './lock.messages';
 import { runInLockScope } from './lock-scope';
 import { lockServiceRegistry } from './lock-service.registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
 import { toStoreKey } from './stores/store-keys';
+import { Cancellation, UNSUBSCRIBED, followSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
 import { retryDelay } from './utils/retry-delay';
 import { type ResolvedAcquireOptions, validateAcquireOptions } from './validation/validate-acquire-options';
@@ -35,6 +36,7 @@ export class LockService implements OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
   private readonly held = new Set<Lock>();
   private readonly waitQueues: WaitQueues;
+  private readonly owner: LockOwner;
   private closed = false;
 
   constructor(
@@ -42,6 +44,14 @@ export class LockService implements OnApplicationShutdown {
     @Inject(LOCK_STORE) private readonly store: LockStore,
   ) {
     this.waitQueues = new WaitQueues(store);
+    // Shared by every lock of this service: releases go through the wait queues (which may hand
+    // the lock over), and settled locks leave the set released on shutdown.
+    this.owner = {
+      store,
+      logger: this.logger,
+      releaseLock: (storeKeys, token) => this.waitQueues.release(storeKeys, token),
+      lockSettled: (lock) => this.held.delete(lock),
+    };
     lockServiceRegistry.register(this);
   }
 
@@ -95,16 +105,21 @@ export class LockService implements OnApplicationShutdown {
   /**
    * The life cycle for Observables: acquire on subscribe (unsubscribing while waiting cancels the
    * wait), run `work` inside the lock's scope, release in finalize: on complete, error or
-   * unsubscribe. `mapError` shapes acquisition errors only, never the work's own. @internal
+   * unsubscribe. `watchCancel` starts watching for another reason to stop waiting (a client that
+   * disconnects) once waiting begins; `mapError` shapes acquisition errors only, never the work's
+   * own. @internal
    */
   run$<T>(
     request: () => LockRequest,
     work: () => Observable<T>,
-    options: { cancel?: AbortSignal; mapError?: (error: unknown) => unknown; routeHandler?: Function } = {},
+    options: {
+      watchCancel?: (cancel: (reason: unknown) => void) => () => void;
+      mapError?: (error: unknown) => unknown;
+      routeHandler?: Function;
+    } = {},
   ): Observable<T> {
     const mapError = options.mapError ?? ((error: unknown) => error);
     const acquired = new Observable<Lock>((subscriber) => {
-      const abandon = new AbortController();
       let lockRequest: LockRequest;
       try {
         lockRequest = request();
@@ -112,18 +127,36 @@ export class LockService implements OnApplicationShutdown {
         subscriber.error(mapError(error));
         return;
       }
-      const signals = [abandon.signal, lockRequest.options.signal, options.cancel].filter((s) => s !== undefined);
-      lockRequest.options.signal = AbortSignal.any(signals);
+      const userSignal = lockRequest.options.signal as AbortSignal | undefined;
+      const cancellation = new Cancellation((cancel) => {
+        const stopUser = followSignal(userSignal, cancel);
+        const stopWatch = options.watchCancel?.(cancel);
+        return () => {
+          stopUser?.();
+          stopWatch?.();
+        };
+      });
+      if (userSignal?.aborted) cancellation.abort(userSignal.reason);
+      lockRequest.options.signal = cancellation;
+      let settled = false;
       this.take(lockRequest).then(
         (lock) => {
+          settled = true;
+          cancellation.dispose();
           // Unsubscribed while the acquire was in flight: nobody will run, so let go at once.
           if (subscriber.closed) return void lock.releaseQuietly();
           subscriber.next(lock);
           subscriber.complete();
         },
-        (error: unknown) => subscriber.error(mapError(error)),
+        (error: unknown) => {
+          settled = true;
+          cancellation.dispose();
+          subscriber.error(mapError(error));
+        },
       );
-      return () => abandon.abort();
+      return () => {
+        if (!settled) cancellation.abort(UNSUBSCRIBED);
+      };
     });
     return acquired.pipe(
       mergeMap((lock) =>
@@ -139,6 +172,7 @@ export class LockService implements OnApplicationShutdown {
     if (this.closed) return;
     this.closed = true;
     lockServiceRegistry.unregister(this);
+    this.waitQueues.closeAll();
     const held = [...this.held];
     for (const lock of held) lock.lose('shutdown', LOST_DETAIL.shutdown);
     await Promise.all(held.map((lock) => lock.releaseQuietly()));
@@ -196,6 +230,7 @@ export class LockService implements OnApplicationShutdown {
         const poll = head ? Math.min(retryDelay(attempt, left), remaining > 0 ? remaining + 1 : Infinity) : left;
         const reason = await waiter.sleep(Math.min(poll, left), signal);
         if (reason === 'aborted') signal!.throwIfAborted();
+        if (reason === 'closed') this.assertOpen();
         tryNow = reason !== 'head-behind-holder';
       }
     } finally {
@@ -221,14 +256,8 @@ export class LockService implements OnApplicationShutdown {
     return lock;
   }
 
-  private grant(grant: Omit<LockGrant, 'store' | 'release' | 'logger' | 'onSettled'>): Lock {
-    const lock = new Lock({
-      ...grant,
-      store: this.store,
-      release: (storeKeys, token) => this.waitQueues.release(storeKeys, token),
-      logger: this.logger,
-      onSettled: (settled) => this.held.delete(settled),
-    });
+  private grant(grant: LockGrant): Lock {
+    const lock = new Lock(grant, this.owner);
     this.held.add(lock);
     return lock;
   }

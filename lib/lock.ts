@@ -5,7 +5,7 @@ import type { LockStore } from './interfaces/lock-store.interface';
 import { LOST_DETAIL, RELEASE_FAILED, RENEWAL_FAILED } from './lock.messages';
 import { validateTtl } from './validation/validate-acquire-options';
 
-/** What a Lock needs from the service that created it. @internal */
+/** One acquisition as the store granted it. @internal */
 export interface LockGrant {
   keys: readonly string[];
   storeKeys: readonly string[];
@@ -15,12 +15,16 @@ export interface LockGrant {
   autoRenew: boolean;
   /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
   sentAt: number;
-  store: LockStore;
+}
+
+/** What a Lock needs from the service that created it (one object shared by all its locks). @internal */
+export interface LockOwner {
+  readonly store: LockStore;
+  readonly logger: Logger;
   /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */
-  release: (storeKeys: readonly string[], token: string) => Promise<boolean>;
-  logger: Logger;
+  releaseLock(storeKeys: readonly string[], token: string): Promise<boolean>;
   /** Called once when the lock stops being held (released or lost). */
-  onSettled: (lock: Lock) => void;
+  lockSettled(lock: Lock): void;
 }
 
 type LockState = 'held' | 'released' | 'lost';
@@ -52,10 +56,14 @@ export class Lock implements AsyncDisposable {
   private expiresAtWall: number;
   private timer: NodeJS.Timeout | undefined;
   private releasing: Promise<boolean> | undefined;
-  private readonly controller = new AbortController();
+  /** Created on first use: most locks are released without anyone reading `signal`. */
+  private controller: AbortController | undefined;
 
   /** @internal Locks come from LockService, never from user code. */
-  constructor(private readonly grant: LockGrant) {
+  constructor(
+    private readonly grant: LockGrant,
+    private readonly owner: LockOwner,
+  ) {
     this.keys = grant.keys;
     this.key = grant.keys[0]!;
     this.token = grant.token;
@@ -75,7 +83,7 @@ export class Lock implements AsyncDisposable {
 
   /** Aborts with a LockLostError when the lock is lost; pass it on to work that should stop then. */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return (this.controller ??= new AbortController()).signal;
   }
 
   /** True while the lock is ours as far as this process knows. */
@@ -92,7 +100,7 @@ export class Lock implements AsyncDisposable {
     const length = ttl === undefined ? this.ttl : validateTtl(ttl);
     if (this.state !== 'held') throw this.lostError();
     const sentAt = performance.now();
-    const stillOurs = await this.grant.store.extend(this.grant.storeKeys, this.token, length);
+    const stillOurs = await this.owner.store.extend(this.grant.storeKeys, this.token, length);
     if (this.state !== 'held') throw this.lostError();
     if (!stillOurs) {
       this.lose('not-held', LOST_DETAIL.notHeld);
@@ -111,7 +119,7 @@ export class Lock implements AsyncDisposable {
     if (this.releasing) return this.releasing;
     const wasHeld = this.state === 'held';
     this.settle('released');
-    this.releasing = this.grant.release(this.grant.storeKeys, this.token).then(
+    this.releasing = this.owner.releaseLock(this.grant.storeKeys, this.token).then(
       (released) => wasHeld && released,
       (error: unknown) => {
         if (!wasHeld) return false;
@@ -131,7 +139,7 @@ export class Lock implements AsyncDisposable {
     try {
       await this.release();
     } catch (error) {
-      this.grant.logger.error(RELEASE_FAILED(this.keys, (error as Error).message));
+      this.owner.logger.error(RELEASE_FAILED(this.keys, (error as Error).message));
     }
   }
 
@@ -140,12 +148,12 @@ export class Lock implements AsyncDisposable {
     if (this.state !== 'held') return;
     this.settle('lost');
     const error = new LockLostError(this.keys, reason, detail, { cause });
-    this.grant.logger.warn(error.message);
-    this.controller.abort(error);
+    this.owner.logger.warn(error.message);
+    (this.controller ??= new AbortController()).abort(error);
   }
 
   private lostError(): LockLostError {
-    const reason = this.controller.signal.reason;
+    const reason = this.controller?.signal.reason;
     return reason instanceof LockLostError
       ? reason
       : new LockLostError(this.keys, 'not-held', LOST_DETAIL.released);
@@ -156,7 +164,7 @@ export class Lock implements AsyncDisposable {
     this.state = state;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.grant.onSettled(this);
+    this.owner.lockSettled(this);
   }
 
   /** A renewal sent at `sentAt` succeeded: the lease now runs from then (the latest one wins). */
@@ -193,7 +201,7 @@ export class Lock implements AsyncDisposable {
     }
     const sentAt = performance.now();
     try {
-      const stillOurs = await this.grant.store.extend(this.grant.storeKeys, this.token, this.ttl);
+      const stillOurs = await this.owner.store.extend(this.grant.storeKeys, this.token, this.ttl);
       if (this.state !== 'held') return;
       if (!stillOurs) {
         this.lose('not-held', LOST_DETAIL.notHeld);
@@ -206,7 +214,7 @@ export class Lock implements AsyncDisposable {
         this.lose('unreachable', `${LOST_DETAIL.unreachable}: ${(error as Error).message}`, error);
         return;
       }
-      this.grant.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
+      this.owner.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
       this.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RETRY_INTERVAL);
       this.schedule();
     }

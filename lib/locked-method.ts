@@ -20,7 +20,8 @@ export function createLockedMethod(original: Function, metadata: WithLockMetadat
       const error = new LockError(NO_RUNNER(metadata.method));
       return metadata.returnsObservable ? throwError(() => error) : Promise.reject(error);
     }
-    const request = () => service.request(resolveLockKey(metadata.key, args, () => args), metadata.options);
+    const request = () =>
+      service.request(resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]), metadata.options);
     if (metadata.returnsObservable) {
       return service.run$(request, () => defer(() => original.apply(this, args)));
     }

@@ -4,15 +4,18 @@ import { resolveKeyTemplate } from '../lib/keys/resolve-key-template';
 import { resolveLockKey } from '../lib/keys/resolve-lock-key';
 import { toStoreKey } from '../lib/stores/store-keys';
 
+/** Reads placeholders from a plain object or array, as the interceptor and the method wrapper do from the call. */
+const from = (source: object) => (name: string) => (source as Record<string, unknown>)[name];
+
 describe('key templates', () => {
   it('fills placeholders by name, path and position', () => {
-    expect(resolveKeyTemplate('order:{id}', { id: '7' }, 'key')).toBe('order:7');
-    expect(resolveKeyTemplate('cart:{user.id}:{n}', { user: { id: 'u1' }, n: 3 }, 'key')).toBe('cart:u1:3');
-    expect(resolveKeyTemplate('invoice:{0}:{1.id}', ['a', { id: 'b' }], 'key')).toBe('invoice:a:b');
+    expect(resolveKeyTemplate('order:{id}', from({ id: '7' }), 'key')).toBe('order:7');
+    expect(resolveKeyTemplate('cart:{user.id}:{n}', from({ user: { id: 'u1' }, n: 3 }), 'key')).toBe('cart:u1:3');
+    expect(resolveKeyTemplate('invoice:{0}:{1.id}', from(['a', { id: 'b' }]), 'key')).toBe('invoice:a:b');
   });
 
   it('leaves brace groups that are not property paths alone (Redis Cluster hash tags)', () => {
-    expect(resolveKeyTemplate('{order:1}:pay', {}, 'key')).toBe('{order:1}:pay');
+    expect(resolveKeyTemplate('{order:1}:pay', from({}), 'key')).toBe('{order:1}:pay');
   });
 
   it.each([
@@ -23,23 +26,23 @@ describe('key templates', () => {
     ['NaN', 'order:{n}', { n: Number.NaN }],
     ['deep missing', 'order:{a.b.c}', { a: {} }],
   ])('rejects a placeholder that resolves to nothing usable (%s)', (_name, template, source) => {
-    expect(() => resolveKeyTemplate(template, source, 'key')).toThrow(LockArgumentError);
+    expect(() => resolveKeyTemplate(template, from(source), 'key')).toThrow(LockArgumentError);
   });
 
   it('validates what a key factory returns and reports one that throws', () => {
-    expect(resolveLockKey((id: string) => `a:${id}`, ['1'], () => ({}))).toEqual(['a:1']);
-    expect(resolveLockKey(() => ['a', 'b', 'a'], [], () => ({}))).toEqual(['a', 'b']);
-    expect(() => resolveLockKey((id: unknown) => `order:${String(id)}`, [undefined], () => ({}))).toThrow(LockArgumentError);
-    expect(() => resolveLockKey(() => '', [], () => ({}))).toThrow(LockArgumentError);
-    expect(() => resolveLockKey(() => 42 as unknown as string, [], () => ({}))).toThrow(LockArgumentError);
-    expect(() => resolveLockKey(() => Promise.resolve('k') as unknown as string, [], () => ({}))).toThrow(LockArgumentError);
+    expect(resolveLockKey((id: string) => `a:${id}`, ['1'], from({}))).toEqual(['a:1']);
+    expect(resolveLockKey(() => ['a', 'b', 'a'], [], from({}))).toEqual(['a', 'b']);
+    expect(() => resolveLockKey((id: unknown) => `order:${String(id)}`, [undefined], from({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => '', [], from({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => 42 as unknown as string, [], from({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => Promise.resolve('k') as unknown as string, [], from({}))).toThrow(LockArgumentError);
     expect(() =>
       resolveLockKey(
         () => {
           throw new Error('no user');
         },
         [],
-        () => ({}),
+        from({}),
       ),
     ).toThrow(/the key function threw: no user/);
   });

@@ -6,13 +6,14 @@ import {
   LockArgumentError,
   LockLostError,
   LockService,
+  LockStoreError,
   RedisLockModule,
   type RedisLockModuleOptions,
 } from '../lib';
 import { recordCommands } from './support/command-recorder';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
-import { waitFor } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 async function clientCount(client: Redis): Promise<number> {
   const list = (await client.client('LIST')) as string;
@@ -138,6 +139,18 @@ describe('RedisLockModule', () => {
     expect((lock.signal.reason as LockLostError).reason).toBe('shutdown');
     expect(await admin.exists('lock:{shutdown}')).toBe(0);
     await waitFor(() => resources() <= before, 2_000);
+  });
+
+  it('on shutdown, callers still waiting for a lock fail at once with LockStoreError', async () => {
+    const { module, locks } = await lockModule({ redis: server.url });
+    const holder = await locks.acquire('busy-at-shutdown');
+    const waiting = locks.acquire('busy-at-shutdown', { wait: 60_000 }).catch((error: unknown) => error);
+    await sleep(50);
+    const started = Date.now();
+    await module.close();
+    expect(await waiting).toBeInstanceOf(LockStoreError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(holder.held).toBe(false);
   });
 
   it('uncontended acquire + release is two EVALSHA round trips and nothing else', async () => {

@@ -181,6 +181,21 @@ describe('release notifications through Redis', () => {
     await lock.release();
   });
 
+  it('a hand-over that finds another owner on one key still releases the keys the holder owns', async () => {
+    const admin = server.client();
+    const holder = await a.acquire(['part-a', 'part-b'], { autoRenew: false });
+    const waiting = a.acquire(['part-a', 'part-b'], { wait: 300 });
+    await waitFor(async () => {
+      const [, count] = (await admin.pubsub('NUMSUB', 'lock:{part-a}:released')) as [string, number];
+      return Number(count) === 1;
+    }, 2_000);
+    await admin.set('lock:{part-b}', 'someone-else', 'PX', 10_000); // part-b changed hands behind our back
+    expect(await holder.release()).toBe(false);
+    expect(await admin.exists('lock:{part-a}')).toBe(0); // not left to expire on its own
+    await expect(waiting).rejects.toBeInstanceOf(LockNotAcquiredError);
+    await admin.del('lock:{part-b}');
+  });
+
   it('a waiter in another process wins the lock after a release, and few commands are spent per section', async () => {
     const recorder = await recordCommands(server);
     let inside = 0;

@@ -42,23 +42,32 @@ return take(n, ARGV[1], ARGV[2])
 `;
 
 /**
- * ARGV: from token, to token, ttl. Every key must be owned by the from token or free; then all are
- * taken for the to token. Returns { owned (1 if the from token owned every key), fence or minus
- * the busy key's remaining lease }.
+ * ARGV: from token, to token, ttl. When every key is owned by the from token or free, all are
+ * taken for the to token: { owned (1 if the from token owned every key), fence }. When another
+ * owner holds one of them, the from token's keys are released (and announced) as by RELEASE:
+ * { 0, minus that key's remaining lease }.
  */
 export const HAND_OVER_SCRIPT = `${TAKE}
 local n = #KEYS / 2
 local owned = 1
+local blocked = nil
 for i = 1, n do
   local holder = redis.call('GET', KEYS[i])
   if holder ~= ARGV[1] then
     owned = 0
-    if holder then
-      local left = redis.call('PTTL', KEYS[i])
-      if left < 0 then left = 0 end
-      return { 0, -left }
+    if holder and not blocked then blocked = i end
+  end
+end
+if blocked then
+  for i = 1, n do
+    if redis.call('GET', KEYS[i]) == ARGV[1] then
+      redis.call('DEL', KEYS[i])
+      redis.call('PUBLISH', KEYS[i] .. ':released', '')
     end
   end
+  local left = redis.call('PTTL', KEYS[blocked])
+  if left < 0 then left = 0 end
+  return { 0, -left }
 end
 return { owned, take(n, ARGV[2], ARGV[3]) }
 `;

@@ -50,7 +50,10 @@ export class MemoryStore implements LockStore {
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
     const now = performance.now();
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
-    if (!owned && this.busy(keys, now, fromToken)) return { owned, fence: null };
+    if (!owned && this.busy(keys, now, fromToken)) {
+      await this.release(keys, fromToken); // another owner holds a key: let go of ours as a release would
+      return { owned, fence: null };
+    }
     return { owned, fence: this.take(keys, toToken, ttl, now) };
   }
 

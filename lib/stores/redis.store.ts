@@ -11,7 +11,7 @@ import { fenceKeyOf, releaseChannelOf } from './store-keys';
 const ACQUIRE = 'nestRedisLockAcquireV1';
 const EXTEND = 'nestRedisLockExtendV1';
 const RELEASE = 'nestRedisLockReleaseV2';
-const HAND_OVER = 'nestRedisLockHandOverV1';
+const HAND_OVER = 'nestRedisLockHandOverV2';
 
 type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 

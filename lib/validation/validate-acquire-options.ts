@@ -1,5 +1,6 @@
 import { LockArgumentError } from '../errors';
 import type { AcquireOptions } from '../interfaces/acquire-options.interface';
+import type { CancelSignal } from '../utils/cancellation';
 import { MAX_DURATION, MIN_TTL } from '../redis-lock.constants';
 import { describe } from './validate-keys';
 
@@ -10,7 +11,8 @@ export interface ResolvedAcquireOptions {
   ttl: number;
   wait: number;
   autoRenew: boolean;
-  signal?: AbortSignal;
+  /** The caller's AbortSignal, or the life cycle's own cancellation. */
+  signal?: CancelSignal;
 }
 
 /** Validates acquisition options (unknown names are rejected: a typo must not pass silently). */

@@ -71,6 +71,11 @@ export class WaitQueues {
     if (index === 0) queue.waiters[0]!.wake(acquired ? 'head-behind-holder' : 'head');
   }
 
+  /** Wakes every waiter for shutdown: they fail at once instead of sleeping out their wait. */
+  closeAll(): void {
+    for (const queue of this.queues.values()) for (const waiter of [...queue.waiters]) waiter.wake('closed');
+  }
+
   /**
    * Releases `token`'s lock: straight to the head waiter of this process when one is idle
    * (one round trip, no window for anyone to barge in), otherwise through the store, which

@@ -1,3 +1,5 @@
+import type { CancelSignal } from '../utils/cancellation';
+
 /** Why a sleeping waiter woke up. */
 export type WakeReason =
   /** A release of one of its keys was announced: worth an attempt. */
@@ -9,7 +11,9 @@ export type WakeReason =
   /** The previous holder handed the lock over: `fence` is set. */
   | 'handed-over'
   | 'timeout'
-  | 'aborted';
+  | 'aborted'
+  /** The service is shutting down. */
+  | 'closed';
 
 /** One caller of this process waiting for a lock, as its queue sees it. */
 export class Waiter {
@@ -27,7 +31,7 @@ export class Waiter {
   ) {}
 
   /** Sleeps until woken, `ms` pass, or `signal` aborts; never leaves a timer or listener behind. */
-  sleep(ms: number, signal?: AbortSignal): Promise<WakeReason> {
+  sleep(ms: number, signal?: CancelSignal): Promise<WakeReason> {
     if (signal?.aborted) return Promise.resolve('aborted');
     if (this.handedOver) return Promise.resolve('handed-over');
     return new Promise((resolve) => {

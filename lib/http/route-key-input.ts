@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import type { KeyLookup } from '../keys/resolve-key-template';
 
 interface HttpRequestLike {
   params?: Record<string, unknown>;
@@ -25,23 +26,18 @@ export function routeKeyInput(context: ExecutionContext): unknown {
   }
 }
 
+const REQUEST_PARTS = new Set(['params', 'query', 'body', 'user', 'headers']);
+
 /**
- * What a route's key template is filled from. HTTP: `{params.x}`, `{query.x}`, `{body.x}`,
+ * How a route's key template reads the call. HTTP: `{params.x}`, `{query.x}`, `{body.x}`,
  * `{user.x}`, `{headers.x}`, and route params directly (`{id}`). Other transports: the data's
  * own fields (`{orderId}`) or `{data.orderId}`.
  */
-export function routeTemplateSource(context: ExecutionContext, input: unknown): Record<string, unknown> {
+export function routeKeyLookup(context: ExecutionContext, input: unknown): KeyLookup {
   if (context.getType() === 'http') {
-    const request = (input ?? {}) as HttpRequestLike;
-    return {
-      ...request.params,
-      params: request.params,
-      query: request.query,
-      body: request.body,
-      user: request.user,
-      headers: request.headers,
-    };
+    const request = (input ?? {}) as HttpRequestLike & Record<string, unknown>;
+    return (name) => (REQUEST_PARTS.has(name) ? request[name] : request.params?.[name]);
   }
-  const data = typeof input === 'object' && input !== null ? input : {};
-  return { ...data, data: input };
+  const data = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  return (name) => (name === 'data' ? input : data[name]);
 }
