@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** Calls of every command so far (INFO commandstats), commands run inside scripts included. */
 export async function commandCalls(admin: Redis): Promise<number> {
@@ -22,8 +22,10 @@ export async function pingRtt(admin: Redis, samples = 200): Promise<number> {
 
 /** Client commands only (round trips), as MONITOR sees them: commands run by scripts are left out. */
 export async function countClientCommands<T>(admin: Redis, work: () => Promise<T>): Promise<{ result: T; commands: number }> {
-  // monitor() opens a connection of its own, closed below.
-  const monitor = (await admin.monitor()) as unknown as Redis & {
+  // monitor() opens a connection of its own, closed below; RESP2, as ioredis 6 can mis-track its
+  // command queue when MONITOR lines arrive over RESP3.
+  const source = new Redis({ host: admin.options.host, port: admin.options.port, protocol: 2 } as RedisOptions);
+  const monitor = (await source.monitor()) as unknown as Redis & {
     on(event: 'monitor', listener: (time: string, args: string[], source: string) => void): void;
   };
   let commands = 0;
@@ -33,5 +35,6 @@ export async function countClientCommands<T>(admin: Redis, work: () => Promise<T
   const result = await work();
   await new Promise((resolve) => setTimeout(resolve, 100));
   monitor.disconnect();
+  source.disconnect();
   return { result, commands };
 }

@@ -1,14 +1,14 @@
 import type { Logger } from '@nestjs/common';
 import { LockStoreError } from '../errors';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
-import { withTimeout } from '../utils/with-timeout';
+import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
 import { ReleaseSubscriber } from './release-subscriber';
 import { fenceKeyOf, releaseChannelOf } from './store-keys';
 
 /** Command names added to the client; versioned so a changed script never meets an old definition. */
-const ACQUIRE = 'nestRedisLockAcquireV1';
+const ACQUIRE = 'nestRedisLockAcquireV2';
 const EXTEND = 'nestRedisLockExtendV1';
 const RELEASE = 'nestRedisLockReleaseV2';
 const HAND_OVER = 'nestRedisLockHandOverV2';
@@ -19,13 +19,14 @@ type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Pro
 export class RedisStore implements LockStore {
   private closed = false;
   private readonly subscriber: ReleaseSubscriber;
+  private readonly calls: BoundedCalls;
 
   constructor(
     private readonly client: RedisConnection,
     /** Whether we created the client (and so close it); a user's client is never closed. */
     private readonly owned: boolean,
     /** Bound on one Redis call, in ms. */
-    private readonly timeout: number,
+    timeout: number,
     private readonly logger: Logger,
   ) {
     const commands = client as unknown as Record<string, unknown>;
@@ -33,7 +34,8 @@ export class RedisStore implements LockStore {
     if (typeof commands[EXTEND] !== 'function') client.defineCommand(EXTEND, { lua: EXTEND_SCRIPT });
     if (typeof commands[RELEASE] !== 'function') client.defineCommand(RELEASE, { lua: RELEASE_SCRIPT });
     if (typeof commands[HAND_OVER] !== 'function') client.defineCommand(HAND_OVER, { lua: HAND_OVER_SCRIPT });
-    this.subscriber = new ReleaseSubscriber(client, timeout, logger);
+    this.calls = new BoundedCalls(timeout);
+    this.subscriber = new ReleaseSubscriber(client, this.calls, logger);
   }
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
@@ -67,7 +69,7 @@ export class RedisStore implements LockStore {
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
     this.assertOpen();
-    const count = await withTimeout('isLocked', this.timeout, () => this.client.exists(...keys));
+    const count = await this.calls.run('isLocked', () => this.client.exists(...keys));
     return count > 0;
   }
 
@@ -83,7 +85,7 @@ export class RedisStore implements LockStore {
     if (!this.owned) return;
     if (this.client.status === 'ready') {
       try {
-        await withTimeout('quit', this.timeout, () => this.client.quit());
+        await this.calls.run('quit', () => this.client.quit());
         return;
       } catch (error) {
         this.logger.warn(`Closing the Redis connection failed, disconnecting: ${(error as Error).message}`);
@@ -95,7 +97,7 @@ export class RedisStore implements LockStore {
   private call(operation: string, command: string, keys: readonly string[], args: (string | number)[]) {
     this.assertOpen();
     const script = (this.client as unknown as Record<string, ScriptCommand>)[command]!;
-    return withTimeout(operation, this.timeout, () => script.call(this.client, keys.length, ...keys, ...args));
+    return this.calls.run(operation, () => script.call(this.client, keys.length, ...keys, ...args));
   }
 
   private assertOpen(): void {

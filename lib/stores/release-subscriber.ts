@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { withTimeout } from '../utils/with-timeout';
+import type { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 
 interface Channel {
@@ -19,7 +19,7 @@ export class ReleaseSubscriber {
 
   constructor(
     private readonly source: RedisConnection,
-    private readonly timeout: number,
+    private readonly calls: BoundedCalls,
     private readonly logger: Logger,
   ) {}
 
@@ -67,7 +67,7 @@ export class ReleaseSubscriber {
 
   private async subscribe(connection: RedisConnection, name: string): Promise<void> {
     try {
-      await withTimeout('subscribe', this.timeout, () => connection.subscribe(name));
+      await this.calls.run('subscribe', () => connection.subscribe(name));
     } catch (error) {
       this.logger.debug?.(`Release notifications unavailable, waiters poll: ${(error as Error).message}`);
     }

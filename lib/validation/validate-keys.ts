@@ -9,15 +9,13 @@ const JUNK_SEGMENT = /(^|[:/.{}|#\s-])(undefined|null|NaN)($|[:/.{}|#\s-])|\[obj
  * Rejects what is almost always a bug: empty keys, keys built from undefined/null, huge keys.
  */
 export function validateKeys(key: unknown, argument = 'key'): string[] {
-  const list = Array.isArray(key) ? key : [key];
+  if (!Array.isArray(key)) return [validateKey(key, argument)];
+  const list: unknown[] = key;
   if (list.length === 0) throw new LockArgumentError(argument, 'an array of keys must not be empty');
   if (list.length > MAX_KEYS) {
     throw new LockArgumentError(argument, `at most ${MAX_KEYS} keys per lock, got ${list.length}`);
   }
-  const keys = list.map((item, index) =>
-    validateKey(item, Array.isArray(key) ? `${argument}[${index}]` : argument),
-  );
-  return [...new Set(keys)];
+  return [...new Set(list.map((item, index) => validateKey(item, `${argument}[${index}]`)))];
 }
 
 function validateKey(key: unknown, argument: string): string {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { RedisServer } from './redis-server';
 import { sleep } from './wait-for';
 
@@ -10,7 +10,8 @@ import { sleep } from './wait-for';
 export async function recordCommands(
   server: RedisServer,
 ): Promise<{ stop: () => Promise<string[]>; calls: () => string[][] }> {
-  const client = server.client();
+  // RESP2: ioredis 6 can mis-track its command queue when MONITOR lines arrive over RESP3.
+  const client = server.client({ protocol: 2 } as RedisOptions);
   const monitor = (await client.monitor()) as unknown as Redis & {
     on(event: 'monitor', listener: (time: string, args: string[], source: string) => void): void;
   };
