@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisServer } from '../test/support/redis-server';
 import { ALL, type AdapterName, type LockAdapter, WAITING, createAdapter } from './adapters';
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
   }
   const dir = join(__dirname, '..', '..', 'bench', 'results');
   mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 1)}\n`);
   const report = writeReport(results, dir, { redisVersion: await redisVersion() });
   console.log(report);
 }
