@@ -34,8 +34,6 @@ export const OBSERVABLE_NOT_DECLARED = (method: string) =>
   `declare the return type (": Observable<T>", with Observable imported as a value, not "import type") ` +
   `so the lock is held while it is subscribed`;
 
-export const STORE_IN_USE = (store: string) => `Using the ${store} lock store`;
-
 function formatKeys(keys: readonly string[]): string {
   return keys.length === 1 ? `"${keys[0]}"` : `[${keys.map((k) => `"${k}"`).join(', ')}]`;
 }
