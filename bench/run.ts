@@ -89,8 +89,9 @@ async function soak(url: string, cycles: number) {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const [message] = (await once(child, 'message')) as [Results['s6']];
-  await once(child, 'exit');
+  const bound = { signal: AbortSignal.timeout(300_000) }; // the soak takes seconds; never wait forever
+  const [message] = (await once(child, 'message', bound)) as [Results['s6']];
+  await once(child, 'exit', bound);
   return message;
 }
 

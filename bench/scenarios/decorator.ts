@@ -30,7 +30,8 @@ export class DecoratorServer {
       env: { ...process.env, REDIS_URL: redisUrl },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    const [message] = (await once(child, 'message')) as [{ port: number }];
+    // Bounded: a server that crashes or hangs on start fails the run instead of stalling it.
+    const [message] = (await once(child, 'message', { signal: AbortSignal.timeout(60_000) })) as [{ port: number }];
     return new DecoratorServer(child, message.port);
   }
 

@@ -80,18 +80,23 @@ export class OneShotWorkers {
   }
 }
 
-function request(worker: ChildProcess, message: object, expect: string): Promise<unknown> {
+/** Sends `message` and waits for the `expect` reply: bounded, and failing if the worker dies. */
+function request(worker: ChildProcess, message: object, expect: string, timeout = 120_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const onMessage = (reply: { type: string; error?: string }) => {
-      if (reply.type === expect) {
-        worker.off('message', onMessage);
-        resolve(reply);
-      } else if (reply.type === 'error') {
-        worker.off('message', onMessage);
-        reject(new Error(reply.error));
-      }
+    const done = (settle: () => void) => {
+      clearTimeout(timer);
+      worker.off('message', onMessage);
+      worker.off('exit', onExit);
+      settle();
     };
+    const onMessage = (reply: { type: string; error?: string }) => {
+      if (reply.type === expect) done(() => resolve(reply));
+      else if (reply.type === 'error') done(() => reject(new Error(reply.error)));
+    };
+    const onExit = (code: number | null) => done(() => reject(new Error(`benchmark worker exited (${code}) before '${expect}'`)));
+    const timer = setTimeout(() => done(() => reject(new Error(`no '${expect}' from a worker within ${timeout} ms`))), timeout);
     worker.on('message', onMessage);
+    worker.once('exit', onExit);
     worker.send(message);
   });
 }
