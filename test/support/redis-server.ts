@@ -15,12 +15,16 @@ export class RedisServer {
   private readonly clients = new Set<Redis>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'redis-lock-test-'));
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: readonly string[],
+  ) {}
 
-  static async start(): Promise<RedisServer> {
+  /** Starts a server; `extraArgs` are more redis-server options (e.g. cluster mode). */
+  static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const server = new RedisServer(await freePort());
+      const server = new RedisServer(await freePort(), extraArgs);
       try {
         await server.launch();
         return server;
@@ -91,7 +95,7 @@ export class RedisServer {
   private async launch(): Promise<void> {
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.process = child;

@@ -1,0 +1,83 @@
+import type { Cluster } from 'ioredis';
+import type { TestingModule } from '@nestjs/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LockService, LockStoreError } from '../lib';
+import { RedisCluster } from './support/redis-cluster';
+import { lockModule } from './support/stores';
+import { sleep } from './support/wait-for';
+
+describe('on a Redis Cluster (3 masters)', () => {
+  let cluster: RedisCluster;
+  let client: Cluster;
+  let module: TestingModule;
+  let locks: LockService;
+  let other: { module: TestingModule; locks: LockService };
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start(3);
+    client = cluster.client();
+    ({ module, locks } = await lockModule({ redis: client, wait: 10_000 }));
+    other = await lockModule({ redis: cluster.client(), wait: 10_000 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await other?.module.close();
+    await module?.close();
+    await cluster?.stop();
+  });
+
+  it('locks keys that live on different masters, each with its fence counter in its slot', async () => {
+    const keys = Array.from({ length: 12 }, (_, i) => `order:${i}`);
+    const held = await Promise.all(keys.map((key) => locks.acquire(key)));
+    for (const [i, lock] of held.entries()) {
+      expect(await client.get(`lock:{${keys[i]}}`)).toBe(lock.token);
+      expect(Number(await client.get(`lock:{${keys[i]}}:fence`))).toBe(lock.fence);
+    }
+    const sizes = await Promise.all(cluster.servers.map((server) => server.client().dbsize()));
+    expect(sizes.filter((size) => size > 0).length).toBeGreaterThanOrEqual(2); // spread over masters
+    expect(await other.locks.tryAcquire('order:3')).toBeNull();
+    for (const lock of held) expect(await lock.release()).toBe(true);
+  });
+
+  it('takes a multi-key lock whose keys share a hash tag', async () => {
+    const lock = await locks.acquire(['{tenant:7}:billing', '{tenant:7}:report']);
+    expect(await other.locks.tryAcquire('{tenant:7}:report')).toBeNull();
+    expect(await lock.release()).toBe(true);
+  });
+
+  it('rejects a multi-key lock across slots with LockStoreError (CROSSSLOT), taking nothing', async () => {
+    await expect(locks.acquire(['a', 'b'], { wait: 0 })).rejects.toBeInstanceOf(LockStoreError);
+    expect(await locks.isLocked('a')).toBe(false);
+    expect(await locks.isLocked('b')).toBe(false);
+  });
+
+  it('wakes a waiter in another app on release, through the cluster\'s pub/sub', async () => {
+    const holder = await locks.acquire('shared-on-cluster');
+    const waiting = other.locks.acquire('shared-on-cluster');
+    await sleep(100);
+    await holder.release();
+    const lock = await waiting;
+    expect(lock.fence).toBeGreaterThan(holder.fence);
+    await lock.release();
+  });
+
+  it('keeps mutual exclusion between two apps: a non-atomic counter comes out exact', async () => {
+    let counter = 0;
+    let inside = 0;
+    let overlaps = 0;
+    const worker = async (service: LockService) => {
+      for (let i = 0; i < 10; i++) {
+        await service.withLock('cluster-counter', async () => {
+          if (++inside > 1) overlaps++;
+          const read = counter;
+          await sleep(Math.random() * 2);
+          counter = read + 1;
+          inside--;
+        });
+      }
+    };
+    await Promise.all([worker(locks), worker(locks), worker(other.locks), worker(other.locks)]);
+    expect(overlaps).toBe(0);
+    expect(counter).toBe(40);
+  });
+});
