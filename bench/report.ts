@@ -35,6 +35,19 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   const round = (i: number) => <T>(list: T[] | undefined) => list?.[i];
   const perRound = <T>(f: (i: number) => T | undefined) =>
     Array.from({ length: rounds }, (_, i) => f(i)).filter((v): v is T => v !== undefined && !Number.isNaN(v));
+  /** Per round: `name`'s metric over the best peer's that round (`kind`: which end is best). */
+  const vsBestPeer = <R>(
+    table: Partial<Record<AdapterName, R[]>>,
+    name: AdapterName,
+    metric: (row: R) => number,
+    kind: 'min' | 'max',
+  ) => {
+    const at = (library: AdapterName, i: number) => {
+      const row = table[library]?.[i];
+      return row === undefined ? undefined : metric(row);
+    };
+    return perRound((i) => ratio(at(name, i), best(PEERS.map((peer) => at(peer, i)), kind)));
+  };
 
   lines.push('# Benchmark results', '');
   lines.push(`- date: ${new Date().toISOString()}`);
@@ -57,7 +70,7 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
     for (const name of Object.keys(table) as AdapterName[]) {
       const rows = table[name]!;
       const vsBase = perRound((i) => ratio(round(i)(rows)?.opsPerSec, round(i)(table[BASELINE])?.opsPerSec));
-      const vsPeer = perRound((i) => ratio(round(i)(rows)?.opsPerSec, best(PEERS.map((p) => round(i)(table[p])?.opsPerSec), 'max')));
+      const vsPeer = vsBestPeer(table as Partial<Record<AdapterName, { opsPerSec: number }[]>>, name, (r) => r.opsPerSec, 'max');
       const latency = hasLatency
         ? `${fmt(median(rows.map((r) => (r as { p50: number }).p50)), 3)} | ${fmt(median(rows.map((r) => (r as { p99: number }).p99)), 3)} | `
         : '';
@@ -73,7 +86,7 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const name of Object.keys(results.s3) as AdapterName[]) {
     const rows = results.s3[name]!;
-    const vsPeer = perRound((i) => ratio(rows[i]?.makespan, best(PEERS.map((p) => results.s3[p]?.[i]?.makespan), 'min')));
+    const vsPeer = vsBestPeer(results.s3, name, (r) => r.makespan, 'min');
     lines.push(
       `| ${label(name)} | ${fmt(median(rows.map((r) => r.makespan)), 0)} | ${fmt(median(rows.map((r) => r.makespan / IDEAL_S3)), 2)} | ${fmt(median(vsPeer), 2)} | ${fmt(median(rows.map((r) => r.gapP50)), 2)} | ${fmt(median(rows.map((r) => r.gapP99)), 1)} | ${fmt(median(rows.map((r) => r.waitP99)), 0)} | ${fmt(median(rows.map((r) => r.commandsPerSection)), 1)} | ${fmt(results.s3ClientCommands[name], 1)} | ${rows.reduce((s, r) => s + r.failures, 0)} |`,
     );
@@ -96,7 +109,7 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const name of Object.keys(results.s4) as AdapterName[]) {
     const rows = results.s4[name]!;
-    const vsPeer = perRound((i) => ratio(rows[i]?.sectionsPerSec, best(PEERS.map((p) => results.s4[p]?.[i]?.sectionsPerSec), 'max')));
+    const vsPeer = vsBestPeer(results.s4, name, (r) => r.sectionsPerSec, 'max');
     lines.push(
       `| ${label(name)} | ${fmt(median(rows.map((r) => r.sectionsPerSec)), 0)} | ${fmt(median(vsPeer), 2)} | ${pct(median(rows.map((r) => r.heldShare)))} | ${pct(median(rows.map((r) => r.handoffToOther)))} | ${fmt(median(rows.map((r) => r.waitP99)), 1)} | ${fmt(median(rows.map((r) => r.waitMax)), 1)} | ${rows.reduce((s, r) => s + r.failures, 0)} |`,
     );
@@ -136,7 +149,7 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   const s2Base = median(perRound((i) => ratio(results.s2[OURS]?.[i]?.opsPerSec, results.s2[BASELINE]?.[i]?.opsPerSec)));
   const s3Rows: OneShotResult[] = ours(results.s3);
   const s3Ideal = median(s3Rows.map((r) => r.makespan / IDEAL_S3));
-  const s3Peer = median(perRound((i) => ratio(s3Rows[i]?.makespan, best(PEERS.map((p) => results.s3[p]?.[i]?.makespan), 'min'))));
+  const s3Peer = median(vsBestPeer(results.s3, OURS, (r) => r.makespan, 'min'));
   const s3Gap = median(s3Rows.map((r) => r.gapP50));
   const s3Commands = results.s3ClientCommands[OURS] ?? Number.NaN;
   const s4Rows: SteadyResult[] = ours(results.s4);
