@@ -191,13 +191,19 @@ export class LockService implements OnApplicationShutdown {
     const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
     const token = createToken();
     const started = performance.now();
+    const notAcquired = () => new LockNotAcquiredError(keys, Math.round(performance.now() - started));
+    /** One attempt: the Lock, or how long the blocking lease has left. */
+    const attempt = async (): Promise<Lock | number> => {
+      const sentAt = performance.now();
+      const result = await this.store.tryAcquire(storeKeys, token, ttl);
+      return result.fence === null ? result.remaining : this.granted(keys, storeKeys, token, result.fence, sentAt, options);
+    };
     let remaining = 0;
     if (wait === 0 || !this.waitQueues.has(storeKeys)) {
-      const sentAt = performance.now();
-      const attempt = await this.store.tryAcquire(storeKeys, token, ttl);
-      if (attempt.fence !== null) return this.granted(keys, storeKeys, token, attempt.fence, sentAt, options);
-      if (performance.now() - started >= wait) throw new LockNotAcquiredError(keys, Math.round(performance.now() - started));
-      remaining = attempt.remaining;
+      const result = await attempt();
+      if (result instanceof Lock) return result;
+      if (performance.now() - started >= wait) throw notAcquired();
+      remaining = result;
     }
     const waiter = new Waiter(token, ttl);
     let acquired = false;
@@ -205,29 +211,28 @@ export class LockService implements OnApplicationShutdown {
     try {
       // Listening now: one attempt closes the gap in which a release could have gone unheard.
       let tryNow = true;
-      for (let attempt = 0; ; ) {
+      for (let attempts = 0; ; ) {
         if (waiter.handedOver) {
           acquired = true;
           const { fence, sentAt } = waiter.handedOver;
           return await this.granted(keys, storeKeys, token, fence, sentAt, options);
         }
         const left = wait - (performance.now() - started);
-        if (left <= 0) throw new LockNotAcquiredError(keys, Math.round(performance.now() - started));
+        if (left <= 0) throw notAcquired();
         const head = this.waitQueues.isHead(storeKeys, waiter);
         if (head && tryNow && !waiter.busy) {
           this.assertOpen();
           waiter.busy = true;
-          const sentAt = performance.now();
-          const result = await this.store.tryAcquire(storeKeys, token, ttl).finally(() => (waiter.busy = false));
-          if (result.fence !== null) {
+          const result = await attempt().finally(() => (waiter.busy = false));
+          if (result instanceof Lock) {
             acquired = true;
-            return await this.granted(keys, storeKeys, token, result.fence, sentAt, options);
+            return result;
           }
-          remaining = result.remaining;
-          attempt++;
+          remaining = result;
+          attempts++;
         }
         // The head polls as a fallback (never later than the blocking lease ends); the rest wait their turn.
-        const poll = head ? Math.min(retryDelay(attempt, left), remaining > 0 ? remaining + 1 : Infinity) : left;
+        const poll = head ? Math.min(retryDelay(attempts, left), remaining > 0 ? remaining + 1 : Infinity) : left;
         const reason = await waiter.sleep(Math.min(poll, left), signal);
         if (reason === 'aborted') signal!.throwIfAborted();
         if (reason === 'closed') this.assertOpen();
