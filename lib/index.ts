@@ -8,6 +8,7 @@ export { LockService } from './lock.service';
 export { Lock } from './lock';
 export { LockInterceptor } from './lock.interceptor';
 export { WithLock } from './decorators/with-lock.decorator';
+export { CurrentLock } from './decorators/current-lock.decorator';
 export {
   LockArgumentError,
   LockError,
@@ -19,8 +20,9 @@ export {
 export { toHttpException } from './http/to-http-exception';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
 export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './interfaces/lock-key.interface';
+export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
 export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
-export type { WithLockOptions } from './interfaces/with-lock-options.interface';
+export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
 export {
   DEFAULT_KEY_PREFIX,
   DEFAULT_STORE_TIMEOUT,

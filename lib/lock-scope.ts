@@ -14,8 +14,24 @@ export interface LockScope {
 
 const storage = new AsyncLocalStorage<LockScope>();
 
-export function currentLockScope(): LockScope | undefined {
-  return storage.getStore();
+/** The locks the current call chain holds, innermost first (released ones are skipped). */
+export function* heldInCallChain(): Generator<Lock> {
+  for (let scope = storage.getStore(); scope; scope = scope.parent) {
+    if (scope.lock.held) yield scope.lock;
+  }
+}
+
+/** The innermost lock the call chain holds (one covering `key`, if given) that `accept` accepts. */
+export function findHeldLock(key?: string, accept: (lock: Lock) => boolean = () => true): Lock | undefined {
+  for (const lock of heldInCallChain()) {
+    if ((key === undefined || lock.keys.includes(key)) && accept(lock)) return lock;
+  }
+  return undefined;
+}
+
+/** True when the current call chain runs under some lock (the fast check before reentrancy). */
+export function inLockScope(): boolean {
+  return storage.getStore() !== undefined;
 }
 
 /** Runs `work` with `lock` as the innermost lock of the call chain. */

@@ -1,6 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Observable } from 'rxjs';
+import { type Observable, defaultIfEmpty } from 'rxjs';
 import { routeKeyInput, routeKeyLookup } from './http/route-key-input';
 import { toHttpException } from './http/to-http-exception';
 import { watchClientGone } from './http/watch-client-gone';
@@ -26,8 +26,8 @@ export class LockInterceptor implements NestInterceptor {
     const handler = context.getHandler();
     const metadata = this.reflector.get<WithLockMetadata | undefined>(WITH_LOCK_METADATA, handler);
     if (!metadata) return next.handle();
-    return this.locks.run$(
-      () => this.locks.request(this.resolveKeys(metadata, context), metadata.options),
+    const handled = this.locks.run$(
+      () => this.locks.request(this.resolveKeys(metadata, context), metadata.options, metadata.method),
       () => next.handle(),
       {
         watchCancel: watchClientGone(context),
@@ -35,6 +35,8 @@ export class LockInterceptor implements NestInterceptor {
         mapError: (error) => this.mapError(error, context),
       },
     );
+    // A skipped route still answers (with an empty body): Nest fails a response that never comes.
+    return metadata.options.onBusy === 'skip' ? handled.pipe(defaultIfEmpty(undefined)) : handled;
   }
 
   /** The route's keys: a factory gets (request, context); templates are filled from the request. */

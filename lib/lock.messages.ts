@@ -34,6 +34,12 @@ export const OBSERVABLE_NOT_DECLARED = (method: string) =>
   `declare the return type (": Observable<T>", with Observable imported as a value, not "import type") ` +
   `so the lock is held while it is subscribed`;
 
+export const LOCK_SKIPPED = (keys: readonly string[], source: string) =>
+  `Skipped ${source}: lock ${formatKeys(keys)} is held by another owner (onBusy: 'skip')`;
+
+export const LOST_HOOK_FAILED = (keys: readonly string[], detail: string) =>
+  `The onLockLost hook threw for lock ${formatKeys(keys)}: ${detail}`;
+
 function formatKeys(keys: readonly string[]): string {
   return keys.length === 1 ? `"${keys[0]}"` : `[${keys.map((k) => `"${k}"`).join(', ')}]`;
 }
@@ -45,4 +51,5 @@ export const LOST_DETAIL = {
   unreachable: 'Redis could not be reached before the lease ended',
   released: 'it was released',
   shutdown: 'the application is shutting down',
+  maxHold: 'it reached its maxHold, so renewal stopped',
 } as const;

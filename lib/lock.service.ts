@@ -1,20 +1,31 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Observable, finalize, mergeMap } from 'rxjs';
-import { LockNotAcquiredError, LockStoreError } from './errors';
+import { type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockKey } from './interfaces/lock-key.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
-import { Lock, type LockGrant, type LockOwner } from './lock';
-import { LOST_DETAIL } from './lock.messages';
-import { runInLockScope } from './lock-scope';
+import { Lease, type LeaseOwner, type LockGrant } from './lease';
+import { Lock } from './lock';
+import { LOCK_SKIPPED, LOST_DETAIL, LOST_HOOK_FAILED } from './lock.messages';
+import { findHeldLock, heldInCallChain, inLockScope, runInLockScope } from './lock-scope';
 import { lockServiceRegistry } from './lock-service.registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
 import { toStoreKey } from './stores/store-keys';
 import { Cancellation, UNSUBSCRIBED, followSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
 import { retryDelay } from './utils/retry-delay';
-import { type ResolvedAcquireOptions, validateAcquireOptions } from './validation/validate-acquire-options';
+import {
+  DECORATOR_OPTIONS,
+  type ResolvedAcquireOptions,
+  validateAcquireOptions,
+} from './validation/validate-acquire-options';
 import { validateKeys } from './validation/validate-keys';
 import { WaitQueues } from './waiting/wait-queues';
 import { Waiter } from './waiting/waiter';
@@ -24,6 +35,8 @@ import type { ResolvedModuleOptions } from './validation/validate-module-options
 export interface LockRequest {
   keys: string[];
   options: ResolvedAcquireOptions;
+  /** The decorated method (`Class.method`) asking, for log lines; absent for LockService calls. */
+  source?: string;
 }
 
 /**
@@ -32,11 +45,11 @@ export interface LockRequest {
  * withLock, the @WithLock method wrapper and the LockInterceptor all go through.
  */
 @Injectable()
-export class LockService implements OnApplicationShutdown {
+export class LockService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
-  private readonly held = new Set<Lock>();
+  private readonly held = new Set<Lease>();
   private readonly waitQueues: WaitQueues;
-  private readonly owner: LockOwner;
+  private readonly owner: LeaseOwner;
   private closed = false;
 
   constructor(
@@ -44,13 +57,14 @@ export class LockService implements OnApplicationShutdown {
     @Inject(LOCK_STORE) private readonly store: LockStore,
   ) {
     this.waitQueues = new WaitQueues(store);
-    // Shared by every lock of this service: releases go through the wait queues (which may hand
-    // the lock over), and settled locks leave the set released on shutdown.
+    // Shared by every lease of this service: releases go through the wait queues (which may hand
+    // the lock over), settled leases leave the set released on shutdown, losses are reported.
     this.owner = {
       store,
       logger: this.logger,
       releaseLock: (storeKeys, token) => this.waitQueues.release(storeKeys, token),
-      lockSettled: (lock) => this.held.delete(lock),
+      leaseSettled: (lease) => this.held.delete(lease),
+      leaseLost: (lease, error) => this.reportLost(lease, error),
     };
     lockServiceRegistry.register(this);
   }
@@ -87,14 +101,37 @@ export class LockService implements OnApplicationShutdown {
     return this.store.isLocked(keys.map((k) => toStoreKey(this.options.keyPrefix, k)));
   }
 
-  /** Validates a user's key and options against this module's defaults. @internal */
-  request(key: unknown, options: unknown): LockRequest {
-    return { keys: validateKeys(key), options: validateAcquireOptions(options, this.options) };
+  /**
+   * The lock the current call chain holds (the innermost one; the innermost covering `key` if
+   * given), or undefined. Works in any code called from withLock or a @WithLock method or route.
+   */
+  current(key?: string): Lock | undefined {
+    if (!inLockScope()) return undefined;
+    return findHeldLock(key, (lock) => lock.lease.owner === this.owner);
   }
 
-  /** The life cycle for functions: acquire, run inside the lock's scope, release. @internal */
+  /**
+   * Validates a user's key and options against this module's defaults; `source` names the
+   * decorated method asking (decorators accept onBusy too). @internal
+   */
+  request(key: unknown, options: unknown, source?: string): LockRequest {
+    const known = source === undefined ? undefined : DECORATOR_OPTIONS;
+    return { keys: validateKeys(key), options: validateAcquireOptions(options, this.options, 'options', known), source };
+  }
+
+  /**
+   * The life cycle for functions: acquire, run inside the lock's scope, release. With onBusy
+   * 'skip' (decorators only) a busy lock resolves undefined without running `work`. @internal
+   */
   async run<T>(request: () => LockRequest, work: (lock: Lock) => T | Promise<T>): Promise<T> {
-    const lock = await this.take(request());
+    let lock: Lock;
+    const lockRequest = request();
+    try {
+      lock = await this.take(lockRequest);
+    } catch (error) {
+      if (this.skips(lockRequest, error)) return undefined as T;
+      throw error;
+    }
     try {
       return await runInLockScope(lock, () => work(lock));
     } finally {
@@ -127,6 +164,7 @@ export class LockService implements OnApplicationShutdown {
         subscriber.error(mapError(error));
         return;
       }
+      const request$ = lockRequest;
       const userSignal = lockRequest.options.signal as AbortSignal | undefined;
       const cancellation = new Cancellation((cancel) => {
         const stopUser = followSignal(userSignal, cancel);
@@ -151,7 +189,9 @@ export class LockService implements OnApplicationShutdown {
         (error: unknown) => {
           settled = true;
           cancellation.dispose();
-          subscriber.error(mapError(error));
+          // onBusy 'skip': complete without a lock, so the work never runs.
+          if (this.skips(request$, error)) subscriber.complete();
+          else subscriber.error(mapError(error));
         },
       );
       return () => {
@@ -167,15 +207,24 @@ export class LockService implements OnApplicationShutdown {
     );
   }
 
-  /** Releases every lock this service still holds and closes the store. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Shutdown, first step: fails callers still waiting, aborts the signal of every held lock
+   * (reason 'shutdown') and releases it. Runs before Nest closes the HTTP server, so handlers that
+   * pass the signal on stop and the server can drain instead of hanging on them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     lockServiceRegistry.unregister(this);
     this.waitQueues.closeAll();
     const held = [...this.held];
-    for (const lock of held) lock.lose('shutdown', LOST_DETAIL.shutdown);
-    await Promise.all(held.map((lock) => lock.releaseQuietly()));
+    for (const lease of held) lease.lose('shutdown', LOST_DETAIL.shutdown);
+    await Promise.all(held.map((lease) => new Lock(lease).releaseQuietly()));
+  }
+
+  /** Shutdown, last step: closes the store (and the Redis connections it created). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.beforeApplicationShutdown();
     await this.store.close();
   }
 
@@ -188,7 +237,12 @@ export class LockService implements OnApplicationShutdown {
     const { ttl, wait, signal } = options;
     signal?.throwIfAborted();
     this.assertOpen();
-    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    let storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    if (inLockScope()) {
+      const reentry = this.reenter(keys, storeKeys);
+      if (reentry instanceof Lock) return reentry;
+      ({ keys, storeKeys } = reentry);
+    }
     const token = createToken();
     const started = performance.now();
     const notAcquired = () => new LockNotAcquiredError(keys, Math.round(performance.now() - started));
@@ -243,6 +297,43 @@ export class LockService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * Reentrancy: when the call chain already holds every requested key (in this service), a new
+   * handle on that lease, with no round trip; otherwise the keys still to take (those the chain
+   * holds are left out, so a chain never waits on itself).
+   */
+  private reenter(keys: string[], storeKeys: string[]): Lock | { keys: string[]; storeKeys: string[] } {
+    const heldKeys = new Map<string, Lease>();
+    for (const lock of heldInCallChain()) {
+      const { lease } = lock;
+      if (lease.owner !== this.owner) continue;
+      if (storeKeys.every((key) => lease.storeKeys.includes(key))) return new Lock(lease, true);
+      for (const key of lease.storeKeys) if (!heldKeys.has(key)) heldKeys.set(key, lease);
+    }
+    const missing = storeKeys.flatMap((key, index) => (heldKeys.has(key) ? [] : [index]));
+    // Held, but split over several leases of the chain: re-enter the innermost one with the first key.
+    if (missing.length === 0) return new Lock(heldKeys.get(storeKeys[0]!)!, true);
+    return { keys: missing.map((i) => keys[i]!), storeKeys: missing.map((i) => storeKeys[i]!) };
+  }
+
+  /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */
+  private skips(request: LockRequest, error: unknown): boolean {
+    if (request.options.onBusy !== 'skip' || !(error instanceof LockNotAcquiredError)) return false;
+    this.logger.debug(LOCK_SKIPPED(error.keys, request.source ?? 'the call'));
+    return true;
+  }
+
+  private reportLost(lease: Lease, error: LockLostError): void {
+    this.logger.warn(error.message);
+    const hook = this.options.onLockLost;
+    if (!hook) return;
+    try {
+      hook({ key: lease.keys[0]!, keys: lease.keys, reason: error.reason, fence: lease.fence, error });
+    } catch (hookError) {
+      this.logger.error(LOST_HOOK_FAILED(lease.keys, (hookError as Error)?.message ?? String(hookError)));
+    }
+  }
+
   /** Wraps a won acquisition; one won in a race with an abort is released at once. */
   private async granted(
     keys: string[],
@@ -250,9 +341,9 @@ export class LockService implements OnApplicationShutdown {
     token: string,
     fence: number,
     sentAt: number,
-    { ttl, autoRenew, signal }: ResolvedAcquireOptions,
+    { ttl, autoRenew, minHold, maxHold, signal }: ResolvedAcquireOptions,
   ): Promise<Lock> {
-    const lock = this.grant({ keys, storeKeys, token, fence, ttl, autoRenew, sentAt });
+    const lock = this.grant({ keys, storeKeys, token, fence, ttl, autoRenew, minHold, maxHold, sentAt });
     if (signal?.aborted) {
       // The caller is gone, so the lock must not outlive it.
       await lock.releaseQuietly();
@@ -262,9 +353,9 @@ export class LockService implements OnApplicationShutdown {
   }
 
   private grant(grant: LockGrant): Lock {
-    const lock = new Lock(grant, this.owner);
-    this.held.add(lock);
-    return lock;
+    const lease = new Lease(grant, this.owner);
+    this.held.add(lease);
+    return new Lock(lease);
   }
 
   private assertOpen(): void {

@@ -21,7 +21,11 @@ export function createLockedMethod(original: Function, metadata: WithLockMetadat
       return metadata.returnsObservable ? throwError(() => error) : Promise.reject(error);
     }
     const request = () =>
-      service.request(resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]), metadata.options);
+      service.request(
+        resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]),
+        metadata.options,
+        metadata.method,
+      );
     if (metadata.returnsObservable) {
       return service.run$(request, () => defer(() => original.apply(this, args)));
     }

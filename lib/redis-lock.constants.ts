@@ -28,5 +28,12 @@ export const MAX_KEYS = 64;
 export const RETRY_MIN_DELAY = 25;
 export const RETRY_MAX_DELAY = 500;
 
+/**
+ * How long a fence counter outlives the last lease taken on its key (ms). Counters then expire,
+ * so a lock per order id does not leave a key behind forever; a missing counter is seeded from the
+ * Redis server's clock in microseconds, above every fence issued before (see lua-scripts.ts).
+ */
+export const FENCE_RETENTION = 600_000;
+
 /** Injection token of the validated module options (defaults filled in). */
 export const RESOLVED_OPTIONS = Symbol('REDIS_LOCK:RESOLVED_OPTIONS');

@@ -1,29 +1,24 @@
-import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lock, LockArgumentError, LockLostError, LockNotAcquiredError, type LockService } from '../lib';
 import { RedisServer } from './support/redis-server';
-import { STORES, lockModule } from './support/stores';
+import { STORES, lockModulePair } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
 describe.each(STORES)('LockService on the $name store', (store) => {
   let server: RedisServer;
-  let module: TestingModule;
   let locks: LockService;
-  let other: LockService; // a second, independent module: another "process" on the same store
-  let otherModule: TestingModule;
+  let other: LockService; // another "process" on the same store
+  let close: () => Promise<void>;
   let n = 0;
   const key = () => `${store.name}:k${++n}`;
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    ({ module, locks } = await lockModule({ ...store.options(server), ttl: 2_000, wait: 0 }));
-    ({ module: otherModule, locks: other } =
-      store.name === 'redis' ? await lockModule({ ...store.options(server), ttl: 2_000, wait: 0 }) : { module, locks });
+    ({ locks, other, close } = await lockModulePair(store, server, { ttl: 2_000, wait: 0 }));
   });
 
   afterAll(async () => {
-    await otherModule?.close();
-    await module?.close();
+    await close?.();
     await server?.stop();
   });
 

@@ -8,10 +8,8 @@ import { LockInterceptor } from '../lock.interceptor';
 import { createLockedMethod } from '../locked-method';
 import { WITH_LOCK_METADATA } from '../redis-lock.constants';
 import { copyMethodMetadata } from '../utils/copy-method-metadata';
-import { validateAcquireOptions } from '../validation/validate-acquire-options';
+import { DECORATOR_OPTIONS, validateAcquireOptions } from '../validation/validate-acquire-options';
 import { describe, validateKeys } from '../validation/validate-keys';
-
-const DECORATOR_OPTIONS = new Set(['ttl', 'wait', 'autoRenew']);
 
 /**
  * Runs the method under a distributed lock: acquired before, renewed while it runs, released
@@ -23,7 +21,8 @@ const DECORATOR_OPTIONS = new Set(['ttl', 'wait', 'autoRenew']);
  *   method's own arguments and templates read them by position: `'invoice:{0}'`, `'{0.id}'`.
  *
  * @param key a key, a template, several keys (taken together), or a factory of the call.
- * @param ttlOrOptions the lease in ms, or { ttl, wait, autoRenew }; unset values use the module's.
+ * @param ttlOrOptions the lease in ms, or { ttl, wait, autoRenew, minHold, maxHold, onBusy }; unset
+ *   values use the module's.
  */
 export function WithLock<TArgs extends unknown[] = any[]>(
   key: LockKeySource<TArgs>,

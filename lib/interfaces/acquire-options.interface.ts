@@ -9,6 +9,17 @@ export interface AcquireOptions {
   wait?: number;
   /** Renew the lease in the background (about every ttl/3) while the lock is held. Default: true. */
   autoRenew?: boolean;
+  /**
+   * Hold the lock at least this long (ms, counted from acquisition), even when the work ends
+   * sooner: release then leaves the lease to run out at that point instead of deleting it, so a
+   * replica that triggers the same scheduled job a moment later finds it busy. Default: 0.
+   */
+  minHold?: number;
+  /**
+   * Stop renewing this long after acquisition (ms, at least `ttl`): a runaway holder then loses
+   * the lock (reason `max-hold`) instead of keeping it forever. Default: no cap.
+   */
+  maxHold?: number;
   /** Cancels waiting: the call rejects with the signal's reason and leaves no lock behind. */
   signal?: AbortSignal;
 }

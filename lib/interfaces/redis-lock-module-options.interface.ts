@@ -1,4 +1,5 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { LockLostEvent } from './lock-lost-event.interface';
 
 /** Options of RedisLockModule.forRoot / forRootAsync. */
 export interface RedisLockModuleOptions {
@@ -25,4 +26,10 @@ export interface RedisLockModuleOptions {
    * waiting on ioredis' offline queue. Default: 3 000.
    */
   storeTimeout?: number;
+  /**
+   * Called when a held lock is lost (renewal found it gone or taken, Redis stayed unreachable
+   * until the lease ended, maxHold, shutdown), after the lock's signal has aborted. For metrics and
+   * alerts; an error it throws is logged. Default: none (the loss is logged as a warning).
+   */
+  onLockLost?: (event: LockLostEvent) => void;
 }

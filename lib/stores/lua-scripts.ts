@@ -4,37 +4,82 @@
  * fence counters (same hash slot as their lock key, see store-keys.ts). A release is announced on
  * the channel `<lock key>:released` (see store-keys.ts); PUBLISH takes no key, so this holds on a
  * Cluster too.
+ *
+ * Fence counters expire (a while after the last lease on their key, see FENCE_RETENTION), so one
+ * lock per order id does not leave a key behind forever. A missing counter (expired, or lost with
+ * a restarted Redis' data) is seeded from the server's clock in microseconds, which is above every
+ * fence issued before as long as that clock does not step back by more than the retention, and
+ * fewer than one lease per microsecond was taken on the key. Needs Redis >= 5 (scripts replicated
+ * by their effects, so a write may follow TIME). Fences stay below 2^53 (exact in
+ * Lua's and JavaScript's doubles) until the year 2255.
  */
 
+/** The Redis server's clock in microseconds, as an exact decimal string. */
+const CLOCK = `
+local function clock_us()
+  local t = redis.call('TIME')
+  return t[1] .. string.format('%06d', tonumber(t[2]))
+end
+`;
+
 /**
- * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys and
- * is written back to all of them, so it increases strictly for every key.
+ * The fence of one key's new lease: its counter plus one, or the clock when the counter is gone.
+ * The counter's expiry moves out with every lease.
+ */
+const NEXT_FENCE = `
+local function next_fence(counter, keep)
+  local fence = redis.call('INCR', counter)
+  if fence == 1 then
+    local seed = clock_us()
+    redis.call('SET', counter, seed)
+    fence = tonumber(seed)
+  end
+  redis.call('PEXPIRE', counter, keep)
+  return fence
+end
+`;
+
+/**
+ * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys
+ * (or the clock, if any counter is gone) and is written back to all of them, so it increases
+ * strictly for every key.
  */
 const TAKE = `
-local function take(n, token, ttl)
+local function take(n, token, ttl, keep)
   local fence = 0
+  local missing = false
   for i = n + 1, 2 * n do
-    local seen = tonumber(redis.call('GET', KEYS[i]) or '0') or 0
-    if seen + 1 > fence then fence = seen + 1 end
+    local seen = redis.call('GET', KEYS[i])
+    if seen then
+      seen = tonumber(seen) or 0
+      if seen + 1 > fence then fence = seen + 1 end
+    else
+      missing = true
+    end
   end
+  if missing then
+    local now = tonumber(clock_us())
+    if now > fence then fence = now end
+  end
+  local written = string.format('%.0f', fence)
   for i = 1, n do
     redis.call('SET', KEYS[i], token, 'PX', ttl)
-    redis.call('SET', KEYS[n + i], fence)
+    redis.call('SET', KEYS[n + i], written, 'PX', keep)
   end
   return fence
 end
 `;
 
 /**
- * ARGV: token, ttl. Returns the fence (>= 1) when every key was free and is now ours; otherwise
- * 0 or minus the busy key's remaining lease in ms.
+ * ARGV: token, ttl, fence counter expiry. Returns the fence (>= 1) when every key was free and is
+ * now ours; otherwise 0 or minus the busy key's remaining lease in ms.
  */
-export const ACQUIRE_SCRIPT = `${TAKE}
+export const ACQUIRE_SCRIPT = `${CLOCK}${NEXT_FENCE}${TAKE}
 local n = #KEYS / 2
 if n == 1 then
-  -- One key, the common case: two calls instead of four.
+  -- One key, the common case: SET NX, INCR, PEXPIRE instead of a read of every key first.
   if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    return redis.call('INCR', KEYS[2])
+    return next_fence(KEYS[2], ARGV[3])
   end
   local left = redis.call('PTTL', KEYS[1])
   if left < 0 then left = 0 end
@@ -47,16 +92,16 @@ for i = 1, n do
     return -left
   end
 end
-return take(n, ARGV[1], ARGV[2])
+return take(n, ARGV[1], ARGV[2], ARGV[3])
 `;
 
 /**
- * ARGV: from token, to token, ttl. When every key is owned by the from token or free, all are
+ * ARGV: from token, to token, ttl, fence counter expiry. When every key is owned by the from token or free, all are
  * taken for the to token: { owned (1 if the from token owned every key), fence }. When another
  * owner holds one of them, the from token's keys are released (and announced) as by RELEASE:
  * { 0, minus that key's remaining lease }.
  */
-export const HAND_OVER_SCRIPT = `${TAKE}
+export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}
 local n = #KEYS / 2
 local owned = 1
 local blocked = nil
@@ -78,7 +123,7 @@ if blocked then
   if left < 0 then left = 0 end
   return { 0, -left }
 end
-return { owned, take(n, ARGV[2], ARGV[3]) }
+return { owned, take(n, ARGV[2], ARGV[3], ARGV[4]) }
 `;
 
 /** ARGV: token, ttl. Resets the lease of every key to ttl only if the token owns all of them. */

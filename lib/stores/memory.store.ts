@@ -1,9 +1,16 @@
 import { performance } from 'node:perf_hooks';
+import { FENCE_RETENTION } from '../redis-lock.constants';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 
 interface Lease {
   token: string;
   /** Monotonic time (performance.now()) at which the lease ends. */
+  expiresAt: number;
+}
+
+/** A key's fence counter; like Redis', it expires FENCE_RETENTION after the key's last lease. */
+interface FenceCounter {
+  value: number;
   expiresAt: number;
 }
 
@@ -14,16 +21,16 @@ interface Lease {
  */
 export class MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
-  private readonly fences = new Map<string, number>();
+  private readonly fences = new Map<string, FenceCounter>();
   private readonly listeners = new Map<string, Set<() => void>>();
-  /** Size at which the next acquire sweeps expired leases, so abandoned keys do not pile up. */
+  /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
   private sweepAt = 1024;
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
     const now = performance.now();
     const busy = this.busy(keys, now);
     if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
-    if (this.leases.size >= this.sweepAt) this.sweep(now);
+    if (this.fences.size >= this.sweepAt) this.sweep(now);
     return { fence: this.take(keys, token, ttl, now) };
   }
 
@@ -89,11 +96,20 @@ export class MemoryStore implements LockStore {
     return undefined;
   }
 
+  /** As the Redis script: one above the highest live counter, or the clock (µs) if one is gone. */
   private take(keys: readonly string[], token: string, ttl: number, now: number): number {
-    const fence = Math.max(...keys.map((key) => this.fences.get(key) ?? 0)) + 1;
+    let fence = 0;
+    let missing = false;
+    for (const key of keys) {
+      const counter = this.fences.get(key);
+      if (counter && counter.expiresAt > now) fence = Math.max(fence, counter.value + 1);
+      else missing = true;
+    }
+    // performance.timeOrigin + now never steps back within this process.
+    if (missing) fence = Math.max(fence, Math.floor((performance.timeOrigin + now) * 1000));
     for (const key of keys) {
       this.leases.set(key, { token, expiresAt: now + ttl });
-      this.fences.set(key, fence);
+      this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
     }
     return fence;
   }
@@ -116,6 +132,7 @@ export class MemoryStore implements LockStore {
 
   private sweep(now: number): void {
     for (const key of this.leases.keys()) this.live(key, now);
-    this.sweepAt = Math.max(1024, this.leases.size * 2);
+    for (const [key, counter] of this.fences) if (counter.expiresAt <= now) this.fences.delete(key);
+    this.sweepAt = Math.max(1024, this.fences.size * 2);
   }
 }

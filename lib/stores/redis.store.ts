@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { LockStoreError } from '../errors';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
+import { FENCE_RETENTION } from '../redis-lock.constants';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
@@ -8,10 +9,10 @@ import { ReleaseSubscriber } from './release-subscriber';
 import { fenceKeyOf, releaseChannelOf } from './store-keys';
 
 /** Command names added to the client; versioned so a changed script never meets an old definition. */
-const ACQUIRE = 'nestRedisLockAcquireV2';
+const ACQUIRE = 'nestRedisLockAcquireV3';
 const EXTEND = 'nestRedisLockExtendV1';
 const RELEASE = 'nestRedisLockReleaseV2';
-const HAND_OVER = 'nestRedisLockHandOverV2';
+const HAND_OVER = 'nestRedisLockHandOverV3';
 
 type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
@@ -40,7 +41,7 @@ export class RedisStore implements LockStore {
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
     try {
-      const reply = Number(await this.call('acquire', ACQUIRE, withFenceKeys(keys), [token, ttl]));
+      const reply = Number(await this.call('acquire', ACQUIRE, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
       return reply > 0 ? { fence: reply } : { fence: null, remaining: -reply };
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it). Its cleanup is
@@ -59,7 +60,7 @@ export class RedisStore implements LockStore {
   }
 
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
-    const reply = (await this.call('handOver', HAND_OVER, withFenceKeys(keys), [fromToken, toToken, ttl])) as [
+    const reply = (await this.call('handOver', HAND_OVER, withFenceKeys(keys), [fromToken, toToken, ttl, ttl + FENCE_RETENTION])) as [
       number | string,
       number | string,
     ];

@@ -18,9 +18,10 @@ export interface ResolvedModuleOptions {
   ttl: number;
   wait: number;
   storeTimeout: number;
+  onLockLost: RedisLockModuleOptions['onLockLost'];
 }
 
-const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout']);
+const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost']);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
 export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
@@ -39,6 +40,9 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
     throw new LockArgumentError('options.keyPrefix', `expected a string of at most 256 characters, got ${describe(keyPrefix)}`);
   }
+  if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {
+    throw new LockArgumentError('options.onLockLost', `expected a function, got ${describe(given.onLockLost)}`);
+  }
   return {
     store,
     redis: given.redis,
@@ -49,5 +53,6 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
       given.storeTimeout === undefined
         ? DEFAULT_STORE_TIMEOUT
         : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION),
+    onLockLost: given.onLockLost,
   };
 }

@@ -14,3 +14,24 @@ export async function lockModule(options: RedisLockModuleOptions): Promise<{ mod
   await module.init();
   return { module, locks: module.get(LockService) };
 }
+
+/**
+ * Two LockServices on one store, as two processes would have: on Redis, two independent modules;
+ * on the memory store (one process by nature), the same module twice. `close()` closes both.
+ */
+export async function lockModulePair(
+  store: (typeof STORES)[number],
+  server: RedisServer,
+  options: RedisLockModuleOptions,
+): Promise<{ locks: LockService; other: LockService; close: () => Promise<void> }> {
+  const first = await lockModule({ ...store.options(server), ...options });
+  const second = store.name === 'redis' ? await lockModule({ ...store.options(server), ...options }) : first;
+  return {
+    locks: first.locks,
+    other: second.locks,
+    close: async () => {
+      if (second !== first) await second.module.close();
+      await first.module.close();
+    },
+  };
+}

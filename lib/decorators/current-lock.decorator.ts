@@ -1,0 +1,12 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { findHeldLock } from '../lock-scope';
+
+/**
+ * Injects the Lock the route runs under (the innermost one; the one covering `key` if given), or
+ * undefined outside any lock: `@Post(':id') pay(@Param('id') id: string, @CurrentLock() lock: Lock)`.
+ * Read `lock.fence` for downstream writes and pass `lock.signal` to work that should stop when
+ * the lock is lost. In provider methods, inject LockService and call `current()` instead.
+ */
+export const CurrentLock = createParamDecorator((key: string | undefined, _context: ExecutionContext) =>
+  findHeldLock(key),
+);
