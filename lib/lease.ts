@@ -54,6 +54,8 @@ export class Lease {
   private lostReason: LockLostReason | undefined;
   /** The last renewal was cut short by maxHold: no more renewals, the lease ends at maxHold. */
   private capped = false;
+  /** A renewal is in flight: only the deadline is armed meanwhile (Redis may never answer). */
+  private renewing = false;
   private ttl: number;
   /** Monotonic time by which a renewal must be confirmed, less a drift allowance. */
   private deadline: number;
@@ -192,7 +194,7 @@ export class Lease {
   private schedule(): void {
     if (this.state !== 'held') return;
     clearTimeout(this.timer);
-    const renews = this.grant.autoRenew && !this.capped;
+    const renews = this.grant.autoRenew && !this.capped && !this.renewing;
     const wakeAt = renews ? Math.min(this.renewAt, this.deadline) : this.deadline;
     // Rounded up: a timer firing a fraction of a ms early would find the deadline not yet passed.
     this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.ceil(wakeAt - performance.now())));
@@ -206,17 +208,22 @@ export class Lease {
     const sentAt = performance.now();
     if (sentAt >= this.deadline) {
       if (this.capped) this.lose('max-hold', LOST_DETAIL.maxHold);
+      else if (this.renewing) this.lose('unreachable', LOST_DETAIL.unanswered);
       else this.lose('expired', LOST_DETAIL.expired);
       return;
     }
     const length = Math.min(this.ttl, this.holdLeft(sentAt));
-    if (!this.grant.autoRenew || length < 1) {
-      this.capped ||= this.grant.autoRenew;
+    if (this.renewing || !this.grant.autoRenew || length < 1) {
+      this.capped ||= this.grant.autoRenew && length < 1;
       this.schedule();
       return;
     }
+    this.renewing = true;
+    this.schedule(); // the deadline stays armed while the renewal is in flight
     try {
-      const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, length);
+      const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, length).finally(() => {
+        this.renewing = false;
+      });
       if (this.state !== 'held') return;
       if (!stillOurs) {
         this.lose('not-held', LOST_DETAIL.notHeld);

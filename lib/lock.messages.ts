@@ -49,6 +49,7 @@ export const LOST_DETAIL = {
   expired: 'the lease ended before a renewal was confirmed',
   notHeld: 'the lease expired or another owner holds it',
   unreachable: 'Redis could not be reached before the lease ended',
+  unanswered: 'Redis did not answer the renewal before the lease ended',
   released: 'it was released',
   shutdown: 'the application is shutting down',
   maxHold: 'it reached its maxHold, so renewal stopped',

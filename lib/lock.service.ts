@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Observable, finalize, mergeMap } from 'rxjs';
-import { type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
+import { LockArgumentError, type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockKey } from './interfaces/lock-key.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
@@ -26,7 +26,7 @@ import {
   type ResolvedAcquireOptions,
   validateAcquireOptions,
 } from './validation/validate-acquire-options';
-import { validateKeys } from './validation/validate-keys';
+import { describe, validateKeys } from './validation/validate-keys';
 import { WaitQueues } from './waiting/wait-queues';
 import { Waiter } from './waiting/waiter';
 import type { ResolvedModuleOptions } from './validation/validate-module-options';
@@ -91,6 +91,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * replace `fn`'s result or error.
    */
   async withLock<T>(key: LockKey, fn: (lock: Lock) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new LockArgumentError('fn', `expected a function, got ${describe(fn)}`);
     return this.run(() => this.request(key, options), fn);
   }
 
@@ -232,6 +233,8 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * Acquires, waiting if needed: one attempt at once (unless callers of this process already wait
    * for these keys: then it queues behind them), then in arrival order, woken by release
    * notifications, with a backoff poll as the fallback for expired leases and lost messages.
+   * The first attempt reports a store failure at once (HTTP 503 on routes); a caller already
+   * waiting keeps retrying through one until its wait ends, then reports the store error.
    */
   private async take({ keys, options }: LockRequest): Promise<Lock> {
     const { ttl, wait, signal } = options;
@@ -261,6 +264,8 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     }
     const waiter = new Waiter(token, ttl);
     let acquired = false;
+    /** A waiter outlasts a store outage: failed attempts are retried, the last failure reported. */
+    let storeError: LockStoreError | undefined;
     await this.waitQueues.join(storeKeys, waiter);
     try {
       // Listening now: one attempt closes the gap in which a release could have gone unheard.
@@ -272,12 +277,22 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
           return await this.granted(keys, storeKeys, token, fence, sentAt, options);
         }
         const left = wait - (performance.now() - started);
-        if (left <= 0) throw notAcquired();
+        if (left <= 0) throw storeError ?? notAcquired();
         const head = this.waitQueues.isHead(storeKeys, waiter);
         if (head && tryNow && !waiter.busy) {
           this.assertOpen();
           waiter.busy = true;
-          const result = await attempt().finally(() => (waiter.busy = false));
+          let result: Lock | number;
+          try {
+            result = await attempt();
+            storeError = undefined;
+          } catch (error) {
+            if (!(error instanceof LockStoreError) || this.closed) throw error;
+            storeError = error;
+            result = 0;
+          } finally {
+            waiter.busy = false;
+          }
           if (result instanceof Lock) {
             acquired = true;
             return result;

@@ -72,6 +72,27 @@ describe('faults on a real redis-server', () => {
     }, 10_000, 100);
   });
 
+  it('Redis paused while held, with a store bound longer than the lease: the signal aborts at the lease deadline', async () => {
+    // Renewals neither succeed nor fail for 5 s: only the local deadline can tell the holder.
+    const patient = await lockModule({ redis: server.url, storeTimeout: 5_000 });
+    try {
+      const lock = await patient.locks.acquire('paused-holder', { ttl: 600 });
+      server.pause();
+      try {
+        const aborted = new Promise<number>((resolve) =>
+          lock.signal.addEventListener('abort', () => resolve(Date.now()), { once: true }),
+        );
+        const lostAt = await aborted;
+        expect(lostAt).toBeLessThanOrEqual(lock.expiresAt + 50);
+        expect((lock.signal.reason as LockLostError).reason).toBe('unreachable');
+      } finally {
+        server.resume();
+      }
+    } finally {
+      await patient.module.close();
+    }
+  });
+
   it('withLock keeps the work\'s result when the release cannot reach Redis, and logs the failure', async () => {
     const logged = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
