@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
   logger.log(
     'Try: curl -X POST localhost:' + port + '/orders/1/pay  (twice at once: the second gets 409), ' +
       'curl -X POST localhost:' + port + '/reports/daily, curl -X POST localhost:' + port + '/inventory/apple/reserve, ' +
-      'curl -N localhost:' + port + '/feed/news',
+      'curl -X POST localhost:' + port + '/jobs/cleanup, curl -N localhost:' + port + '/feed/news',
   );
 }
 

@@ -7,7 +7,7 @@ import { ADAPTERS, startHttpApp } from './support/http-app';
 import { FakeAuthGuard, OrdersController, resetState, state } from './support/http-fixture';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
-import { waitFor } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 /** Generous slack over a configured bound: CI machines stall, the claim is "bounded", not "fast". */
 const SLACK = 1_500;
@@ -70,6 +70,33 @@ describe('faults on a real redis-server', () => {
       if (next) await next.release();
       return next !== null;
     }, 10_000, 100);
+  });
+
+  it('an outage from start to end: waiters get the lock after it, no unhandled rejection, no timer or socket left', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (error: unknown) => void unhandled.push(error);
+    process.on('unhandledRejection', onUnhandled);
+    const resources = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
+    const before = resources();
+    const app = await lockModule({ redis: server.url, storeTimeout: 300, ttl: 600 });
+    try {
+      const held = await app.locks.acquire('outage');
+      const waiting = app.locks.acquire('outage', { wait: 20_000 });
+      await sleep(100);
+      await server.kill();
+      await waitFor(() => held.signal.aborted, 600 + SLACK);
+      await server.restart();
+      const next = await waiting;
+      expect(next.fence).toBeGreaterThan(held.fence);
+      expect(await next.release()).toBe(true);
+      expect(await held.release()).toBe(false);
+    } finally {
+      await app.module.close();
+      process.off('unhandledRejection', onUnhandled);
+    }
+    await waitFor(() => resources() <= before, 3_000);
+    expect(unhandled).toEqual([]);
   });
 
   it('Redis paused while held, with a store bound longer than the lease: the signal aborts at the lease deadline', async () => {

@@ -33,7 +33,10 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
   });
 
   it('uses the store REDIS_URL selects', async () => {
-    expect(lockStoreConfig()).toEqual(server ? { redis: server.url, storeTimeout: 2_000 } : { store: 'memory' });
+    expect(lockStoreConfig()).toEqual({
+      ...(server ? { redis: server.url, storeTimeout: 2_000 } : { store: 'memory' }),
+      onLockLost: expect.any(Function),
+    });
     const lock = await app.get(LockService).acquire('probe');
     if (server) expect(await server.client().get('lock:{probe}')).toBe(lock.token);
     await lock.release();
@@ -44,7 +47,13 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
     await waitFor(() => app.get(LockService).isLocked('order:42'));
     const second = await fetch(`${url}/orders/42/pay`, { method: 'POST' });
     expect(second.status).toBe(409);
-    expect(await (await first).json()).toEqual({ order: '42', status: 'paid' });
+    // The payment service locks the same order again: from inside the route it re-enters.
+    expect(await (await first).json()).toMatchObject({ order: '42', status: 'paid', sameLock: true });
+  });
+
+  it('runs the cleanup job once when two triggers fire at once, and skips a late trigger (minHold)', async () => {
+    expect(await (await fetch(`${url}/jobs/cleanup`, { method: 'POST' })).json()).toEqual({ runs: 1 });
+    expect(await (await fetch(`${url}/jobs/cleanup`, { method: 'POST' })).json()).toEqual({ runs: 0 });
   });
 
   it('builds a report through a locked service method, one build at a time', async () => {

@@ -153,16 +153,6 @@ describe('release notifications through Redis', () => {
 
   it('hands over to a waiter of the same process in one round trip: no separate release and acquire', async () => {
     const sha = (script: string) => createHash('sha1').update(script).digest('hex');
-    const holder = await a.acquire('relay');
-    const next = a.acquire('relay');
-    await waitFor(async () => {
-      const [, count] = (await server.client().pubsub('NUMSUB', 'lock:{relay}:released')) as [string, number];
-      return Number(count) === 1; // the waiter is queued and listening
-    }, 2_000);
-    const recorder = await recordCommands(server);
-    expect(await holder.release()).toBe(true);
-    const lock = await next;
-    await recorder.stop();
     // A script's first use on a connection is sent as EVAL with its body (as MONITOR escapes it),
     // later ones as EVALSHA with its hash.
     const which = ([command, body]: string[]) =>
@@ -173,12 +163,28 @@ describe('release notifications through Redis', () => {
           : body!.includes('PUBLISH')
             ? 'release'
             : 'other';
-    const scripts = recorder.calls().filter(([command]) => /^eval(sha)?$/i.test(command!)).map(which);
-    // The head waiter may poll meanwhile (ACQUIRE); the hand-over itself is one call, and nothing is released.
-    expect(scripts.filter((name) => name === 'hand-over')).toHaveLength(1);
-    expect(scripts.filter((name) => name === 'release')).toHaveLength(0);
-    expect(lock.fence).toBe(holder.fence + 1);
-    await lock.release();
+    // A release that meets the head waiter in the middle of its fallback poll goes through Redis
+    // instead (the poll's attempt is already on the wire): such a round is repeated, a few times at most.
+    for (let round = 1; ; round++) {
+      const key = `relay-${round}`;
+      const holder = await a.acquire(key);
+      const next = a.acquire(key);
+      await waitFor(async () => {
+        const [, count] = (await server.client().pubsub('NUMSUB', `lock:{${key}}:released`)) as [string, number];
+        return Number(count) === 1; // the waiter is queued and listening
+      }, 2_000);
+      const recorder = await recordCommands(server);
+      expect(await holder.release()).toBe(true);
+      const lock = await next;
+      await recorder.stop();
+      await lock.release();
+      const scripts = recorder.calls().filter(([command]) => /^eval(sha)?$/i.test(command!)).map(which);
+      if (scripts.includes('other') && round < 5) continue; // the head was polling (ACQUIRE) meanwhile
+      expect(scripts.filter((name) => name === 'hand-over')).toHaveLength(1);
+      expect(scripts.filter((name) => name === 'release')).toHaveLength(0);
+      expect(lock.fence).toBe(holder.fence + 1);
+      return;
+    }
   });
 
   it('a hand-over that finds another owner on one key still releases the keys the holder owns', async () => {
