@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,30 @@ describe('the published package', () => {
     for (const output of [required.stdout, imported.stdout]) {
       expect(JSON.parse(output)).toEqual(expect.arrayContaining(names));
     }
+  }, 120_000);
+
+  it('its declarations type-check in a consumer, with the internals stripped', async () => {
+    writeFileSync(
+      join(outDir, 'consumer.ts'),
+      [
+        "import { CurrentLock, type Lock, type LockLostEvent, LockService, RedisLockModule, WithLock } from './index.js';",
+        'export async function use(locks: LockService): Promise<number> {',
+        "  const lock: Lock = await locks.acquire(['a', 'b'], { minHold: 10, maxHold: 60_000 });",
+        "  RedisLockModule.forRoot({ onLockLost: (event: LockLostEvent) => event.reason });",
+        "  void CurrentLock('a'); void WithLock('k', { onBusy: 'skip' });",
+        '  // @ts-expect-error the lease behind a handle is not public',
+        '  void lock.lease;',
+        '  // @ts-expect-error the life cycle is not public',
+        '  void locks.run;',
+        "  return (locks.current('a')?.fence ?? 0) + lock.fence;",
+        '}',
+      ].join('\n'),
+    );
+    const tsc = require.resolve('typescript/bin/tsc');
+    const flags = ['--ignoreConfig', '--noEmit', '--strict', '--module', 'node20', '--target', 'es2022', '--types', 'node'];
+    await run(process.execPath, [tsc, ...flags, '--lib', 'es2023,esnext.disposable', join(outDir, 'consumer.ts')], {
+      cwd: outDir,
+    });
   }, 120_000);
 
   it('declares main, types and exports pointing at dist/', () => {

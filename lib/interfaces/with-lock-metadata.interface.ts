@@ -1,7 +1,7 @@
 import type { LockKeySource } from './lock-key.interface';
 import type { WithLockOptions } from './with-lock-options.interface';
 
-/** What @WithLock records on a method. @internal */
+/** What @WithLock records on a method (what LockInterceptor subclasses receive in resolveKeys). */
 export interface WithLockMetadata {
   key: LockKeySource;
   options: WithLockOptions;
