@@ -31,8 +31,8 @@ local function next_fence(counter, keep)
   local fence = redis.call('INCR', counter)
   if fence == 1 then
     local seed = clock_us()
-    redis.call('SET', counter, seed)
-    fence = tonumber(seed)
+    redis.call('SET', counter, seed, 'PX', keep)
+    return tonumber(seed)
   end
   redis.call('PEXPIRE', counter, keep)
   return fence
