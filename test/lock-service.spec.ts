@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lock, LockArgumentError, LockLostError, LockNotAcquiredError, type LockService } from '../lib';
-import { RedisServer } from './support/redis-server';
-import { STORES, lockModulePair } from './support/stores';
+import type { RedisServer } from './support/redis-server';
+import { STORES, startLockPair } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
 describe.each(STORES)('LockService on the $name store', (store) => {
@@ -13,14 +13,9 @@ describe.each(STORES)('LockService on the $name store', (store) => {
   const key = () => `${store.name}:k${++n}`;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    ({ locks, other, close } = await lockModulePair(store, server, { ttl: 2_000, wait: 0 }));
+    ({ server, locks, other, close } = await startLockPair(store, { ttl: 2_000, wait: 0 }));
   });
-
-  afterAll(async () => {
-    await close?.();
-    await server?.stop();
-  });
+  afterAll(() => close?.());
 
   it('acquires, reports the lock as held, and releases it', async () => {
     const k = key();

@@ -4,7 +4,7 @@ import { CurrentLock, type Lock, LockService, WithLock } from '../lib';
 import { recordCommands } from './support/command-recorder';
 import { startHttpApp } from './support/http-app';
 import { RedisServer } from './support/redis-server';
-import { STORES, lockModulePair } from './support/stores';
+import { STORES, startLockPair } from './support/stores';
 import { sleep } from './support/wait-for';
 
 @Injectable()
@@ -57,14 +57,9 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
   const key = () => `re:${store.name}:${++n}`;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    ({ locks, other, close } = await lockModulePair(store, server, { ttl: 2_000, wait: 0 }));
+    ({ server, locks, other, close } = await startLockPair(store, { ttl: 2_000, wait: 0 }));
   });
-
-  afterAll(async () => {
-    await close?.();
-    await server?.stop();
-  });
+  afterAll(() => close?.());
 
   it('withLock inside withLock on the same key re-enters at once; only the outermost release releases', async () => {
     const k = key();

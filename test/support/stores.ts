@@ -1,6 +1,6 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
-import type { RedisServer } from './redis-server';
+import { RedisServer } from './redis-server';
 
 /** The stores every behavioural suite runs against: a real redis-server, and the memory store. */
 export const STORES = [
@@ -16,22 +16,25 @@ export async function lockModule(options: RedisLockModuleOptions): Promise<{ mod
 }
 
 /**
- * Two LockServices on one store, as two processes would have: on Redis, two independent modules;
- * on the memory store (one process by nature), the same module twice. `close()` closes both.
+ * A redis-server and two LockServices on `store`, as two processes would have them: on Redis, two
+ * independent modules; on the memory store (one process by nature), the same module twice.
+ * `close()` ends the modules, then the server.
  */
-export async function lockModulePair(
+export async function startLockPair(
   store: (typeof STORES)[number],
-  server: RedisServer,
   options: RedisLockModuleOptions,
-): Promise<{ locks: LockService; other: LockService; close: () => Promise<void> }> {
+): Promise<{ server: RedisServer; locks: LockService; other: LockService; close: () => Promise<void> }> {
+  const server = await RedisServer.start();
   const first = await lockModule({ ...store.options(server), ...options });
   const second = store.name === 'redis' ? await lockModule({ ...store.options(server), ...options }) : first;
   return {
+    server,
     locks: first.locks,
     other: second.locks,
     close: async () => {
       if (second !== first) await second.module.close();
       await first.module.close();
+      await server.stop();
     },
   };
 }
