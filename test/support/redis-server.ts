@@ -12,6 +12,8 @@ import { Redis, type RedisOptions } from 'ioredis';
  */
 export class RedisServer {
   private process: ChildProcess | undefined;
+  /** Ends the server if this process exits first (a crash, an uncaught error): no orphan is left. */
+  private readonly killOnExit = () => this.process?.kill('SIGKILL');
   private readonly clients = new Set<Redis>();
   private readonly dir = mkdtempSync(join(tmpdir(), 'redis-lock-test-'));
 
@@ -99,6 +101,8 @@ export class RedisServer {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.process = child;
+    process.once('exit', this.killOnExit);
+    child.once('exit', () => process.off('exit', this.killOnExit));
     await new Promise<void>((resolve, reject) => {
       let output = '';
       const timer = setTimeout(() => fail(new Error(`redis-server did not start on ${this.port}:\n${output}`)), 10_000);
