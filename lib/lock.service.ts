@@ -14,7 +14,8 @@ import type { LockStore } from './interfaces/lock-store.interface';
 import { Lease, type LeaseOwner, type LockGrant } from './lease';
 import { Lock } from './lock';
 import { LOCK_SKIPPED, LOST_DETAIL, LOST_HOOK_FAILED } from './lock.messages';
-import { findHeldLock, heldInCallChain, inLockScope, runInLockScope } from './lock-scope';
+import { findHeldLock, inLockScope, runInLockScope } from './lock-scope';
+import { reenter } from './reentrancy';
 import { lockServiceRegistry } from './lock-service.registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
 import { toStoreKey } from './stores/store-keys';
@@ -165,7 +166,6 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
         subscriber.error(mapError(error));
         return;
       }
-      const request$ = lockRequest;
       const userSignal = lockRequest.options.signal as AbortSignal | undefined;
       const cancellation = new Cancellation((cancel) => {
         const stopUser = followSignal(userSignal, cancel);
@@ -191,7 +191,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
           settled = true;
           cancellation.dispose();
           // onBusy 'skip': complete without a lock, so the work never runs.
-          if (this.skips(request$, error)) subscriber.complete();
+          if (this.skips(lockRequest, error)) subscriber.complete();
           else subscriber.error(mapError(error));
         },
       );
@@ -220,6 +220,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     this.waitQueues.closeAll();
     const held = [...this.held];
     for (const lease of held) lease.lose('shutdown', LOST_DETAIL.shutdown);
+    // Through a handle of its own: a failed release is logged, as on every other path.
     await Promise.all(held.map((lease) => new Lock(lease).releaseQuietly()));
   }
 
@@ -242,7 +243,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     this.assertOpen();
     let storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
     if (inLockScope()) {
-      const reentry = this.reenter(keys, storeKeys);
+      const reentry = reenter(this.owner, keys, storeKeys);
       if (reentry instanceof Lock) return reentry;
       ({ keys, storeKeys } = reentry);
     }
@@ -310,25 +311,6 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     } finally {
       this.waitQueues.leave(storeKeys, waiter, acquired);
     }
-  }
-
-  /**
-   * Reentrancy: when the call chain already holds every requested key (in this service), a new
-   * handle on that lease, with no round trip; otherwise the keys still to take (those the chain
-   * holds are left out, so a chain never waits on itself).
-   */
-  private reenter(keys: string[], storeKeys: string[]): Lock | { keys: string[]; storeKeys: string[] } {
-    const heldKeys = new Map<string, Lease>();
-    for (const lock of heldInCallChain()) {
-      const { lease } = lock;
-      if (lease.owner !== this.owner) continue;
-      if (storeKeys.every((key) => lease.storeKeys.includes(key))) return new Lock(lease, true);
-      for (const key of lease.storeKeys) if (!heldKeys.has(key)) heldKeys.set(key, lease);
-    }
-    const missing = storeKeys.flatMap((key, index) => (heldKeys.has(key) ? [] : [index]));
-    // Held, but split over several leases of the chain: re-enter the innermost one with the first key.
-    if (missing.length === 0) return new Lock(heldKeys.get(storeKeys[0]!)!, true);
-    return { keys: missing.map((i) => keys[i]!), storeKeys: missing.map((i) => storeKeys[i]!) };
   }
 
   /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */
