@@ -108,7 +108,6 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * given), or undefined. Works in any code called from withLock or a @WithLock method or route.
    */
   current(key?: string): Lock | undefined {
-    if (!inLockScope()) return undefined;
     return findHeldLock(key, (lock) => lock.lease.owner === this.owner);
   }
 

@@ -7,7 +7,7 @@ import { ADAPTERS, startHttpApp } from './support/http-app';
 import { FakeAuthGuard, OrdersController, resetState, state } from './support/http-fixture';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
-import { sleep, waitFor } from './support/wait-for';
+import { sleep, timersAndSockets, waitFor } from './support/wait-for';
 
 /** Generous slack over a configured bound: CI machines stall, the claim is "bounded", not "fast". */
 const SLACK = 1_500;
@@ -76,9 +76,7 @@ describe('faults on a real redis-server', () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (error: unknown) => void unhandled.push(error);
     process.on('unhandledRejection', onUnhandled);
-    const resources = () =>
-      process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
-    const before = resources();
+    const before = timersAndSockets();
     const app = await lockModule({ redis: server.url, storeTimeout: 300, ttl: 600 });
     try {
       const held = await app.locks.acquire('outage');
@@ -95,7 +93,7 @@ describe('faults on a real redis-server', () => {
       await app.module.close();
       process.off('unhandledRejection', onUnhandled);
     }
-    await waitFor(() => resources() <= before, 3_000);
+    await waitFor(() => timersAndSockets() <= before, 3_000);
     expect(unhandled).toEqual([]);
   });
 

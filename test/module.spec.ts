@@ -3,7 +3,6 @@ import { Test } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  LockArgumentError,
   LockLostError,
   LockService,
   LockStoreError,
@@ -13,7 +12,7 @@ import {
 import { recordCommands } from './support/command-recorder';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
-import { sleep, waitFor } from './support/wait-for';
+import { sleep, timersAndSockets, waitFor } from './support/wait-for';
 
 async function clientCount(client: Redis): Promise<number> {
   const list = (await client.client('LIST')) as string;
@@ -130,15 +129,14 @@ describe('RedisLockModule', () => {
   });
 
   it('on shutdown releases held locks, tells their holders, and leaves no timers or sockets', async () => {
-    const resources = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
-    const before = resources();
+    const before = timersAndSockets();
     const { module, locks } = await lockModule({ redis: server.url });
     const lock = await locks.acquire('shutdown', { ttl: 60_000 });
     await module.close();
     expect(lock.signal.aborted).toBe(true);
     expect((lock.signal.reason as LockLostError).reason).toBe('shutdown');
     expect(await admin.exists('lock:{shutdown}')).toBe(0);
-    await waitFor(() => resources() <= before, 2_000);
+    await waitFor(() => timersAndSockets() <= before, 2_000);
   });
 
   it('on shutdown, callers still waiting for a lock fail at once with LockStoreError', async () => {

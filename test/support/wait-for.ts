@@ -11,3 +11,8 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeout =
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Timers and sockets alive in this process: what a closed module must not leave behind. */
+export function timersAndSockets(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
+}
