@@ -9,6 +9,7 @@ export { Lock } from './lock';
 export { LockInterceptor } from './lock.interceptor';
 export { WithLock } from './decorators/with-lock.decorator';
 export { CurrentLock } from './decorators/current-lock.decorator';
+export { runOutsideLockScope } from './lock-scope';
 export {
   LockArgumentError,
   LockError,
@@ -25,6 +26,7 @@ export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-opti
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
 export {
   DEFAULT_KEY_PREFIX,
+  DEFAULT_SHUTDOWN_GRACE,
   DEFAULT_STORE_TIMEOUT,
   DEFAULT_TTL,
   DEFAULT_WAIT,

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { LockLostError, type LockLostReason, LockStoreError } from './errors';
 import type { LockStore } from './interfaces/lock-store.interface';
 import { LOST_DETAIL, RENEWAL_FAILED } from './lock.messages';
+import { runOutsideLockScope } from './lock-scope';
 
 /** One acquisition as the store granted it. @internal */
 export interface LockGrant {
@@ -39,7 +40,7 @@ const MAX_RETRY_INTERVAL = 1_000;
 
 /**
  * One held lease in the store, shared by the Lock handles of one call chain (the outer one and
- * those re-entered below it). Renews itself about every ttl/3 while held (unless autoRenew is
+ * those re-entered below it), released in the store when the last handle is released. Renews itself about every ttl/3 while held (unless autoRenew is
  * off, and never past maxHold). Its view of the lease runs on a monotonic clock from when the
  * acquire was sent, less a drift allowance: when no renewal is confirmed by then, the lease is
  * lost and `signal` aborts with LockLostError, even if Redis never answers. @internal
@@ -67,6 +68,8 @@ export class Lease {
   private readonly grantedAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
   private releasing: Promise<boolean> | undefined;
+  /** Lock handles not yet released (the acquisition's and re-entered ones): the last one releases. */
+  private handles = 1;
   /** Created on first use: most locks are released without anyone reading `signal`. */
   private controller: AbortController | undefined;
 
@@ -118,6 +121,21 @@ export class Lease {
     this.ttl = length;
     if (granted < length) this.capped = true;
     this.confirm(sentAt, granted);
+  }
+
+  /** One more handle on this lease (a call chain re-entered it). */
+  retain(): void {
+    this.handles++;
+  }
+
+  /**
+   * One handle let go. The lease itself is released with the last handle, so work still running
+   * under any handle (an inner call the outer one did not await) keeps it held and renewed.
+   * Resolves whether the lease was still ours.
+   */
+  releaseHandle(): Promise<boolean> {
+    if (--this.handles > 0) return Promise.resolve(this.held);
+    return this.release();
   }
 
   /**
@@ -197,7 +215,9 @@ export class Lease {
     const renews = this.grant.autoRenew && !this.capped && !this.renewing;
     const wakeAt = renews ? Math.min(this.renewAt, this.deadline) : this.deadline;
     // Rounded up: a timer firing a fraction of a ms early would find the deadline not yet passed.
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, Math.ceil(wakeAt - performance.now())));
+    const delay = Math.max(0, Math.ceil(wakeAt - performance.now()));
+    // Armed outside every lock scope: renewal and loss reports are no part of the acquiring chain.
+    this.timer = runOutsideLockScope(() => setTimeout(() => void this.tick(), delay));
     // A held lock must not keep the process alive by itself.
     this.timer.unref();
   }

@@ -44,6 +44,16 @@ export function runInLockScope<T>(lock: Lock, work: () => T, routeHandler?: Func
   return storage.run(scope, work);
 }
 
+/**
+ * Runs `work` outside every lock scope: nothing it starts re-enters a lock of the current call
+ * chain. For long-lived things first armed inside a lock (a lazily started timer, batcher or
+ * event listener): every callback of theirs would otherwise run in that lock's scope, and work
+ * of unrelated callers done there would re-enter a lock another chain holds.
+ */
+export function runOutsideLockScope<T>(work: () => T): T {
+  return storage.getStore() === undefined ? work() : storage.exit(work);
+}
+
 /** True (once) when `handler` is the route handler the interceptor is running under its lock. */
 export function claimRouteHandler(handler: Function): boolean {
   const marker = storage.getStore()?.routeHandler;

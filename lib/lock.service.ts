@@ -5,31 +5,30 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { performance } from 'node:perf_hooks';
 import { Observable, finalize, mergeMap } from 'rxjs';
 import { LockArgumentError, type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockKey } from './interfaces/lock-key.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
-import { Lease, type LeaseOwner, type LockGrant } from './lease';
+import { Lease, type LeaseOwner } from './lease';
 import { Lock } from './lock';
-import { LOCK_SKIPPED, LOST_DETAIL, LOST_HOOK_FAILED } from './lock.messages';
-import { findHeldLock, inLockScope, runInLockScope } from './lock-scope';
+import { LOCK_SKIPPED, LOST_HOOK_FAILED } from './lock.messages';
+import { findHeldLock, inLockScope, runInLockScope, runOutsideLockScope } from './lock-scope';
+import { HeldLeases } from './held-leases';
 import { reenter } from './reentrancy';
 import { lockServiceRegistry } from './lock-service.registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
 import { toStoreKey } from './stores/store-keys';
 import { Cancellation, UNSUBSCRIBED, followSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
-import { retryDelay } from './utils/retry-delay';
 import {
   DECORATOR_OPTIONS,
   type ResolvedAcquireOptions,
   validateAcquireOptions,
 } from './validation/validate-acquire-options';
 import { describe, validateKeys } from './validation/validate-keys';
+import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
 import { WaitQueues } from './waiting/wait-queues';
-import { Waiter } from './waiting/waiter';
 import type { ResolvedModuleOptions } from './validation/validate-module-options';
 
 /** A validated lock request: the user's keys and the acquisition options. @internal */
@@ -48,22 +47,29 @@ export interface LockRequest {
 @Injectable()
 export class LockService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
-  private readonly held = new Set<Lease>();
-  private readonly waitQueues: WaitQueues;
+  private readonly held = new HeldLeases(this.logger);
   private readonly owner: LeaseOwner;
-  private closed = false;
+  /** What the waiting loop needs of this service. */
+  private readonly host: AcquisitionHost;
+  /** running -> draining (shutdown began: holders keep their locks) -> closed (the store closes). */
+  private phase: 'running' | 'draining' | 'closed' = 'running';
+  /** Settles when the shutdown grace period has ended and the holders left then were let go of. */
+  private graceEnded: Promise<void> | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     @Inject(LOCK_STORE) private readonly store: LockStore,
   ) {
-    this.waitQueues = new WaitQueues(store);
+    const waitQueues = new WaitQueues(store);
+    this.host = { store, waitQueues, assertOpen: () => this.assertOpen() };
     // Shared by every lease of this service: releases go through the wait queues (which may hand
-    // the lock over), settled leases leave the set released on shutdown, losses are reported.
+    // the lock over), settled leases leave the held set, losses are reported.
     this.owner = {
       store,
       logger: this.logger,
-      releaseLock: (storeKeys, token) => this.waitQueues.release(storeKeys, token),
+      releaseLock: (storeKeys, token) => waitQueues.release(storeKeys, token),
       leaseSettled: (lease) => this.held.delete(lease),
       leaseLost: (lease, error) => this.reportLost(lease, error),
     };
@@ -98,9 +104,9 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
 
   /** True if any of the keys is held by anyone. */
   async isLocked(key: LockKey): Promise<boolean> {
-    const keys = validateKeys(key);
+    const storeKeys = validateKeys(key).map((k) => toStoreKey(this.options.keyPrefix, k));
     this.assertOpen();
-    return this.store.isLocked(keys.map((k) => toStoreKey(this.options.keyPrefix, k)));
+    return this.store.isLocked(storeKeys);
   }
 
   /**
@@ -208,34 +214,46 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   }
 
   /**
-   * Shutdown, first step: fails callers still waiting, aborts the signal of every held lock
-   * (reason 'shutdown') and releases it. Runs before Nest closes the HTTP server, so handlers that
-   * pass the signal on stop and the server can drain instead of hanging on them.
+   * Shutdown begins: the service drains. Locks already held stay held (and renewed) for up to
+   * `shutdownGrace` ms so the work under them can finish; acquisitions keep working, since the
+   * HTTP server and queue workers still finish their work after this hook. When the grace period
+   * ends, the holders left lose their locks (signal aborted, reason 'shutdown') and release them.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    lockServiceRegistry.unregister(this);
-    this.waitQueues.closeAll();
-    const held = [...this.held];
-    for (const lease of held) lease.lose('shutdown', LOST_DETAIL.shutdown);
-    // Through a handle of its own: a failed release is logged, as on every other path.
-    await Promise.all(held.map((lease) => new Lock(lease).releaseQuietly()));
-  }
-
-  /** Shutdown, last step: closes the store (and the Redis connections it created). */
-  async onApplicationShutdown(): Promise<void> {
-    await this.beforeApplicationShutdown();
-    await this.store.close();
+    if (this.phase !== 'running') return;
+    this.phase = 'draining';
+    this.graceEnded = new Promise<void>((resolve) => {
+      const timer = runOutsideLockScope(() =>
+        setTimeout(() => void this.held.loseAll().then(resolve), this.options.shutdownGrace),
+      );
+      timer.unref();
+      this.graceTimer = timer;
+    });
+    if (this.options.shutdownGrace === 0) await this.graceEnded;
   }
 
   /**
-   * Acquires, waiting if needed: one attempt at once (unless callers of this process already wait
-   * for these keys: then it queues behind them), then in arrival order, woken by release
-   * notifications, with a backoff poll as the fallback for expired leases and lost messages.
-   * The first attempt reports a store failure at once (HTTP 503 on routes); a caller already
-   * waiting keeps retrying through one until its wait ends, then reports the store error.
+   * Shutdown, last step (RedisLockModule's hooks run after every other module's): waits for the
+   * holders to finish, up to the end of the grace period; then fails callers still waiting, lets
+   * go of every lock left and closes the store, which lets calls in flight finish first.
    */
+  onApplicationShutdown(): Promise<void> {
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  private async close(): Promise<void> {
+    await this.beforeApplicationShutdown();
+    await Promise.race([this.held.drained(), this.graceEnded]);
+    clearTimeout(this.graceTimer);
+    this.phase = 'closed';
+    lockServiceRegistry.unregister(this);
+    this.host.waitQueues.closeAll();
+    await this.held.loseAll();
+    await this.store.close();
+  }
+
+  /** Acquires, waiting if needed (see Acquisition), or re-enters a lock the call chain holds. */
   private async take({ keys, options }: LockRequest): Promise<Lock> {
     const { ttl, wait, signal } = options;
     signal?.throwIfAborted();
@@ -247,69 +265,8 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
       ({ keys, storeKeys } = reentry);
     }
     const token = createToken();
-    const started = performance.now();
-    const notAcquired = () => new LockNotAcquiredError(keys, Math.round(performance.now() - started));
-    /** One attempt: the Lock, or how long the blocking lease has left. */
-    const attempt = async (): Promise<Lock | number> => {
-      const sentAt = performance.now();
-      const result = await this.store.tryAcquire(storeKeys, token, ttl);
-      return result.fence === null ? result.remaining : this.granted(keys, storeKeys, token, result.fence, sentAt, options);
-    };
-    let remaining = 0;
-    if (wait === 0 || !this.waitQueues.has(storeKeys)) {
-      const result = await attempt();
-      if (result instanceof Lock) return result;
-      if (performance.now() - started >= wait) throw notAcquired();
-      remaining = result;
-    }
-    const waiter = new Waiter(token, ttl);
-    let acquired = false;
-    /** A waiter outlasts a store outage: failed attempts are retried, the last failure reported. */
-    let storeError: LockStoreError | undefined;
-    await this.waitQueues.join(storeKeys, waiter);
-    try {
-      // Listening now: one attempt closes the gap in which a release could have gone unheard.
-      let tryNow = true;
-      for (let attempts = 0; ; ) {
-        if (waiter.handedOver) {
-          acquired = true;
-          const { fence, sentAt } = waiter.handedOver;
-          return await this.granted(keys, storeKeys, token, fence, sentAt, options);
-        }
-        const left = wait - (performance.now() - started);
-        if (left <= 0) throw storeError ?? notAcquired();
-        const head = this.waitQueues.isHead(storeKeys, waiter);
-        if (head && tryNow && !waiter.busy) {
-          this.assertOpen();
-          waiter.busy = true;
-          let result: Lock | number;
-          try {
-            result = await attempt();
-            storeError = undefined;
-          } catch (error) {
-            if (!(error instanceof LockStoreError) || this.closed) throw error;
-            storeError = error;
-            result = 0;
-          } finally {
-            waiter.busy = false;
-          }
-          if (result instanceof Lock) {
-            acquired = true;
-            return result;
-          }
-          remaining = result;
-          attempts++;
-        }
-        // The head polls as a fallback (never later than the blocking lease ends); the rest wait their turn.
-        const poll = head ? Math.min(retryDelay(attempts, left), remaining > 0 ? remaining + 1 : Infinity) : left;
-        const reason = await waiter.sleep(Math.min(poll, left), signal);
-        if (reason === 'aborted') signal!.throwIfAborted();
-        if (reason === 'closed') this.assertOpen();
-        tryNow = reason !== 'head-behind-holder';
-      }
-    } finally {
-      this.waitQueues.leave(storeKeys, waiter, acquired);
-    }
+    const won = await new Acquisition(this.host, { keys, storeKeys, token, ttl, wait, signal }).run();
+    return this.granted(keys, storeKeys, token, won, options);
   }
 
   /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */
@@ -330,16 +287,24 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     }
   }
 
-  /** Wraps a won acquisition; one won in a race with an abort is released at once. */
+  /**
+   * Wraps a won acquisition. One won in a race with an abort is released at once, and so is one
+   * that arrives after the service closed (its caller is told the store is closed).
+   */
   private async granted(
     keys: string[],
     storeKeys: string[],
     token: string,
-    fence: number,
-    sentAt: number,
+    { fence, sentAt }: Won,
     { ttl, autoRenew, minHold, maxHold, signal }: ResolvedAcquireOptions,
   ): Promise<Lock> {
-    const lock = this.grant({ keys, storeKeys, token, fence, ttl, autoRenew, minHold, maxHold, sentAt });
+    const lease = new Lease({ keys, storeKeys, token, fence, ttl, autoRenew, minHold, maxHold, sentAt }, this.owner);
+    const lock = new Lock(lease);
+    if (this.phase === 'closed') {
+      await lock.releaseQuietly();
+      throw LockStoreError.closed();
+    }
+    this.held.add(lease);
     if (signal?.aborted) {
       // The caller is gone, so the lock must not outlive it.
       await lock.releaseQuietly();
@@ -348,13 +313,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     return lock;
   }
 
-  private grant(grant: LockGrant): Lock {
-    const lease = new Lease(grant, this.owner);
-    this.held.add(lease);
-    return new Lock(lease);
-  }
-
   private assertOpen(): void {
-    if (this.closed) throw LockStoreError.closed();
+    if (this.phase === 'closed') throw LockStoreError.closed();
   }
 }

@@ -3,9 +3,10 @@ import { RELEASE_FAILED } from './lock.messages';
 import { validateTtl } from './validation/validate-acquire-options';
 
 /**
- * A held distributed lock, as one caller sees it. The outermost acquisition of a call chain owns
+ * A held distributed lock, as one caller sees it. The outermost acquisition of a call chain takes
  * the lease in Redis; an acquisition of the same keys further down the chain (reentrancy) gets its
- * own handle on that lease, whose release lets go of nothing: only the outermost release releases.
+ * own handle on that lease. The lease counts its handles: it is released in Redis when the last
+ * one is released, whichever that is.
  */
 export class Lock implements AsyncDisposable {
   /** The first of the user's keys (without the prefix). */
@@ -62,12 +63,13 @@ export class Lock implements AsyncDisposable {
 
   /**
    * Releases the lock. Resolves true if it let go of a lock that was still ours, false if it was
-   * already gone (lost or released). Idempotent: later calls give the first call's answer. A
-   * re-entered handle releases nothing in Redis. Rejects with LockStoreError only when Redis
-   * cannot be reached; the lease then ends on its own.
+   * already gone (lost or released). Idempotent: later calls give the first call's answer. While
+   * other handles of the same lease (re-entered ones, or the outer one) are unreleased, the lock
+   * stays held in Redis. Rejects with LockStoreError only when Redis cannot be reached; the lease
+   * then ends on its own.
    */
   release(): Promise<boolean> {
-    this.releasing ??= this.reentered ? Promise.resolve(this.lease.held) : this.lease.release();
+    this.releasing ??= this.lease.releaseHandle();
     return this.releasing;
   }
 

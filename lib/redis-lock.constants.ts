@@ -12,6 +12,12 @@ export const DEFAULT_WAIT = 5_000;
 /** Bound on one Redis round trip: past it the call fails with LockStoreError instead of hanging. */
 export const DEFAULT_STORE_TIMEOUT = 3_000;
 
+/**
+ * How long locks already held when shutdown begins stay held (and renewed) so the work under
+ * them can finish: within Kubernetes' default terminationGracePeriodSeconds (30 s).
+ */
+export const DEFAULT_SHUTDOWN_GRACE = 10_000;
+
 /** setTimeout's largest delay; longer ttl/wait values would fire at once. */
 export const MAX_DURATION = 2_147_483_647;
 /** Below this a lease renewed every ttl/3 would flood Redis. */

@@ -1,8 +1,9 @@
 import { Logger, Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { LockExplorer } from './lock.explorer';
 import { LockInterceptor } from './lock.interceptor';
 import { LockService } from './lock.service';
+import { runShutdownHooksLast } from './shutdown-order';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
 import { REDIS_LOCK_MODULE_OPTIONS, RedisLockConfigurableModule } from './redis-lock.module-definition';
 import { createLockStore } from './stores/create-lock-store';
@@ -11,6 +12,7 @@ import { type ResolvedModuleOptions, validateModuleOptions } from './validation/
 /**
  * Distributed locks for Nest: `RedisLockModule.forRoot({ redis: 'redis://…' })` or
  * `forRootAsync({ useFactory, inject })`, with `isGlobal` to make LockService available everywhere.
+ * Its shutdown hooks run after every other module's, so the store closes last.
  */
 @Module({
   imports: [DiscoveryModule],
@@ -27,4 +29,9 @@ import { type ResolvedModuleOptions, validateModuleOptions } from './validation/
   ],
   exports: [LockService, LockInterceptor],
 })
-export class RedisLockModule extends RedisLockConfigurableModule {}
+export class RedisLockModule extends RedisLockConfigurableModule {
+  constructor(modules: ModulesContainer) {
+    super();
+    runShutdownHooksLast(modules, RedisLockModule);
+  }
+}

@@ -15,11 +15,16 @@ export function reenter(
   const heldKeys = new Map<string, Lease>();
   for (const { lease } of heldInCallChain()) {
     if (lease.owner !== owner) continue;
-    if (storeKeys.every((key) => lease.storeKeys.includes(key))) return new Lock(lease, true);
+    if (storeKeys.every((key) => lease.storeKeys.includes(key))) return reenterLease(lease);
     for (const key of lease.storeKeys) if (!heldKeys.has(key)) heldKeys.set(key, lease);
   }
   const missing = storeKeys.flatMap((key, index) => (heldKeys.has(key) ? [] : [index]));
   // Held, but split over several leases of the chain: re-enter the innermost one with the first key.
-  if (missing.length === 0) return new Lock(heldKeys.get(storeKeys[0]!)!, true);
+  if (missing.length === 0) return reenterLease(heldKeys.get(storeKeys[0]!)!);
   return { keys: missing.map((i) => keys[i]!), storeKeys: missing.map((i) => storeKeys[i]!) };
+}
+
+function reenterLease(lease: Lease): Lock {
+  lease.retain();
+  return new Lock(lease, true);
 }

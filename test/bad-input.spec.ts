@@ -46,6 +46,12 @@ const rows: Row[] = [
   ['key built from an object', (l) => l.acquire(`order:${{}}`), 'key'],
   ['key of 2,000 characters', (l) => l.acquire(long), 'key'],
   ['65 keys in one lock', (l) => l.acquire(tooMany), 'key'],
+  // A route param can carry these (`a%7D%0Alock%3A%7Bb`); a newline once let one key pose as a pair.
+  ['key with a newline', (l) => l.acquire('a}\nlock:{b'), 'key'],
+  ['key with a NUL', (l) => l.acquire('order\u00001'), 'key'],
+  ['key with a C1 control character', (l) => l.acquire('order\u00851'), 'key'],
+  ['key with a lone surrogate', (l) => l.acquire('order:\ud800'), 'key'],
+  ['hash-tagged key naming a fence counter', (l) => l.acquire('{order:1}:fence'), 'key'],
   ['ttl 0', (l) => l.acquire('k', { ttl: 0 }), 'options.ttl'],
   ['negative ttl', (l) => l.acquire('k', { ttl: -5 }), 'options.ttl'],
   ['fractional ttl', (l) => l.acquire('k', { ttl: 1.5 }), 'options.ttl'],

@@ -3,6 +3,8 @@ import { LockArgumentError, WithLock } from '../lib';
 import { resolveKeyTemplate } from '../lib/keys/resolve-key-template';
 import { resolveLockKey } from '../lib/keys/resolve-lock-key';
 import { toStoreKey } from '../lib/stores/store-keys';
+import { validateKeys } from '../lib/validation/validate-keys';
+import { idOf } from '../lib/waiting/wait-queues';
 
 /** Reads placeholders from a plain object or array, as the interceptor and the method wrapper do from the call. */
 const from = (source: object) => (name: string) => (source as Record<string, unknown>)[name];
@@ -56,6 +58,44 @@ describe('store keys', () => {
   it('keeps a hash tag the user wrote, so several keys can share a slot', () => {
     expect(toStoreKey('lock:', '{tenant:7}:report')).toBe('lock:{tenant:7}:report');
     expect(toStoreKey('lock:', 'a{}b')).toBe('lock:{a{}b}'); // an empty tag hashes the whole key
+  });
+});
+
+describe('key text', () => {
+  it('accepts any well-formed Unicode without control characters', () => {
+    expect(validateKeys(['order:ü-7', '注文:1', 'emoji:🔒', 'a b\u00a0c'])).toHaveLength(4);
+  });
+
+  it.each([
+    ['a newline', 'a}\nlock:{b'],
+    ['a tab', 'a\tb'],
+    ['DEL', 'a\u007fb'],
+    ['a C1 control', 'a\u009fb'],
+    ['a lone high surrogate', 'a\ud83d'],
+    ['a lone low surrogate', '\udd12b'],
+  ])('refuses a key with %s, naming it', (_name, key) => {
+    expect(() => validateKeys(['ok', key])).toThrow(LockArgumentError);
+    expect(() => validateKeys(['ok', key])).toThrow(/^Invalid key\[1\]: /);
+  });
+
+  it('refuses a hash-tagged key that would name a fence counter, and only those', () => {
+    expect(() => toStoreKey('lock:', '{a}:fence')).toThrow(LockArgumentError);
+    expect(() => toStoreKey('{app}:', 'b:fence')).toThrow(LockArgumentError); // the prefix's tag keeps it verbatim
+    expect(toStoreKey('lock:', 'a:fence')).toBe('lock:{a:fence}'); // wrapped: it cannot collide
+  });
+});
+
+describe('wait queue ids', () => {
+  it('never give two different sets of keys one queue, whatever the keys contain', () => {
+    const pairs: [string[], string[]][] = [
+      [['lock:{a}\nlock:{b}'], ['lock:{a}', 'lock:{b}']],
+      [['ab'], ['a', 'b']],
+      [['1:a'], ['a']],
+      [['a', 'bc'], ['ab', 'c']],
+      [['2:ab'], ['ab', '']],
+    ];
+    for (const [one, other] of pairs) expect(idOf(one)).not.toBe(idOf(other));
+    expect(idOf(['lock:{a}', 'lock:{b}'])).toBe(idOf(['lock:{a}', 'lock:{b}']));
   });
 });
 

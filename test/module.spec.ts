@@ -111,7 +111,7 @@ describe('RedisLockModule', () => {
 
   it('uses a user\'s client as is and never closes it', async () => {
     const client = server.client();
-    const { module, locks } = await lockModule({ redis: client });
+    const { module, locks } = await lockModule({ redis: client, shutdownGrace: 0 });
     const lock = await locks.acquire('user-client');
     await module.close();
     expect(client.status).toBe('ready');
@@ -128,9 +128,9 @@ describe('RedisLockModule', () => {
     await waitFor(async () => (await clientCount(admin)) === before, 2_000);
   });
 
-  it('on shutdown releases held locks, tells their holders, and leaves no timers or sockets', async () => {
+  it('with shutdownGrace 0, shutdown releases held locks at once, tells their holders, and leaves no timers or sockets', async () => {
     const before = timersAndSockets();
-    const { module, locks } = await lockModule({ redis: server.url });
+    const { module, locks } = await lockModule({ redis: server.url, shutdownGrace: 0 });
     const lock = await locks.acquire('shutdown', { ttl: 60_000 });
     await module.close();
     expect(lock.signal.aborted).toBe(true);
@@ -139,16 +139,19 @@ describe('RedisLockModule', () => {
     await waitFor(() => timersAndSockets() <= before, 2_000);
   });
 
-  it('on shutdown, callers still waiting for a lock fail at once with LockStoreError', async () => {
+  it('when the store closes, callers still waiting for a lock fail at once with LockStoreError', async () => {
+    const other = await lockModule({ redis: server.url });
     const { module, locks } = await lockModule({ redis: server.url });
-    const holder = await locks.acquire('busy-at-shutdown');
+    const holder = await other.locks.acquire('busy-at-shutdown');
     const waiting = locks.acquire('busy-at-shutdown', { wait: 60_000 }).catch((error: unknown) => error);
     await sleep(50);
     const started = Date.now();
     await module.close();
     expect(await waiting).toBeInstanceOf(LockStoreError);
     expect(Date.now() - started).toBeLessThan(5_000);
-    expect(holder.held).toBe(false);
+    expect(holder.held).toBe(true);
+    await holder.release();
+    await other.module.close();
   });
 
   it('uncontended acquire + release is two EVALSHA round trips and nothing else', async () => {

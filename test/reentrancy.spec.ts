@@ -1,11 +1,11 @@
 import { Controller, type INestApplication, Injectable, Param, Post } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CurrentLock, type Lock, LockService, WithLock } from '../lib';
+import { CurrentLock, type Lock, LockService, WithLock, runOutsideLockScope } from '../lib';
 import { recordCommands } from './support/command-recorder';
 import { startHttpApp } from './support/http-app';
 import { RedisServer } from './support/redis-server';
-import { STORES, startLockPair } from './support/stores';
-import { sleep } from './support/wait-for';
+import { STORES, lockModule, startLockPair } from './support/stores';
+import { sleep, waitFor } from './support/wait-for';
 
 @Injectable()
 class Ledger {
@@ -61,7 +61,7 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
   });
   afterAll(() => close?.());
 
-  it('withLock inside withLock on the same key re-enters at once; only the outermost release releases', async () => {
+  it('withLock inside withLock on the same key re-enters at once; the lease is released with its last handle', async () => {
     const k = key();
     await locks.withLock(k, async (outer) => {
       expect(outer.reentered).toBe(false);
@@ -132,6 +132,74 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
       expect(await other.isLocked(b)).toBe(false);
       expect(await other.isLocked(a)).toBe(true);
     });
+  });
+
+  it('an inner call the outer one did not await keeps the lock held and renewed after the outer returns', async () => {
+    const k = key();
+    let finishInner!: () => void;
+    const innerWork = new Promise<void>((resolve) => (finishInner = resolve));
+    let innerLock: Lock | undefined;
+    let inner!: Promise<void>;
+    await locks.withLock(
+      k,
+      async () => {
+        inner = locks.withLock(k, async (lock) => {
+          innerLock = lock;
+          await innerWork;
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      { ttl: 300 },
+    );
+    expect(innerLock!.reentered).toBe(true);
+    await sleep(800); // more than two leases: only renewal keeps it
+    expect(innerLock!.held).toBe(true);
+    expect(innerLock!.signal.aborted).toBe(false);
+    expect(await other.tryAcquire(k)).toBeNull();
+    finishInner();
+    await inner;
+    expect(await other.isLocked(k)).toBe(false);
+  });
+
+  it('a timer first armed inside a lock runs its callbacks in its scope; runOutsideLockScope arms it outside', async () => {
+    const k = key();
+    let finish!: () => void;
+    const holding = new Promise<void>((resolve) => (finish = resolve));
+    let armed!: (timers: { pitfall: Promise<Lock | null>; remedy: Promise<Lock | null> }) => void;
+    const timers = new Promise<{ pitfall: Promise<Lock | null>; remedy: Promise<Lock | null> }>((resolve) => (armed = resolve));
+    // A lazily started flusher would later run unrelated callers' work in these callbacks.
+    const holder = locks.withLock(k, async () => {
+      armed({
+        pitfall: new Promise((resolve) => setTimeout(() => resolve(locks.tryAcquire(k)), 20)),
+        remedy: runOutsideLockScope(() => new Promise((resolve) => setTimeout(() => resolve(locks.tryAcquire(k)), 20))),
+      });
+      await holding;
+    });
+    const { pitfall, remedy } = await timers;
+    const inherited = await pitfall;
+    expect(inherited?.reentered).toBe(true); // the pitfall: it re-entered a lock another chain holds
+    await inherited!.release();
+    expect(await remedy).toBeNull(); // outside every scope: the lock is busy, as for anyone else
+    finish();
+    await holder;
+  });
+
+  it('the library arms its own timers outside lock scopes: a loss is reported outside the chain that took the lock', async () => {
+    const seen: (Lock | undefined)[] = [];
+    const { module, locks: own } = await lockModule({
+      ...store.options(server),
+      onLockLost: () => seen.push(own.current()),
+    });
+    try {
+      await own.withLock(key(), async () => {
+        const inner = await own.acquire(key(), { ttl: 50, maxHold: 100 });
+        await waitFor(() => inner.signal.aborted, 2_000);
+        await inner.release();
+      });
+      expect(seen).toEqual([undefined]);
+    } finally {
+      await module.close();
+    }
   });
 
   it('current() is undefined outside a lock, for other keys, and in callbacks that outlive the lock', async () => {

@@ -52,9 +52,9 @@ describe('graceful shutdown with decorated work still running', () => {
     await server?.stop();
   });
 
-  it('app.close() releases the lock of a running provider method at once and its work learns why', async () => {
+  it('with shutdownGrace 0, app.close() releases the lock of a running provider method at once and its work learns why', async () => {
     const module = await Test.createTestingModule({
-      imports: [RedisLockModule.forRoot({ redis: server.url })],
+      imports: [RedisLockModule.forRoot({ redis: server.url, shutdownGrace: 0 })],
       providers: [ReportJob],
     }).compile();
     const app = await module.init();
@@ -69,8 +69,8 @@ describe('graceful shutdown with decorated work still running', () => {
     expect((outcome as LockLostError).reason).toBe('shutdown');
   });
 
-  it.each(ADAPTERS)('%s: app.close() with a request in flight does not hang; the route lock is released', async (adapter) => {
-    const { app, url } = await startHttpApp(adapter, { redis: server.url }, { controllers: [ExportsController] });
+  it.each(ADAPTERS)('%s: with shutdownGrace 0, app.close() with a request in flight does not hang; the route lock is released', async (adapter) => {
+    const { app, url } = await startHttpApp(adapter, { redis: server.url, shutdownGrace: 0 }, { controllers: [ExportsController] });
     const request = fetch(`${url}/exports`, { method: 'POST' }).then(
       (response) => response.status,
       () => 'connection closed',

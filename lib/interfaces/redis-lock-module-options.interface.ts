@@ -32,4 +32,14 @@ export interface RedisLockModuleOptions {
    * alerts; an error it throws is logged. Default: none (the loss is logged as a warning).
    */
   onLockLost?: (event: LockLostEvent) => void;
+  /**
+   * When the application shuts down (`app.close()`, or a signal under `enableShutdownHooks()`),
+   * locks already held stay held and renewed for up to this many ms, so the work under them can
+   * finish while the app drains; acquisitions keep working until the module closes its store,
+   * after every other module's shutdown hooks. Past it the remaining holders' signals abort
+   * (reason `shutdown`) and their locks are released. 0: abort them as soon as shutdown begins.
+   * Keep it below your orchestrator's grace period (Kubernetes' terminationGracePeriodSeconds).
+   * Default: 10 000.
+   */
+  shutdownGrace?: number;
 }

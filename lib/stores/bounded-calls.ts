@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { LockStoreError } from '../errors';
+import { runOutsideLockScope } from '../lock-scope';
 
 interface Pending {
   readonly operation: string;
@@ -17,6 +18,8 @@ export class BoundedCalls {
   private readonly pending = new Set<Pending>();
   private sweeper: NodeJS.Timeout | undefined;
   private readonly resolution: number;
+  /** Callers of settled() waiting for the last call in flight to end. */
+  private readonly idle: (() => void)[] = [];
 
   constructor(private readonly timeout: number) {
     this.resolution = Math.min(250, Math.max(5, Math.floor(timeout / 10)));
@@ -27,7 +30,8 @@ export class BoundedCalls {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject };
       this.pending.add(entry);
-      this.sweeper ??= setInterval(() => this.sweep(), this.resolution);
+      // Armed outside any lock scope: the interval outlives the call that starts it.
+      this.sweeper ??= runOutsideLockScope(() => setInterval(() => this.sweep(), this.resolution));
       let running: Promise<T>;
       try {
         running = call();
@@ -36,15 +40,32 @@ export class BoundedCalls {
       }
       running.then(
         (value) => {
-          this.pending.delete(entry);
+          this.finish(entry);
           resolve(value);
         },
         (error: unknown) => {
-          this.pending.delete(entry);
+          this.finish(entry);
           reject(error instanceof LockStoreError ? error : LockStoreError.failed(operation, error));
         },
       );
     });
+  }
+
+  /**
+   * Resolves once no call is in flight, including calls started by what the settled ones set off
+   * (a grant undone on arrival): each is bounded, so this is too.
+   */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) {
+      await new Promise<void>((resolve) => this.idle.push(resolve));
+      // One macrotask turn: the callers' continuations run and may start follow-up calls.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private finish(entry: Pending): void {
+    if (!this.pending.delete(entry) || this.pending.size > 0) return;
+    for (const resolve of this.idle.splice(0)) resolve();
   }
 
   /** Stops the interval (the store is closing). */
@@ -57,7 +78,7 @@ export class BoundedCalls {
     const now = performance.now();
     for (const entry of this.pending) {
       if (entry.deadline > now) continue;
-      this.pending.delete(entry);
+      this.finish(entry);
       entry.reject(LockStoreError.timeout(entry.operation, this.timeout));
     }
     // Idle: stop ticking until the next call.

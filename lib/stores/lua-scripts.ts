@@ -71,20 +71,49 @@ end
 `;
 
 /**
- * ARGV: token, ttl, fence counter expiry. Returns the fence (>= 1) when every key was free and is
- * now ours; otherwise 0 or minus the busy key's remaining lease in ms.
+ * Idempotence: ioredis resends a command whose reply was lost with its connection, so a granting
+ * script may run twice. A second run finds the keys already held by the token it grants to and
+ * answers as the first run did, with the fence that run issued (read back from the counters).
  */
-export const ACQUIRE_SCRIPT = `${CLOCK}${NEXT_FENCE}${TAKE}
+const RERUN = `
+local function held_by(n, token)
+  for i = 1, n do
+    if redis.call('GET', KEYS[i]) ~= token then return false end
+  end
+  return true
+end
+local function issued_fence(n)
+  local fence = 0
+  for i = n + 1, 2 * n do
+    local seen = tonumber(redis.call('GET', KEYS[i]))
+    if not seen then return nil end
+    if seen > fence then fence = seen end
+  end
+  return fence
+end
+`;
+
+/**
+ * ARGV: token, ttl, fence counter expiry. Returns the fence (>= 1) when every key was free and is
+ * now ours (or already was this token's: a re-run); otherwise 0 or minus the busy key's remaining
+ * lease in ms.
+ */
+export const ACQUIRE_SCRIPT = `${CLOCK}${NEXT_FENCE}${TAKE}${RERUN}
 local n = #KEYS / 2
+local token, ttl, keep = ARGV[1], ARGV[2], ARGV[3]
 if n == 1 then
   -- One key, the common case: SET NX, INCR, PEXPIRE instead of a read of every key first.
-  if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-    return next_fence(KEYS[2], ARGV[3])
+  if redis.call('SET', KEYS[1], token, 'NX', 'PX', ttl) then
+    return next_fence(KEYS[2], keep)
+  end
+  if redis.call('GET', KEYS[1]) == token then
+    return issued_fence(1) or next_fence(KEYS[2], keep)
   end
   local left = redis.call('PTTL', KEYS[1])
   if left < 0 then left = 0 end
   return -left
 end
+if held_by(n, token) then return issued_fence(n) or take(n, token, ttl, keep) end
 for i = 1, n do
   local left = redis.call('PTTL', KEYS[i])
   if left ~= -2 then
@@ -92,29 +121,32 @@ for i = 1, n do
     return -left
   end
 end
-return take(n, ARGV[1], ARGV[2], ARGV[3])
+return take(n, token, ttl, keep)
 `;
 
 /**
- * ARGV: from token, to token, ttl, fence counter expiry. When every key is owned by the from token or free, all are
- * taken for the to token: { owned (1 if the from token owned every key), fence }. When another
- * owner holds one of them, the from token's keys are released (and announced) as by RELEASE:
- * { 0, minus that key's remaining lease }.
+ * ARGV: from token, to token, ttl, fence counter expiry. When every key is owned by the from token
+ * or free, all are taken for the to token: { owned (1 if the from token owned every key), fence }.
+ * When another owner holds one of them, the from token's keys are released (and announced) as by
+ * RELEASE: { 0, minus that key's remaining lease }. A re-run (every key already the to token's)
+ * answers { 1, the fence issued }.
  */
-export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}
+export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}
 local n = #KEYS / 2
+local from, to, ttl, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if held_by(n, to) then return { 1, issued_fence(n) or take(n, to, ttl, keep) } end
 local owned = 1
 local blocked = nil
 for i = 1, n do
   local holder = redis.call('GET', KEYS[i])
-  if holder ~= ARGV[1] then
+  if holder ~= from then
     owned = 0
     if holder and not blocked then blocked = i end
   end
 end
 if blocked then
   for i = 1, n do
-    if redis.call('GET', KEYS[i]) == ARGV[1] then
+    if redis.call('GET', KEYS[i]) == from then
       redis.call('DEL', KEYS[i])
       redis.call('PUBLISH', KEYS[i] .. ':released', '')
     end
@@ -123,25 +155,27 @@ if blocked then
   if left < 0 then left = 0 end
   return { 0, -left }
 end
-return { owned, take(n, ARGV[2], ARGV[3], ARGV[4]) }
+return { owned, take(n, to, ttl, keep) }
 `;
 
 /** ARGV: token, ttl. Resets the lease of every key to ttl only if the token owns all of them. */
 export const EXTEND_SCRIPT = `
+local token, ttl = ARGV[1], ARGV[2]
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) ~= ARGV[1] then return 0 end
+  if redis.call('GET', KEYS[i]) ~= token then return 0 end
 end
 for i = 1, #KEYS do
-  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ttl)
 end
 return 1
 `;
 
 /** ARGV: token. Deletes and announces each key the token owns; returns 1 if it owned all of them. */
 export const RELEASE_SCRIPT = `
+local token = ARGV[1]
 local owned = 0
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
+  if redis.call('GET', KEYS[i]) == token then
     redis.call('DEL', KEYS[i])
     redis.call('PUBLISH', KEYS[i] .. ':released', '')
     owned = owned + 1

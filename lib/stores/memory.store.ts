@@ -28,6 +28,8 @@ export class MemoryStore implements LockStore {
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
     const now = performance.now();
+    const issued = this.issuedTo(keys, token, now);
+    if (issued !== null) return { fence: issued };
     const busy = this.busy(keys, now);
     if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
     if (this.fences.size >= this.sweepAt) this.sweep(now);
@@ -56,6 +58,8 @@ export class MemoryStore implements LockStore {
 
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
     const now = performance.now();
+    const issued = this.issuedTo(keys, toToken, now);
+    if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
     if (!owned && this.busy(keys, now, fromToken)) {
       await this.release(keys, fromToken); // another owner holds a key: let go of ours as a release would
@@ -85,6 +89,12 @@ export class MemoryStore implements LockStore {
   async close(): Promise<void> {
     this.leases.clear();
     this.listeners.clear();
+  }
+
+  /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
+  private issuedTo(keys: readonly string[], token: string, now: number): number | null {
+    if (!keys.every((key) => this.live(key, now)?.token === token)) return null;
+    return Math.max(...keys.map((key) => this.fences.get(key)!.value));
   }
 
   /** The first live lease on one of `keys` not owned by `except`. */

@@ -4,21 +4,17 @@ import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lo
 import { FENCE_RETENTION } from '../redis-lock.constants';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
 import { ReleaseSubscriber } from './release-subscriber';
-import { fenceKeyOf, releaseChannelOf } from './store-keys';
+import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
+import { fenceKeyOf } from './store-keys';
 
-/** Command names added to the client; versioned so a changed script never meets an old definition. */
-const ACQUIRE = 'nestRedisLockAcquireV3';
-const EXTEND = 'nestRedisLockExtendV1';
-const RELEASE = 'nestRedisLockReleaseV2';
-const HAND_OVER = 'nestRedisLockHandOverV3';
-
-type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type StoreState = 'open' | 'closing' | 'closed';
 
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
-  private closed = false;
+  /** `closing`: no new calls, those in flight finish; a grant that arrives then is undone. */
+  private state: StoreState = 'open';
+  private closed: Promise<void> | undefined;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
 
@@ -30,60 +26,90 @@ export class RedisStore implements LockStore {
     timeout: number,
     private readonly logger: Logger,
   ) {
-    const commands = client as unknown as Record<string, unknown>;
-    if (typeof commands[ACQUIRE] !== 'function') client.defineCommand(ACQUIRE, { lua: ACQUIRE_SCRIPT });
-    if (typeof commands[EXTEND] !== 'function') client.defineCommand(EXTEND, { lua: EXTEND_SCRIPT });
-    if (typeof commands[RELEASE] !== 'function') client.defineCommand(RELEASE, { lua: RELEASE_SCRIPT });
-    if (typeof commands[HAND_OVER] !== 'function') client.defineCommand(HAND_OVER, { lua: HAND_OVER_SCRIPT });
+    defineScripts(client);
     this.calls = new BoundedCalls(timeout);
     this.subscriber = new ReleaseSubscriber(client, this.calls, logger);
   }
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
+    this.assertAccepting();
+    let reply: number;
     try {
-      const reply = Number(await this.call('acquire', ACQUIRE, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
-      return reply > 0 ? { fence: reply } : { fence: null, remaining: -reply };
+      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
     } catch (error) {
-      // A timed-out acquire may still run later (ioredis' offline queue keeps it). Its cleanup is
-      // queued behind it on the same connection, and only ever deletes what this token owns.
-      if (!this.closed) this.call('release', RELEASE, keys, [token]).catch(() => undefined);
+      // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
+      // after a reconnect). Its undo is queued behind it on the same connection.
+      this.undo(keys, [token]);
       throw error;
     }
+    if (reply <= 0) return { fence: null, remaining: -reply };
+    this.refuseWhileClosing(keys, [token]);
+    return { fence: reply };
   }
 
   async extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
-    return Number(await this.call('extend', EXTEND, keys, [token, ttl])) === 1;
+    this.assertAccepting();
+    return Number(await this.call('extend', SCRIPTS.extend, keys, [token, ttl])) === 1;
   }
 
   async release(keys: readonly string[], token: string): Promise<boolean> {
-    return Number(await this.call('release', RELEASE, keys, [token])) === 1;
+    this.assertAccepting();
+    return Number(await this.call('release', SCRIPTS.release, keys, [token])) === 1;
   }
 
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
-    const reply = (await this.call('handOver', HAND_OVER, withFenceKeys(keys), [fromToken, toToken, ttl, ttl + FENCE_RETENTION])) as [
-      number | string,
-      number | string,
-    ];
+    this.assertAccepting();
+    let reply: [number | string, number | string];
+    try {
+      reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), [
+        fromToken,
+        toToken,
+        ttl,
+        ttl + FENCE_RETENTION,
+      ])) as typeof reply;
+    } catch (error) {
+      // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.
+      this.undo(keys, [toToken, fromToken]);
+      throw error;
+    }
+    const owned = Number(reply[0]) === 1;
     const fence = Number(reply[1]);
-    return { owned: Number(reply[0]) === 1, fence: fence > 0 ? fence : null };
+    if (fence <= 0) return { owned, fence: null };
+    // Shutting down: the receiver cannot be given a lock any more; its keys are let go of instead.
+    if (this.state !== 'open') {
+      this.undo(keys, [toToken]);
+      return { owned, fence: null };
+    }
+    return { owned, fence };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
-    this.assertOpen();
+    this.assertAccepting();
     const count = await this.calls.run('isLocked', () => this.client.exists(...keys));
     return count > 0;
   }
 
   onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
-    this.assertOpen();
-    return this.subscriber.listen(keys.map(releaseChannelOf), listener);
+    this.assertAccepting();
+    return this.subscriber.listen(keys, listener);
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  /** Refuses new calls, lets those in flight finish (each is bounded), then closes what we opened. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closing';
+    await this.calls.settled();
+    this.state = 'closed';
     this.subscriber.close();
-    if (!this.owned) return;
+    if (this.owned) await this.quit();
+    this.calls.close();
+  }
+
+  private async quit(): Promise<void> {
     if (this.client.status === 'ready') {
       try {
         await this.calls.run('quit', () => this.client.quit());
@@ -95,16 +121,30 @@ export class RedisStore implements LockStore {
     this.client.disconnect();
   }
 
-  private call(operation: string, command: string, keys: readonly string[], args: (string | number)[]) {
-    this.assertOpen();
-    const script = (this.client as unknown as Record<string, ScriptCommand>)[command]!;
-    return this.calls.run(operation, () => script.call(this.client, keys.length, ...keys, ...args));
+  /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */
+  private refuseWhileClosing(keys: readonly string[], tokens: string[]): void {
+    if (this.state === 'open') return;
+    this.undo(keys, tokens);
+    throw LockStoreError.closed();
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw LockStoreError.closed();
+  /** Queues a compare-and-delete per token: it only ever deletes what that token owns. */
+  private undo(keys: readonly string[], tokens: string[]): void {
+    if (this.state === 'closed') return;
+    for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token]).catch(() => undefined);
+  }
+
+  private call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]) {
+    const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
+    return this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
+  }
+
+  private assertAccepting(): void {
+    if (this.state !== 'open') throw LockStoreError.closed();
   }
 }
+
+type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 function withFenceKeys(keys: readonly string[]): string[] {
   return [...keys, ...keys.map(fenceKeyOf)];

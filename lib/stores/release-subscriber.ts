@@ -1,4 +1,7 @@
 import type { Logger } from '@nestjs/common';
+import { Cluster, type Redis } from 'ioredis';
+import { runOutsideLockScope } from '../lock-scope';
+import { releaseChannelOf } from './store-keys';
 import type { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 
@@ -17,14 +20,22 @@ export class ReleaseSubscriber {
   private connection: RedisConnection | undefined;
   private readonly channels = new Map<string, Channel>();
 
+  private readonly keyPrefix: string;
+
   constructor(
     private readonly source: RedisConnection,
     private readonly calls: BoundedCalls,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.keyPrefix = String(source.options.keyPrefix ?? '');
+  }
 
-  async listen(channelNames: readonly string[], listener: () => void): Promise<() => void> {
+  /** Calls `listener` on each announced release of one of `storeKeys`; resolves once subscribed. */
+  async listen(storeKeys: readonly string[], listener: () => void): Promise<() => void> {
     const connection = this.connect();
+    // The release script publishes on its KEYS, which a client's keyPrefix has prefixed; SUBSCRIBE
+    // takes channel names, which ioredis leaves alone, so the prefix is added here.
+    const channelNames = storeKeys.map((key) => this.keyPrefix + releaseChannelOf(key));
     const joined = channelNames.map((name) => {
       let channel = this.channels.get(name);
       if (!channel) {
@@ -54,8 +65,10 @@ export class ReleaseSubscriber {
 
   private connect(): RedisConnection {
     if (this.connection) return this.connection;
-    // Same server(s) and options as the command connection; ours to close.
-    const connection = (this.source.duplicate as () => RedisConnection).call(this.source);
+    // Same server(s) and options as the command connection; ours to close. Whatever the user set,
+    // it queues the first SUBSCRIBE until connected and resubscribes after a reconnect. Created
+    // outside any lock scope: its events outlive the waiter that opened it.
+    const connection = runOutsideLockScope(() => duplicateForSubscribing(this.source));
     connection.on('error', () => undefined); // the command connection reports outages already
     connection.on('message', (channel: string) => {
       const listeners = this.channels.get(channel)?.listeners;
@@ -72,4 +85,15 @@ export class ReleaseSubscriber {
       this.logger.debug?.(`Release notifications unavailable, waiters poll: ${(error as Error).message}`);
     }
   }
+}
+
+function duplicateForSubscribing(source: RedisConnection): RedisConnection {
+  if (source instanceof Cluster || (source as { isCluster?: boolean }).isCluster) {
+    const cluster = source as Cluster;
+    return cluster.duplicate([], {
+      enableOfflineQueue: true,
+      redisOptions: { ...cluster.options.redisOptions, autoResubscribe: true },
+    });
+  }
+  return (source as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: true, lazyConnect: false });
 }

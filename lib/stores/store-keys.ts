@@ -1,16 +1,26 @@
+import { LockArgumentError } from '../errors';
+import { describe } from '../validation/validate-keys';
+
 /**
  * Redis key names. A Redis Cluster hashes only the first non-empty `{...}` group of a key, so a lock
  * key and its fence counter share a slot when they share that group. A key without one is wrapped
  * whole (`lock:{order:1}`, `lock:{order:1}:fence`); a key that has one (`{tenant:7}:report`) keeps
  * it, which is how several keys of one lock are put in one slot.
  */
-export function toStoreKey(prefix: string, key: string): string {
+export function toStoreKey(prefix: string, key: string, argument = 'key'): string {
   const full = prefix + key;
-  return hasHashTag(full) ? full : `${prefix}{${key}}`;
+  if (!hasHashTag(full)) return `${prefix}{${key}}`;
+  // Kept verbatim, it could name another lock's fence counter (`{a}:fence` is the counter of `a`).
+  if (full.endsWith(FENCE_SUFFIX)) {
+    throw new LockArgumentError(argument, `${describe(key)} ends in "${FENCE_SUFFIX}", which names fence counters`);
+  }
+  return full;
 }
 
+const FENCE_SUFFIX = ':fence';
+
 export function fenceKeyOf(storeKey: string): string {
-  return `${storeKey}:fence`;
+  return storeKey + FENCE_SUFFIX;
 }
 
 function hasHashTag(key: string): boolean {

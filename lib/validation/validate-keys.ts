@@ -1,12 +1,16 @@
 import { LockArgumentError } from '../errors';
 import { MAX_KEYS, MAX_KEY_LENGTH } from '../redis-lock.constants';
 
+/** Control characters (C0, DEL, C1): never part of a resource name, and invisible in logs. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** Segments that mean a key was built from a missing value, e.g. `order:${undefined}`. */
 const JUNK_SEGMENT = /(^|[:/.{}|#\s-])(undefined|null|NaN)($|[:/.{}|#\s-])|\[object \w+\]/;
 
 /**
  * Checks a user's key (or keys) and returns them as a list without duplicates.
- * Rejects what is almost always a bug: empty keys, keys built from undefined/null, huge keys.
+ * Rejects what is almost always a bug: empty keys, keys built from undefined/null, huge keys,
+ * control characters and lone surrogates. Any other Unicode text is a valid key.
  */
 export function validateKeys(key: unknown, argument = 'key'): string[] {
   if (!Array.isArray(key)) return [validateKey(key, argument)];
@@ -26,6 +30,7 @@ function validateKey(key: unknown, argument: string): string {
   if (key.length > MAX_KEY_LENGTH) {
     throw new LockArgumentError(argument, `must be at most ${MAX_KEY_LENGTH} characters, got ${key.length}`);
   }
+  checkKeyText(key, argument);
   if (JUNK_SEGMENT.test(key)) {
     throw new LockArgumentError(
       argument,
@@ -35,10 +40,19 @@ function validateKey(key: unknown, argument: string): string {
   return key;
 }
 
+/** Key text (a key or the key prefix) has no control character and no lone surrogate. */
+export function checkKeyText(text: string, argument: string): void {
+  if (CONTROL_CHARACTER.test(text)) {
+    throw new LockArgumentError(argument, `${describe(text)} contains a control character (U+0000-U+001F, U+007F-U+009F)`);
+  }
+  // A lone surrogate is sent to Redis as U+FFFD, so two different keys would share one lock.
+  if (!text.isWellFormed()) throw new LockArgumentError(argument, `${describe(text)} contains a lone UTF-16 surrogate`);
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `"${value}"`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined') {
     return String(value);
   }

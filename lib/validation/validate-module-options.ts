@@ -2,13 +2,14 @@ import { LockArgumentError } from '../errors';
 import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface';
 import {
   DEFAULT_KEY_PREFIX,
+  DEFAULT_SHUTDOWN_GRACE,
   DEFAULT_STORE_TIMEOUT,
   DEFAULT_TTL,
   DEFAULT_WAIT,
   MAX_DURATION,
 } from '../redis-lock.constants';
 import { integerInRange, validateTtl, validateWait } from './validate-acquire-options';
-import { describe } from './validate-keys';
+import { checkKeyText, describe } from './validate-keys';
 
 /** Module options with every default filled in. */
 export interface ResolvedModuleOptions {
@@ -19,9 +20,10 @@ export interface ResolvedModuleOptions {
   wait: number;
   storeTimeout: number;
   onLockLost: RedisLockModuleOptions['onLockLost'];
+  shutdownGrace: number;
 }
 
-const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost']);
+const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost', 'shutdownGrace']);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
 export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
@@ -40,6 +42,7 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
     throw new LockArgumentError('options.keyPrefix', `expected a string of at most 256 characters, got ${describe(keyPrefix)}`);
   }
+  checkKeyText(keyPrefix, 'options.keyPrefix');
   if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {
     throw new LockArgumentError('options.onLockLost', `expected a function, got ${describe(given.onLockLost)}`);
   }
@@ -54,5 +57,9 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
         ? DEFAULT_STORE_TIMEOUT
         : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION),
     onLockLost: given.onLockLost,
+    shutdownGrace:
+      given.shutdownGrace === undefined
+        ? DEFAULT_SHUTDOWN_GRACE
+        : integerInRange(given.shutdownGrace, 'options.shutdownGrace', 0, MAX_DURATION),
   };
 }

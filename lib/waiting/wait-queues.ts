@@ -24,6 +24,7 @@ interface Queue {
  */
 export class WaitQueues {
   private readonly queues = new Map<string, Queue>();
+  private closed = false;
 
   constructor(private readonly store: LockStore) {}
 
@@ -71,8 +72,12 @@ export class WaitQueues {
     if (index === 0) queue.waiters[0]!.wake(acquired ? 'head-behind-holder' : 'head');
   }
 
-  /** Wakes every waiter for shutdown: they fail at once instead of sleeping out their wait. */
+  /**
+   * Wakes every waiter for shutdown (they fail at once instead of sleeping out their wait); from
+   * now on releases go to the store, never to a waiter.
+   */
   closeAll(): void {
+    this.closed = true;
     for (const queue of this.queues.values()) for (const waiter of [...queue.waiters]) waiter.wake('closed');
   }
 
@@ -82,28 +87,37 @@ export class WaitQueues {
    * announces the release to every process.
    */
   async release(storeKeys: readonly string[], token: string): Promise<boolean> {
-    const queue = this.queues.get(idOf(storeKeys));
+    const queue = this.closed ? undefined : this.queues.get(idOf(storeKeys));
     const head = queue?.waiters[0];
-    if (!queue || !head || head.busy || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
+    // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
+    const takes = head !== undefined && head.active && !head.busy && head.token !== token;
+    if (!queue || !takes || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
       if (queue) queue.handOvers = 0;
       return this.store.release(storeKeys, token);
     }
-    head.busy = true;
+    head!.busy = true;
     queue.handOvers++;
     try {
       const sentAt = performance.now();
-      const { owned, fence } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
-      if (fence !== null && !head.receive(fence, sentAt)) {
+      const { owned, fence } = await this.store.handOver(storeKeys, token, head!.token, head!.ttl);
+      if (fence !== null && !head!.receive(fence, sentAt)) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
-        await this.store.release(storeKeys, head.token);
+        await this.store.release(storeKeys, head!.token);
       }
       return owned;
     } finally {
-      head.busy = false;
+      head!.busy = false;
     }
   }
 }
 
-function idOf(storeKeys: readonly string[]): string {
-  return storeKeys.join('\n');
+/**
+ * One queue per set of keys. Each key is prefixed with its length, so no two different sets share
+ * an id whatever characters their keys contain (a separator alone would let `a}\nlock:{b` pose as
+ * the pair `a`, `b`).
+ */
+export function idOf(storeKeys: readonly string[]): string {
+  let id = '';
+  for (const key of storeKeys) id += `${key.length}:${key}`;
+  return id;
 }

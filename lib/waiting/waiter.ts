@@ -55,6 +55,7 @@ export class Waiter {
   /** Takes a handed-over lock; false if the waiter no longer wants it (the caller must release it). */
   receive(fence: number, sentAt: number): boolean {
     if (!this.active) return false;
+    this.active = false; // it holds the lock now: no second hand-over
     this.handedOver = { fence, sentAt };
     this.wake('handed-over');
     return true;
