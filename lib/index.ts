@@ -20,7 +20,7 @@ export {
 } from './errors';
 export { toHttpException } from './http/to-http-exception';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
-export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './interfaces/lock-key.interface';
+export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './keys/lock-key.interface';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
 export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';

@@ -4,6 +4,7 @@ import { LockLostError, type LockLostReason, LockStoreError } from './errors';
 import type { LockStore } from './interfaces/lock-store.interface';
 import { LOST_DETAIL, RENEWAL_FAILED } from './lock.messages';
 import { runOutsideLockScope } from './lock-scope';
+import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from './tuning';
 
 /** One acquisition as the store granted it. @internal */
 export interface LockGrant {
@@ -35,8 +36,6 @@ export interface LeaseOwner {
 
 type LeaseState = 'held' | 'released' | 'lost';
 
-/** Renewal retries after a failed extend, never slower than this (ms). */
-const MAX_RETRY_INTERVAL = 1_000;
 
 /**
  * One held lease in the store, shared by the Lock handles of one call chain (the outer one and
@@ -83,7 +82,7 @@ export class Lease {
     this.fence = grant.fence;
     this.ttl = grant.ttl;
     this.deadline = leaseEnd(grant.sentAt, grant.ttl);
-    this.renewAt = grant.sentAt + grant.ttl / 3;
+    this.renewAt = grant.sentAt + grant.ttl * RENEW_AT;
     this.confirmedSentAt = grant.sentAt;
     this.expiresAtWall = Date.now() - (performance.now() - grant.sentAt) + grant.ttl;
     this.schedule();
@@ -203,7 +202,7 @@ export class Lease {
     if (sentAt < this.confirmedSentAt) return;
     this.confirmedSentAt = sentAt;
     this.deadline = leaseEnd(sentAt, length);
-    this.renewAt = sentAt + length / 3;
+    this.renewAt = sentAt + length * RENEW_AT;
     this.expiresAtWall = Date.now() - (performance.now() - sentAt) + length;
     this.schedule();
   }
@@ -259,13 +258,13 @@ export class Lease {
         return;
       }
       this.owner.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
-      this.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RETRY_INTERVAL);
+      this.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
       this.schedule();
     }
   }
 }
 
-/** Lease end as this process may rely on it: the length less a clock-drift allowance (1% + 2 ms). */
+/** Lease end as this process may rely on it: the length less a clock-drift allowance. */
 function leaseEnd(sentAt: number, length: number): number {
-  return sentAt + length - Math.floor(length * 0.01) - 2;
+  return sentAt + length - Math.floor(length * DRIFT_RATE) - DRIFT_FIXED;
 }

@@ -3,7 +3,7 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { LockService } from './lock.service';
 import { REQUEST_SCOPED_PROVIDER } from './lock.messages';
 import { lockServiceRegistry } from './lock-service.registry';
-import { WITH_LOCK_METADATA } from './redis-lock.constants';
+import { LockedMethod } from './decorators/locked-method.metadata';
 
 /**
  * Binds every provider and controller instance that has @WithLock methods to this module's
@@ -37,7 +37,7 @@ export class LockExplorer implements OnModuleInit {
     if (!prototype) return false;
     return this.scanner.getAllMethodNames(prototype).some((name) => {
       const method = prototype[name];
-      return typeof method === 'function' && this.reflector.get(WITH_LOCK_METADATA, method) !== undefined;
+      return typeof method === 'function' && this.reflector.get(LockedMethod, method) !== undefined;
     });
   }
 }

@@ -5,44 +5,60 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Observable, finalize, mergeMap } from 'rxjs';
+import { Observable, finalize } from 'rxjs';
 import { LockArgumentError, type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
+import { HeldLeases } from './held-leases';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
-import type { LockKey } from './interfaces/lock-key.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
+import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface';
+import type { LockKey } from './keys/lock-key.interface';
+import { toStoreKey } from './keys/store-keys';
+import { validateKeys } from './keys/validate-keys';
 import { Lease, type LeaseOwner } from './lease';
 import { Lock } from './lock';
 import { LOCK_SKIPPED, LOST_HOOK_FAILED } from './lock.messages';
-import { findHeldLock, inLockScope, runInLockScope, runOutsideLockScope } from './lock-scope';
-import { HeldLeases } from './held-leases';
-import { reenter } from './reentrancy';
+import { findHeldLock, inLockScope, runInLockScope } from './lock-scope';
 import { lockServiceRegistry } from './lock-service.registry';
-import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
-import { toStoreKey } from './stores/store-keys';
-import { Cancellation, UNSUBSCRIBED, followSignal } from './utils/cancellation';
+import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
+import { reenter } from './reentrancy';
+import { ShutdownDrain } from './shutdown-drain';
+import { type CancelSignal, Cancellation, UNSUBSCRIBED } from './utils/cancellation';
 import { createToken } from './utils/create-token';
+import { describeValue } from './utils/describe-value';
 import {
-  DECORATOR_OPTIONS,
+  ACQUIRE_OPTIONS,
+  type CheckedOptions,
   type ResolvedAcquireOptions,
-  validateAcquireOptions,
+  checkAcquireOptions,
+  onBusyOf,
+  resolveAcquireOptions,
 } from './validation/validate-acquire-options';
-import { describe, validateKeys } from './validation/validate-keys';
+import type { ResolvedModuleOptions } from './validation/validate-module-options';
 import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
 import { WaitQueues } from './waiting/wait-queues';
-import type { ResolvedModuleOptions } from './validation/validate-module-options';
 
-/** A validated lock request: the user's keys and the acquisition options. @internal */
+/** A validated lock request: the user's keys and the acquisition's options. @internal */
 export interface LockRequest {
-  keys: string[];
-  options: ResolvedAcquireOptions;
+  readonly keys: readonly string[];
+  readonly options: ResolvedAcquireOptions;
+  /** What a busy lock does to a decorated call ('throw' for LockService calls). */
+  readonly onBusy: 'throw' | 'skip';
   /** The decorated method (`Class.method`) asking, for log lines; absent for LockService calls. */
-  source?: string;
+  readonly source?: string;
+}
+
+/** Per-call values of an acquisition, passed along beside the request. @internal */
+export interface TakeOptions {
+  readonly signal?: CancelSignal;
+  /** Overrides the request's wait (tryAcquire: one attempt). */
+  readonly wait?: number;
 }
 
 /**
  * Distributed locks: acquire/tryAcquire hand out a Lock, withLock runs a function under one.
- * Also the one place that runs the acquire -> renew -> release life cycle (`run`, `run$`), which
- * withLock, the @WithLock method wrapper and the LockInterceptor all go through.
+ * Also the one place that holds the acquire -> renew -> release life cycle: `run` for functions,
+ * `acquire$` + `hold$` for Observables, which withLock, the @WithLock method wrapper and the
+ * LockInterceptor all go through.
  */
 @Injectable()
 export class LockService implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -51,12 +67,9 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   private readonly owner: LeaseOwner;
   /** What the waiting loop needs of this service. */
   private readonly host: AcquisitionHost;
-  /** running -> draining (shutdown began: holders keep their locks) -> closed (the store closes). */
-  private phase: 'running' | 'draining' | 'closed' = 'running';
-  /** Settles when the shutdown grace period has ended and the holders left then were let go of. */
-  private graceEnded: Promise<void> | undefined;
-  private graceTimer: NodeJS.Timeout | undefined;
-  private closing: Promise<void> | undefined;
+  private readonly drain: ShutdownDrain;
+  /** Decorator options over this module's defaults, resolved once per decorated method. */
+  private readonly decorated = new WeakMap<WithLockMetadata, ResolvedAcquireOptions>();
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
@@ -73,20 +86,24 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
       leaseSettled: (lease) => this.held.delete(lease),
       leaseLost: (lease, error) => this.reportLost(lease, error),
     };
+    this.drain = new ShutdownDrain(options.shutdownGrace, this.held, waitQueues, async () => {
+      lockServiceRegistry.unregister(this);
+      await store.close();
+    });
     lockServiceRegistry.register(this);
   }
 
   /** Acquires `key` (or all of several keys), waiting up to `wait` ms; rejects with LockNotAcquiredError. */
   async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
-    return this.take(this.request(key, options));
+    const checked = checkAcquireOptions(options, 'options', ACQUIRE_OPTIONS);
+    return this.take(this.callRequest(key, checked), { signal: checked.signal });
   }
 
   /** One attempt: the Lock, or null when the lock is busy. */
   async tryAcquire(key: LockKey, options?: Omit<AcquireOptions, 'wait'>): Promise<Lock | null> {
-    const request = this.request(key, options);
-    request.options.wait = 0;
+    const checked = checkAcquireOptions(options, 'options', ACQUIRE_OPTIONS);
     try {
-      return await this.take(request);
+      return await this.take(this.callRequest(key, checked), { signal: checked.signal, wait: 0 });
     } catch (error) {
       if (error instanceof LockNotAcquiredError) return null;
       throw error;
@@ -98,8 +115,9 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * replace `fn`'s result or error.
    */
   async withLock<T>(key: LockKey, fn: (lock: Lock) => T | Promise<T>, options?: AcquireOptions): Promise<T> {
-    if (typeof fn !== 'function') throw new LockArgumentError('fn', `expected a function, got ${describe(fn)}`);
-    return this.run(() => this.request(key, options), fn);
+    if (typeof fn !== 'function') throw new LockArgumentError('fn', `expected a function, got ${describeValue(fn)}`);
+    const checked = checkAcquireOptions(options, 'options', ACQUIRE_OPTIONS);
+    return this.run(this.callRequest(key, checked), fn, checked.signal);
   }
 
   /** True if any of the keys is held by anyone. */
@@ -117,26 +135,26 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     return findHeldLock(key, (lock) => lock.lease.owner === this.owner);
   }
 
-  /**
-   * Validates a user's key and options against this module's defaults; `source` names the
-   * decorated method asking (decorators accept onBusy too). @internal
-   */
-  request(key: unknown, options: unknown, source?: string): LockRequest {
-    const known = source === undefined ? undefined : DECORATOR_OPTIONS;
-    return { keys: validateKeys(key), options: validateAcquireOptions(options, this.options, 'options', known), source };
+  /** A decorated method's request: its options over this module's defaults. @internal */
+  decoratedRequest(keys: readonly string[], metadata: WithLockMetadata): LockRequest {
+    let options = this.decorated.get(metadata);
+    if (!options) {
+      options = resolveAcquireOptions(metadata.options, this.options, '@WithLock options');
+      this.decorated.set(metadata, options);
+    }
+    return { keys, options, onBusy: onBusyOf(metadata.options), source: metadata.method };
   }
 
   /**
    * The life cycle for functions: acquire, run inside the lock's scope, release. With onBusy
    * 'skip' (decorators only) a busy lock resolves undefined without running `work`. @internal
    */
-  async run<T>(request: () => LockRequest, work: (lock: Lock) => T | Promise<T>): Promise<T> {
+  async run<T>(request: LockRequest, work: (lock: Lock) => T | Promise<T>, signal?: CancelSignal): Promise<T> {
     let lock: Lock;
-    const lockRequest = request();
     try {
-      lock = await this.take(lockRequest);
+      lock = await this.take(request, { signal });
     } catch (error) {
-      if (this.skips(lockRequest, error)) return undefined as T;
+      if (this.skips(request, error)) return undefined as T;
       throw error;
     }
     try {
@@ -147,43 +165,23 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   }
 
   /**
-   * The life cycle for Observables: acquire on subscribe (unsubscribing while waiting cancels the
-   * wait), run `work` inside the lock's scope, release in finalize: on complete, error or
-   * unsubscribe. `watchCancel` starts watching for another reason to stop waiting (a client that
-   * disconnects) once waiting begins; `mapError` shapes acquisition errors only, never the work's
-   * own. @internal
+   * The life cycle for Observables, first half: acquires on subscribe and emits the Lock
+   * (completes empty when onBusy 'skip' finds it busy). Unsubscribing while waiting cancels the
+   * wait; `watchCancel` starts watching for another reason to stop waiting (a client that
+   * disconnects) once waiting begins. @internal
    */
-  run$<T>(
-    request: () => LockRequest,
-    work: () => Observable<T>,
-    options: {
-      watchCancel?: (cancel: (reason: unknown) => void) => () => void;
-      mapError?: (error: unknown) => unknown;
-      routeHandler?: Function;
-    } = {},
-  ): Observable<T> {
-    const mapError = options.mapError ?? ((error: unknown) => error);
-    const acquired = new Observable<Lock>((subscriber) => {
+  acquire$(request: () => LockRequest, watchCancel?: (cancel: (reason: unknown) => void) => () => void): Observable<Lock> {
+    return new Observable<Lock>((subscriber) => {
       let lockRequest: LockRequest;
       try {
         lockRequest = request();
       } catch (error) {
-        subscriber.error(mapError(error));
+        subscriber.error(error);
         return;
       }
-      const userSignal = lockRequest.options.signal as AbortSignal | undefined;
-      const cancellation = new Cancellation((cancel) => {
-        const stopUser = followSignal(userSignal, cancel);
-        const stopWatch = options.watchCancel?.(cancel);
-        return () => {
-          stopUser?.();
-          stopWatch?.();
-        };
-      });
-      if (userSignal?.aborted) cancellation.abort(userSignal.reason);
-      lockRequest.options.signal = cancellation;
+      const cancellation = new Cancellation(watchCancel);
       let settled = false;
-      this.take(lockRequest).then(
+      this.take(lockRequest, { signal: cancellation }).then(
         (lock) => {
           settled = true;
           cancellation.dispose();
@@ -195,83 +193,86 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
         (error: unknown) => {
           settled = true;
           cancellation.dispose();
-          // onBusy 'skip': complete without a lock, so the work never runs.
           if (this.skips(lockRequest, error)) subscriber.complete();
-          else subscriber.error(mapError(error));
+          else subscriber.error(error);
         },
       );
       return () => {
         if (!settled) cancellation.abort(UNSUBSCRIBED);
       };
     });
-    return acquired.pipe(
-      mergeMap((lock) =>
-        new Observable<T>((subscriber) =>
-          runInLockScope(lock, () => work().subscribe(subscriber), options.routeHandler),
-        ).pipe(finalize(() => void lock.releaseQuietly())),
-      ),
-    );
   }
 
   /**
-   * Shutdown begins: the service drains. Locks already held stay held (and renewed) for up to
-   * `shutdownGrace` ms so the work under them can finish; acquisitions keep working, since the
-   * HTTP server and queue workers still finish their work after this hook. When the grace period
-   * ends, the holders left lose their locks (signal aborted, reason 'shutdown') and release them.
+   * The life cycle for Observables, second half: subscribes to `work` inside the lock's scope and
+   * releases in finalize (complete, error or unsubscribe). `passThrough` is a @WithLock-wrapped
+   * method the lock was already taken for: its wrapper lets one call through. @internal
    */
-  async beforeApplicationShutdown(): Promise<void> {
-    if (this.phase !== 'running') return;
-    this.phase = 'draining';
-    this.graceEnded = new Promise<void>((resolve) => {
-      const timer = runOutsideLockScope(() =>
-        setTimeout(() => void this.held.loseAll().then(resolve), this.options.shutdownGrace),
-      );
-      timer.unref();
-      this.graceTimer = timer;
-    });
-    if (this.options.shutdownGrace === 0) await this.graceEnded;
+  hold$<T>(lock: Lock, work: () => Observable<T>, passThrough?: Function): Observable<T> {
+    return new Observable<T>((subscriber) =>
+      runInLockScope(lock, () => work().subscribe(subscriber), passThrough),
+    ).pipe(finalize(() => void lock.releaseQuietly()));
   }
 
-  /**
-   * Shutdown, last step (RedisLockModule's hooks run after every other module's): waits for the
-   * holders to finish, up to the end of the grace period; then fails callers still waiting, lets
-   * go of every lock left and closes the store, which lets calls in flight finish first.
-   */
+  /** Shutdown begins: locks already held stay held, for up to `shutdownGrace` ms (see ShutdownDrain). */
+  beforeApplicationShutdown(): Promise<void> {
+    return this.drain.begin();
+  }
+
+  /** Shutdown, last step (this module's hooks run after every other module's): the store closes. */
   onApplicationShutdown(): Promise<void> {
-    this.closing ??= this.close();
-    return this.closing;
+    return this.drain.close();
   }
 
-  private async close(): Promise<void> {
-    await this.beforeApplicationShutdown();
-    await Promise.race([this.held.drained(), this.graceEnded]);
-    clearTimeout(this.graceTimer);
-    this.phase = 'closed';
-    lockServiceRegistry.unregister(this);
-    this.host.waitQueues.closeAll();
-    await this.held.loseAll();
-    await this.store.close();
-  }
-
-  /** Acquires, waiting if needed (see Acquisition), or re-enters a lock the call chain holds. */
-  private async take({ keys, options }: LockRequest): Promise<Lock> {
-    const { ttl, wait, signal } = options;
+  /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
+  private async take({ keys, options }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
     signal?.throwIfAborted();
     this.assertOpen();
-    let storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
-    if (inLockScope()) {
-      const reentry = reenter(this.owner, keys, storeKeys);
-      if (reentry instanceof Lock) return reentry;
-      ({ keys, storeKeys } = reentry);
+    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
+    if (reentry?.missingKeys.length === 0) {
+      const [innermost, ...others] = reentry.covering;
+      return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
     }
+    const toTake = reentry ? { keys: reentry.missingKeys, storeKeys: reentry.missingStoreKeys } : { keys, storeKeys };
     const token = createToken();
-    const won = await new Acquisition(this.host, { keys, storeKeys, token, ttl, wait, signal }).run();
-    return this.granted(keys, storeKeys, token, won, options);
+    let won: Won;
+    try {
+      won = await new Acquisition(this.host, { ...toTake, token, ttl: options.ttl, wait, signal }).run();
+    } catch (error) {
+      if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
+      throw error;
+    }
+    const lease = new Lease({ ...toTake, token, ...won, ...options }, this.owner);
+    return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
+  }
+
+  /**
+   * A won acquisition, handed out. One won in a race with an abort is released at once, and so
+   * is one that arrives after the drain ended (its caller is told the store is closed).
+   */
+  private async granted(lock: Lock, signal: CancelSignal | undefined): Promise<Lock> {
+    if (!this.drain.granting) {
+      await lock.releaseQuietly();
+      throw LockStoreError.closed();
+    }
+    this.held.add(lock.lease);
+    if (signal?.aborted) {
+      // The caller is gone, so the lock must not outlive it.
+      await lock.releaseQuietly();
+      signal.throwIfAborted();
+    }
+    return lock;
+  }
+
+  /** A LockService call's request: the checked options over this module's defaults. */
+  private callRequest(key: LockKey, options: CheckedOptions): LockRequest {
+    return { keys: validateKeys(key), options: resolveAcquireOptions(options, this.options, 'options'), onBusy: 'throw' };
   }
 
   /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */
   private skips(request: LockRequest, error: unknown): boolean {
-    if (request.options.onBusy !== 'skip' || !(error instanceof LockNotAcquiredError)) return false;
+    if (request.onBusy !== 'skip' || !(error instanceof LockNotAcquiredError)) return false;
     this.logger.debug(LOCK_SKIPPED(error.keys, request.source ?? 'the call'));
     return true;
   }
@@ -287,33 +288,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     }
   }
 
-  /**
-   * Wraps a won acquisition. One won in a race with an abort is released at once, and so is one
-   * that arrives after the service closed (its caller is told the store is closed).
-   */
-  private async granted(
-    keys: string[],
-    storeKeys: string[],
-    token: string,
-    { fence, sentAt }: Won,
-    { ttl, autoRenew, minHold, maxHold, signal }: ResolvedAcquireOptions,
-  ): Promise<Lock> {
-    const lease = new Lease({ keys, storeKeys, token, fence, ttl, autoRenew, minHold, maxHold, sentAt }, this.owner);
-    const lock = new Lock(lease);
-    if (this.phase === 'closed') {
-      await lock.releaseQuietly();
-      throw LockStoreError.closed();
-    }
-    this.held.add(lease);
-    if (signal?.aborted) {
-      // The caller is gone, so the lock must not outlive it.
-      await lock.releaseQuietly();
-      signal.throwIfAborted();
-    }
-    return lock;
-  }
-
   private assertOpen(): void {
-    if (this.phase === 'closed') throw LockStoreError.closed();
+    if (!this.drain.granting) throw LockStoreError.closed();
   }
 }

@@ -3,10 +3,9 @@ import { RELEASE_FAILED } from './lock.messages';
 import { validateTtl } from './validation/validate-acquire-options';
 
 /**
- * A held distributed lock, as one caller sees it. The outermost acquisition of a call chain takes
- * the lease in Redis; an acquisition of the same keys further down the chain (reentrancy) gets its
- * own handle on that lease. The lease counts its handles: it is released in Redis when the last
- * one is released, whichever that is.
+ * A held distributed lock, as one caller sees it: a handle on the lease it took, and on the
+ * leases of its call chain it re-entered (reentrancy). A lease counts its handles and is released
+ * in Redis with the last one, whichever that is, so work running under any handle stays covered.
  */
 export class Lock implements AsyncDisposable {
   /** The first of the user's keys (without the prefix). */
@@ -21,15 +20,19 @@ export class Lock implements AsyncDisposable {
   readonly reentered: boolean;
 
   private releasing: Promise<boolean> | undefined;
+  private combinedSignal: AbortSignal | undefined;
 
   /** @internal Locks come from LockService, never from user code. */
   constructor(
-    /** @internal */
+    /** @internal The lease this handle took, or the innermost one it re-entered. */
     readonly lease: Lease,
     reentered = false,
+    /** @internal More leases of the call chain this handle re-entered: it covers keys of several. */
+    private readonly alsoHeld: readonly Lease[] = [],
+    keys: readonly string[] = lease.keys,
   ) {
-    this.keys = lease.keys;
-    this.key = lease.keys[0]!;
+    this.keys = keys;
+    this.key = keys[0]!;
     this.token = lease.token;
     this.fence = lease.fence;
     this.reentered = reentered;
@@ -37,17 +40,19 @@ export class Lock implements AsyncDisposable {
 
   /** When the lease ends if not renewed (epoch ms, this process' clock). */
   get expiresAt(): number {
-    return this.lease.expiresAt;
+    return Math.min(this.lease.expiresAt, ...this.alsoHeld.map((lease) => lease.expiresAt));
   }
 
   /** Aborts with a LockLostError when the lock is lost; pass it on to work that should stop then. */
   get signal(): AbortSignal {
-    return this.lease.signal;
+    if (this.alsoHeld.length === 0) return this.lease.signal;
+    this.combinedSignal ??= AbortSignal.any([this.lease.signal, ...this.alsoHeld.map((lease) => lease.signal)]);
+    return this.combinedSignal;
   }
 
   /** True while the lock is ours as far as this process knows (and this handle is not released). */
   get held(): boolean {
-    return !this.releasing && this.lease.held;
+    return !this.releasing && this.lease.held && this.alsoHeld.every((lease) => lease.held);
   }
 
   /**
@@ -58,7 +63,7 @@ export class Lock implements AsyncDisposable {
   async extend(ttl?: number): Promise<void> {
     const length = ttl === undefined ? undefined : validateTtl(ttl);
     if (this.releasing) throw this.lease.lostError();
-    await this.lease.extend(length ?? this.lease.currentTtl);
+    await Promise.all([this.lease, ...this.alsoHeld].map((lease) => lease.extend(length ?? lease.currentTtl)));
   }
 
   /**
@@ -69,7 +74,9 @@ export class Lock implements AsyncDisposable {
    * then ends on its own.
    */
   release(): Promise<boolean> {
-    this.releasing ??= this.lease.releaseHandle();
+    this.releasing ??= Promise.all([this.lease, ...this.alsoHeld].map((lease) => lease.releaseHandle())).then(
+      (released) => released.every(Boolean),
+    );
     return this.releasing;
   }
 

@@ -1,4 +1,4 @@
-import { defer, isObservable, throwError } from 'rxjs';
+import { defer, isObservable, mergeMap, throwError } from 'rxjs';
 import { LockError } from './errors';
 import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface';
 import { resolveLockKey } from './keys/resolve-lock-key';
@@ -8,9 +8,9 @@ import { lockServiceRegistry } from './lock-service.registry';
 
 /**
  * Wraps a method so every call runs under its lock, through the same life cycle as routes
- * (LockService.run / run$). Key factories and templates see the method's own arguments
- * (`{0}`, `{0.id}`). When the LockInterceptor already holds the lock for this very route handler,
- * the call passes straight through.
+ * (LockService.run, or acquire$ + hold$). Key factories and templates see the method's own
+ * arguments (`{0}`, `{0.id}`). When the LockInterceptor already holds the lock for this very
+ * route handler, the call passes straight through.
  */
 export function createLockedMethod(original: Function, metadata: WithLockMetadata): Function {
   const locked = function (this: unknown, ...args: unknown[]): unknown {
@@ -21,15 +21,19 @@ export function createLockedMethod(original: Function, metadata: WithLockMetadat
       return metadata.returnsObservable ? throwError(() => error) : Promise.reject(error);
     }
     const request = () =>
-      service.request(
-        resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]),
-        metadata.options,
-        metadata.method,
-      );
+      service.decoratedRequest(resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]), metadata);
     if (metadata.returnsObservable) {
-      return service.run$(request, () => defer(() => original.apply(this, args)));
+      return service
+        .acquire$(request)
+        .pipe(mergeMap((lock) => service.hold$(lock, () => defer(() => original.apply(this, args)))));
     }
-    return service.run(request, () => {
+    let lockRequest;
+    try {
+      lockRequest = request();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return service.run(lockRequest, () => {
       const result = original.apply(this, args);
       if (isObservable(result)) throw new LockError(OBSERVABLE_NOT_DECLARED(metadata.method));
       return result;

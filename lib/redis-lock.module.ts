@@ -1,10 +1,9 @@
 import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { LockExplorer } from './lock.explorer';
-import { LockInterceptor } from './lock.interceptor';
 import { LockService } from './lock.service';
 import { runShutdownHooksLast } from './shutdown-order';
-import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.constants';
+import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import { REDIS_LOCK_MODULE_OPTIONS, RedisLockConfigurableModule } from './redis-lock.module-definition';
 import { createLockStore } from './stores/create-lock-store';
 import { type ResolvedModuleOptions, validateModuleOptions } from './validation/validate-module-options';
@@ -24,10 +23,9 @@ import { type ResolvedModuleOptions, validateModuleOptions } from './validation/
       inject: [RESOLVED_OPTIONS],
     },
     LockService,
-    LockInterceptor,
     LockExplorer,
   ],
-  exports: [LockService, LockInterceptor],
+  exports: [LockService],
 })
 export class RedisLockModule extends RedisLockConfigurableModule {
   constructor(modules: ModulesContainer) {

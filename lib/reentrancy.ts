@@ -1,30 +1,39 @@
 import type { Lease, LeaseOwner } from './lease';
-import { Lock } from './lock';
 import { heldInCallChain } from './lock-scope';
 
-/**
- * Reentrancy: when the current call chain already holds every requested key (through leases of
- * `owner`, one LockService), a new handle on that lease, with no round trip; otherwise the keys
- * still to take (those the chain holds are left out, so a chain never waits on itself).
- */
-export function reenter(
-  owner: LeaseOwner,
-  keys: string[],
-  storeKeys: string[],
-): Lock | { keys: string[]; storeKeys: string[] } {
-  const heldKeys = new Map<string, Lease>();
-  for (const { lease } of heldInCallChain()) {
-    if (lease.owner !== owner) continue;
-    if (storeKeys.every((key) => lease.storeKeys.includes(key))) return reenterLease(lease);
-    for (const key of lease.storeKeys) if (!heldKeys.has(key)) heldKeys.set(key, lease);
-  }
-  const missing = storeKeys.flatMap((key, index) => (heldKeys.has(key) ? [] : [index]));
-  // Held, but split over several leases of the chain: re-enter the innermost one with the first key.
-  if (missing.length === 0) return reenterLease(heldKeys.get(storeKeys[0]!)!);
-  return { keys: missing.map((i) => keys[i]!), storeKeys: missing.map((i) => storeKeys[i]!) };
+/** What the current call chain already holds of a request, and what it still has to take. */
+export interface Reentry {
+  /**
+   * The chain's leases (of one LockService) covering the requested keys, innermost first, each
+   * retained once: the new handle keeps every one of them held until it is released.
+   */
+  readonly covering: Lease[];
+  /** The requested keys no lease of the chain holds (empty: a pure re-entry, no round trip). */
+  readonly missingKeys: string[];
+  readonly missingStoreKeys: string[];
 }
 
-function reenterLease(lease: Lease): Lock {
-  lease.retain();
-  return new Lock(lease, true);
+/**
+ * Reentrancy: the leases of `owner` the current call chain holds that cover some of the requested
+ * keys (retained for the caller's handle), and the keys still to take, so a chain never waits on
+ * itself. Undefined when the chain holds none of them.
+ */
+export function reenter(owner: LeaseOwner, keys: readonly string[], storeKeys: readonly string[]): Reentry | undefined {
+  const covering: Lease[] = [];
+  const covered = new Set<string>();
+  for (const { lease } of heldInCallChain()) {
+    if (lease.owner !== owner || covering.includes(lease)) continue;
+    if (!lease.storeKeys.some((key) => storeKeys.includes(key) && !covered.has(key))) continue;
+    covering.push(lease);
+    for (const key of lease.storeKeys) covered.add(key);
+    if (covered.size >= storeKeys.length && storeKeys.every((key) => covered.has(key))) break;
+  }
+  if (covering.length === 0) return undefined;
+  for (const lease of covering) lease.retain();
+  const missing = storeKeys.flatMap((key, index) => (covered.has(key) ? [] : [index]));
+  return {
+    covering,
+    missingKeys: missing.map((i) => keys[i]!),
+    missingStoreKeys: missing.map((i) => storeKeys[i]!),
+  };
 }

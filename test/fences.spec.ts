@@ -1,7 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LockService } from '../lib';
-import { FENCE_RETENTION } from '../lib/redis-lock.constants';
+import { FENCE_RETENTION } from '../lib/tuning';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
 import { sleep } from './support/wait-for';

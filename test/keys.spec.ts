@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { LockArgumentError, WithLock } from '../lib';
 import { resolveKeyTemplate } from '../lib/keys/resolve-key-template';
 import { resolveLockKey } from '../lib/keys/resolve-lock-key';
-import { toStoreKey } from '../lib/stores/store-keys';
-import { validateKeys } from '../lib/validation/validate-keys';
-import { idOf } from '../lib/waiting/wait-queues';
+import { toStoreKey } from '../lib/keys/store-keys';
+import { validateKeys } from '../lib/keys/validate-keys';
+import { keySetId } from '../lib/keys/key-set-id';
 
 /** Reads placeholders from a plain object or array, as the interceptor and the method wrapper do from the call. */
 const from = (source: object) => (name: string) => (source as Record<string, unknown>)[name];
@@ -94,8 +94,8 @@ describe('wait queue ids', () => {
       [['a', 'bc'], ['ab', 'c']],
       [['2:ab'], ['ab', '']],
     ];
-    for (const [one, other] of pairs) expect(idOf(one)).not.toBe(idOf(other));
-    expect(idOf(['lock:{a}', 'lock:{b}'])).toBe(idOf(['lock:{a}', 'lock:{b}']));
+    for (const [one, other] of pairs) expect(keySetId(one)).not.toBe(keySetId(other));
+    expect(keySetId(['lock:{a}', 'lock:{b}'])).toBe(keySetId(['lock:{a}', 'lock:{b}']));
   });
 });
 

@@ -125,7 +125,7 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
     await locks.withLock(a, async (outer) => {
       const both = await locks.acquire([a, b]);
       expect(both.reentered).toBe(false);
-      expect(both.keys).toEqual([b]);
+      expect(both.keys).toEqual([a, b]); // it covers both: it took b and keeps a's lease held
       expect(await other.isLocked(b)).toBe(true);
       expect(locks.current(a)).toBe(outer);
       await both.release();
@@ -159,6 +159,29 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
     finishInner();
     await inner;
     expect(await other.isLocked(k)).toBe(false);
+  });
+
+  it('keys the chain holds under two leases: an unawaited inner call over both keeps both held', async () => {
+    const [a, b] = [key(), key()];
+    let inner!: Promise<void>;
+    let innerLock!: Lock;
+    let stolen: Lock | null = null;
+    await locks.withLock(a, async () => {
+      await locks.withLock(b, async () => {
+        inner = locks.withLock([a, b], async (lock) => {
+          innerLock = lock;
+          await sleep(400);
+          // The outer calls have returned by now; asked from outside the chain, b must be busy.
+          stolen = await runOutsideLockScope(() => other.tryAcquire(b));
+        });
+        await sleep(20);
+      });
+    });
+    await inner;
+    expect(innerLock.reentered).toBe(true);
+    expect(innerLock.keys).toEqual([a, b]);
+    expect(stolen).toBeNull();
+    expect(await other.isLocked([a, b])).toBe(false);
   });
 
   it('a timer first armed inside a lock runs its callbacks in its scope; runOutsideLockScope arms it outside', async () => {
@@ -263,9 +286,9 @@ describe.each(STORES)('@CurrentLock and nested @WithLock over HTTP ($name store)
     expect(await locks.isLocked('ledger:direct')).toBe(false);
   });
 
-  it('a method holding one key calls one that needs it and another: it takes only the other', async () => {
+  it('a method holding one key calls one that needs it and another: it takes only the other, covering both', async () => {
     const ledger = app.get(Ledger);
-    expect(await ledger.transfer('x', 'y')).toEqual(['transfer:y']);
+    expect(await ledger.transfer('x', 'y')).toEqual(['transfer:x', 'transfer:y']);
     expect(await locks.isLocked(['transfer:x', 'transfer:y'])).toBe(false);
   });
 });

@@ -1,15 +1,21 @@
-import { SetMetadata, UseInterceptors } from '@nestjs/common';
+import { UseInterceptors } from '@nestjs/common';
 import { isObservable, Observable } from 'rxjs';
 import { LockArgumentError } from '../errors';
-import type { LockKeySource } from '../interfaces/lock-key.interface';
+import type { LockKeySource } from '../keys/lock-key.interface';
 import type { WithLockMetadata } from '../interfaces/with-lock-metadata.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import { LockInterceptor } from '../lock.interceptor';
 import { createLockedMethod } from '../locked-method';
-import { WITH_LOCK_METADATA } from '../redis-lock.constants';
+import { LockedMethod } from './locked-method.metadata';
 import { copyMethodMetadata } from '../utils/copy-method-metadata';
-import { DECORATOR_OPTIONS, validateAcquireOptions } from '../validation/validate-acquire-options';
-import { describe, validateKeys } from '../validation/validate-keys';
+import {
+  type CheckedOptions,
+  DECORATOR_OPTIONS,
+  checkAcquireOptions,
+  validateTtl,
+} from '../validation/validate-acquire-options';
+import { validateKeys } from '../keys/validate-keys';
+import { describeValue } from '../utils/describe-value';
 
 /**
  * Runs the method under a distributed lock: acquired before, renewed while it runs, released
@@ -45,7 +51,7 @@ export function WithLock<TArgs extends unknown[] = any[]>(
     const wrapper = createLockedMethod(original, metadata);
     copyMethodMetadata(original, wrapper);
     descriptor.value = wrapper as typeof descriptor.value;
-    SetMetadata(WITH_LOCK_METADATA, metadata)(target, propertyKey, descriptor);
+    LockedMethod(metadata)(target, propertyKey, descriptor);
     UseInterceptors(LockInterceptor)(target, propertyKey, descriptor);
     return descriptor;
   };
@@ -56,17 +62,17 @@ function checkKeySource(key: unknown): void {
   if (typeof key !== 'function') validateKeys(key);
 }
 
-function toOptions(ttlOrOptions: unknown): WithLockOptions {
+/** Checked once, when the class is defined; the module's defaults are merged per call. */
+function toOptions(ttlOrOptions: unknown): CheckedOptions {
   if (ttlOrOptions === undefined) return {};
-  if (typeof ttlOrOptions === 'number') {
-    validateAcquireOptions({ ttl: ttlOrOptions }, { ttl: 0, wait: 0 }, '@WithLock', DECORATOR_OPTIONS);
-    return { ttl: ttlOrOptions };
-  }
+  if (typeof ttlOrOptions === 'number') return { ttl: validateTtl(ttlOrOptions, '@WithLock.ttl') };
   if (typeof ttlOrOptions !== 'object' || ttlOrOptions === null) {
-    throw new LockArgumentError('@WithLock options', `expected a ttl in ms or an options object, got ${describe(ttlOrOptions)}`);
+    throw new LockArgumentError(
+      '@WithLock options',
+      `expected a ttl in ms or an options object, got ${describeValue(ttlOrOptions)}`,
+    );
   }
-  validateAcquireOptions(ttlOrOptions, { ttl: 0, wait: 0 }, '@WithLock options', DECORATOR_OPTIONS);
-  return { ...(ttlOrOptions as WithLockOptions) };
+  return checkAcquireOptions(ttlOrOptions, '@WithLock options', DECORATOR_OPTIONS);
 }
 
 function isObservableType(type: unknown): boolean {

@@ -1,10 +1,11 @@
-import type { LockKeySource } from './lock-key.interface';
-import type { WithLockOptions } from './with-lock-options.interface';
+import type { LockKeySource } from '../keys/lock-key.interface';
+import type { CheckedOptions } from '../validation/validate-acquire-options';
 
-/** What @WithLock records on a method (what LockInterceptor subclasses receive in resolveKeys). */
+/** What @WithLock records on a method. */
 export interface WithLockMetadata {
   key: LockKeySource;
-  options: WithLockOptions;
+  /** As given to the decorator, checked when the class was defined. */
+  options: CheckedOptions;
   /** `Class.method`, for messages. */
   method: string;
   /** Declared to return an Observable: the lock is then held while it is subscribed. */

@@ -1,5 +1,5 @@
 import { LockArgumentError } from '../errors';
-import { describe } from '../validation/validate-keys';
+import { describeValue } from '../utils/describe-value';
 
 /**
  * `{name}`, `{0}`, `{body.order.id}`: a brace group that is a property path. Any other brace group
@@ -41,7 +41,7 @@ export function resolveKeyTemplate(template: string, lookup: KeyLookup, argument
 function stringify(value: unknown, template: string, path: string[], argument: string): string {
   if (typeof value === 'string' && value !== '') return value;
   if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return String(value);
-  throw new LockArgumentError(argument, `placeholder {${path.join('.')}} in "${template}" resolved to ${describe(value)}`);
+  throw new LockArgumentError(argument, `placeholder {${path.join('.')}} in "${template}" resolved to ${describeValue(value)}`);
 }
 
 function compile(template: string): CompiledTemplate | null {

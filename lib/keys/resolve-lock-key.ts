@@ -1,6 +1,6 @@
 import { LockArgumentError } from '../errors';
-import type { LockKeySource } from '../interfaces/lock-key.interface';
-import { validateKeys } from '../validation/validate-keys';
+import type { LockKeySource } from './lock-key.interface';
+import { validateKeys } from './validate-keys';
 import { type KeyLookup, isKeyTemplate, resolveKeyTemplate } from './resolve-key-template';
 
 /**

@@ -1,5 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
-import type { KeyLookup } from '../keys/resolve-key-template';
+import type { KeyLookup } from './resolve-key-template';
 
 interface HttpRequestLike {
   params?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { LockArgumentError } from '../errors';
-import { describe } from '../validation/validate-keys';
+import { describeValue } from '../utils/describe-value';
 
 /**
  * Redis key names. A Redis Cluster hashes only the first non-empty `{...}` group of a key, so a lock
@@ -12,7 +12,7 @@ export function toStoreKey(prefix: string, key: string, argument = 'key'): strin
   if (!hasHashTag(full)) return `${prefix}{${key}}`;
   // Kept verbatim, it could name another lock's fence counter (`{a}:fence` is the counter of `a`).
   if (full.endsWith(FENCE_SUFFIX)) {
-    throw new LockArgumentError(argument, `${describe(key)} ends in "${FENCE_SUFFIX}", which names fence counters`);
+    throw new LockArgumentError(argument, `${describeValue(key)} ends in "${FENCE_SUFFIX}", which names fence counters`);
   }
   return full;
 }

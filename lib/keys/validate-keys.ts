@@ -1,4 +1,5 @@
 import { LockArgumentError } from '../errors';
+import { describeValue } from '../utils/describe-value';
 import { MAX_KEYS, MAX_KEY_LENGTH } from '../redis-lock.constants';
 
 /** Control characters (C0, DEL, C1): never part of a resource name, and invisible in logs. */
@@ -24,7 +25,7 @@ export function validateKeys(key: unknown, argument = 'key'): string[] {
 
 function validateKey(key: unknown, argument: string): string {
   if (typeof key !== 'string') {
-    throw new LockArgumentError(argument, `expected a string, got ${describe(key)}`);
+    throw new LockArgumentError(argument, `expected a string, got ${describeValue(key)}`);
   }
   if (key.trim() === '') throw new LockArgumentError(argument, 'must not be empty or blank');
   if (key.length > MAX_KEY_LENGTH) {
@@ -43,18 +44,8 @@ function validateKey(key: unknown, argument: string): string {
 /** Key text (a key or the key prefix) has no control character and no lone surrogate. */
 export function checkKeyText(text: string, argument: string): void {
   if (CONTROL_CHARACTER.test(text)) {
-    throw new LockArgumentError(argument, `${describe(text)} contains a control character (U+0000-U+001F, U+007F-U+009F)`);
+    throw new LockArgumentError(argument, `${describeValue(text)} contains a control character (U+0000-U+001F, U+007F-U+009F)`);
   }
   // A lone surrogate is sent to Redis as U+FFFD, so two different keys would share one lock.
-  if (!text.isWellFormed()) throw new LockArgumentError(argument, `${describe(text)} contains a lone UTF-16 surrogate`);
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'undefined') {
-    return String(value);
-  }
-  return `a ${typeof value}`;
+  if (!text.isWellFormed()) throw new LockArgumentError(argument, `${describeValue(text)} contains a lone UTF-16 surrogate`);
 }

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { LockArgumentError } from '../errors';
-import { describe } from '../validation/validate-keys';
+import { describeValue } from '../utils/describe-value';
 
 export type RedisConnection = Redis | Cluster;
 
@@ -19,7 +19,7 @@ export function createRedisClient(
   if (option === undefined) client = new Redis();
   else if (typeof option === 'string') client = new Redis(option);
   else if (typeof option === 'object' && option !== null && !Array.isArray(option)) client = new Redis(option);
-  else throw new LockArgumentError('redis', `expected an ioredis client, options or a URL, got ${describe(option)}`);
+  else throw new LockArgumentError('redis', `expected an ioredis client, options or a URL, got ${describeValue(option)}`);
 
   let reported = false;
   client.on('error', (error: Error) => {

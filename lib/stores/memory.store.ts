@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { FENCE_RETENTION } from '../redis-lock.constants';
+import { FENCE_RETENTION } from '../tuning';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 
 interface Lease {

@@ -1,12 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import { LockStoreError } from '../errors';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
-import { FENCE_RETENTION } from '../redis-lock.constants';
+import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 import { ReleaseSubscriber } from './release-subscriber';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
-import { fenceKeyOf } from './store-keys';
+import { fenceKeyOf } from '../keys/store-keys';
 
 type StoreState = 'open' | 'closing' | 'closed';
 
@@ -53,7 +53,8 @@ export class RedisStore implements LockStore {
   }
 
   async release(keys: readonly string[], token: string): Promise<boolean> {
-    this.assertAccepting();
+    // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
+    if (this.state === 'closed') throw LockStoreError.closed();
     return Number(await this.call('release', SCRIPTS.release, keys, [token])) === 1;
   }
 

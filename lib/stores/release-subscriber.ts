@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { Cluster, type Redis } from 'ioredis';
 import { runOutsideLockScope } from '../lock-scope';
-import { releaseChannelOf } from './store-keys';
+import { releaseChannelOf } from '../keys/store-keys';
 import type { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 

@@ -59,15 +59,3 @@ export class Cancellation implements CancelSignal {
     this.deactivate = undefined;
   }
 }
-
-/** Forwards an AbortSignal's abort to `cancel`; returns the function that stops forwarding. */
-export function followSignal(signal: AbortSignal | undefined, cancel: (reason: unknown) => void): (() => void) | undefined {
-  if (!signal) return undefined;
-  if (signal.aborted) {
-    cancel(signal.reason);
-    return undefined;
-  }
-  const onAbort = () => cancel(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
-}

@@ -1,4 +1,4 @@
-import { RETRY_MAX_DELAY, RETRY_MIN_DELAY } from '../redis-lock.constants';
+import { RETRY_MAX_DELAY, RETRY_MIN_DELAY } from '../tuning';
 
 /**
  * Delay before the next attempt on a busy lock: exponential from RETRY_MIN_DELAY to

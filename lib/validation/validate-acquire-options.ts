@@ -1,74 +1,91 @@
 import { LockArgumentError } from '../errors';
 import type { AcquireOptions } from '../interfaces/acquire-options.interface';
 import type { OnBusy, WithLockOptions } from '../interfaces/with-lock-options.interface';
-import type { CancelSignal } from '../utils/cancellation';
 import { MAX_DURATION, MIN_TTL } from '../redis-lock.constants';
-import { describe } from './validate-keys';
+import { describeValue } from '../utils/describe-value';
 
 /** The options LockService's methods accept. */
 export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'signal']);
 /** The options @WithLock accepts (the call's life cycle is its signal; onBusy is its own). */
 export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'onBusy']);
 
-/** The options of one acquisition after validation, with the module's defaults filled in. */
+/** Options as given, each checked; unset ones stay unset (the module's defaults fill them per call). */
+export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;
+
+/** The options of one acquisition, complete: the given ones over the module's defaults. */
 export interface ResolvedAcquireOptions {
-  ttl: number;
-  wait: number;
-  autoRenew: boolean;
+  readonly ttl: number;
+  readonly wait: number;
+  readonly autoRenew: boolean;
   /** 0: released as soon as the work ends. */
-  minHold: number;
+  readonly minHold: number;
   /** Infinity: renewed for as long as the work runs. */
-  maxHold: number;
-  onBusy: OnBusy;
-  /** The caller's AbortSignal, or the life cycle's own cancellation. */
-  signal?: CancelSignal;
+  readonly maxHold: number;
 }
 
-/** Validates acquisition options (unknown names are rejected: a typo must not pass silently). */
-export function validateAcquireOptions(
-  options: unknown,
-  defaults: { ttl: number; wait: number },
-  argument = 'options',
-  known: ReadonlySet<string> = ACQUIRE_OPTIONS,
-): ResolvedAcquireOptions {
-  if (options === undefined) {
-    return { ttl: defaults.ttl, wait: defaults.wait, autoRenew: true, minHold: 0, maxHold: Infinity, onBusy: 'throw' };
-  }
+/**
+ * Checks each given option (unknown names are rejected: a typo must not pass silently), and the
+ * relations between those given together. `argument` names them in errors.
+ */
+export function checkAcquireOptions(options: unknown, argument: string, known: ReadonlySet<string>): CheckedOptions {
+  if (options === undefined) return {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new LockArgumentError(argument, `expected an object, got ${describe(options)}`);
+    throw new LockArgumentError(argument, `expected an object, got ${describeValue(options)}`);
   }
   for (const name of Object.keys(options)) {
     if (!known.has(name)) throw new LockArgumentError(`${argument}.${name}`, 'unknown option');
   }
-  const { ttl, wait, autoRenew, minHold, maxHold, signal, onBusy } = options as AcquireOptions & WithLockOptions;
+  const { ttl, wait, autoRenew, minHold, maxHold, signal, onBusy } = options as CheckedOptions;
+  if (ttl !== undefined) validateTtl(ttl, `${argument}.ttl`);
+  if (wait !== undefined) validateWait(wait, `${argument}.wait`);
   if (autoRenew !== undefined && typeof autoRenew !== 'boolean') {
-    throw new LockArgumentError(`${argument}.autoRenew`, `expected a boolean, got ${describe(autoRenew)}`);
+    throw new LockArgumentError(`${argument}.autoRenew`, `expected a boolean, got ${describeValue(autoRenew)}`);
   }
+  if (minHold !== undefined) integerInRange(minHold, `${argument}.minHold`, 0, MAX_DURATION);
+  if (maxHold !== undefined) integerInRange(maxHold, `${argument}.maxHold`, MIN_TTL, MAX_DURATION);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new LockArgumentError(`${argument}.signal`, `expected an AbortSignal, got ${describe(signal)}`);
+    throw new LockArgumentError(`${argument}.signal`, `expected an AbortSignal, got ${describeValue(signal)}`);
   }
   if (onBusy !== undefined && onBusy !== 'throw' && onBusy !== 'skip') {
-    throw new LockArgumentError(`${argument}.onBusy`, `expected 'throw' or 'skip', got ${describe(onBusy)}`);
+    throw new LockArgumentError(`${argument}.onBusy`, `expected 'throw' or 'skip', got ${describeValue(onBusy)}`);
   }
+  checkHolds(ttl, minHold, maxHold, argument);
+  return { ...(options as CheckedOptions) };
+}
+
+/** The checked options over the module's defaults; relations that involve a default are checked here. */
+export function resolveAcquireOptions(
+  options: CheckedOptions,
+  defaults: { readonly ttl: number; readonly wait: number },
+  argument: string,
+): ResolvedAcquireOptions {
   const resolved: ResolvedAcquireOptions = {
-    ttl: ttl === undefined ? defaults.ttl : validateTtl(ttl, `${argument}.ttl`),
-    wait: wait === undefined ? defaults.wait : validateWait(wait, `${argument}.wait`),
-    autoRenew: autoRenew ?? true,
-    minHold: minHold === undefined ? 0 : integerInRange(minHold, `${argument}.minHold`, 0, MAX_DURATION),
-    maxHold: maxHold === undefined ? Infinity : integerInRange(maxHold, `${argument}.maxHold`, MIN_TTL, MAX_DURATION),
-    onBusy: onBusy ?? 'throw',
-    signal,
+    ttl: options.ttl ?? defaults.ttl,
+    wait: options.wait ?? defaults.wait,
+    autoRenew: options.autoRenew ?? true,
+    minHold: options.minHold ?? 0,
+    maxHold: options.maxHold ?? Infinity,
   };
-  if (resolved.maxHold < resolved.ttl) {
+  checkHolds(resolved.ttl, resolved.minHold, resolved.maxHold, argument);
+  return resolved;
+}
+
+/** What a decorator does when its lock stays busy. */
+export function onBusyOf(options: CheckedOptions): OnBusy {
+  return options.onBusy ?? 'throw';
+}
+
+function checkHolds(ttl: number | undefined, minHold: number | undefined, maxHold: number | undefined, argument: string): void {
+  if (maxHold === undefined || maxHold === Infinity) return;
+  if (ttl !== undefined && maxHold < ttl) {
     throw new LockArgumentError(
       `${argument}.maxHold`,
-      `must be at least the ttl (${resolved.ttl} ms), got ${resolved.maxHold}: the first lease alone would outlast it`,
+      `must be at least the ttl (${ttl} ms), got ${maxHold}: the first lease alone would outlast it`,
     );
   }
-  if (resolved.minHold > resolved.maxHold) {
-    throw new LockArgumentError(`${argument}.minHold`, `must not exceed maxHold (${resolved.maxHold} ms), got ${resolved.minHold}`);
+  if (minHold !== undefined && minHold > maxHold) {
+    throw new LockArgumentError(`${argument}.minHold`, `must not exceed maxHold (${maxHold} ms), got ${minHold}`);
   }
-  return resolved;
 }
 
 export function validateTtl(ttl: unknown, argument = 'ttl'): number {
@@ -81,7 +98,7 @@ export function validateWait(wait: unknown, argument = 'wait'): number {
 
 export function integerInRange(value: unknown, argument: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new LockArgumentError(argument, `expected an integer from ${min} to ${max} (ms), got ${describe(value)}`);
+    throw new LockArgumentError(argument, `expected an integer from ${min} to ${max} (ms), got ${describeValue(value)}`);
   }
   return value;
 }

@@ -9,7 +9,8 @@ import {
   MAX_DURATION,
 } from '../redis-lock.constants';
 import { integerInRange, validateTtl, validateWait } from './validate-acquire-options';
-import { checkKeyText, describe } from './validate-keys';
+import { checkKeyText } from '../keys/validate-keys';
+import { describeValue } from '../utils/describe-value';
 
 /** Module options with every default filled in. */
 export interface ResolvedModuleOptions {
@@ -29,22 +30,22 @@ const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeo
 export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
   const given: RedisLockModuleOptions = options ?? {};
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new LockArgumentError('RedisLockModule options', `expected an object, got ${describe(given)}`);
+    throw new LockArgumentError('RedisLockModule options', `expected an object, got ${describeValue(given)}`);
   }
   for (const name of Object.keys(given)) {
     if (!KNOWN.has(name)) throw new LockArgumentError(`RedisLockModule options.${name}`, 'unknown option');
   }
   const store = given.store ?? 'redis';
   if (store !== 'redis' && store !== 'memory') {
-    throw new LockArgumentError('options.store', `expected 'redis' or 'memory', got ${describe(store)}`);
+    throw new LockArgumentError('options.store', `expected 'redis' or 'memory', got ${describeValue(store)}`);
   }
   const keyPrefix = given.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
-    throw new LockArgumentError('options.keyPrefix', `expected a string of at most 256 characters, got ${describe(keyPrefix)}`);
+    throw new LockArgumentError('options.keyPrefix', `expected a string of at most 256 characters, got ${describeValue(keyPrefix)}`);
   }
   checkKeyText(keyPrefix, 'options.keyPrefix');
   if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {
-    throw new LockArgumentError('options.onLockLost', `expected a function, got ${describe(given.onLockLost)}`);
+    throw new LockArgumentError('options.onLockLost', `expected a function, got ${describeValue(given.onLockLost)}`);
   }
   return {
     store,

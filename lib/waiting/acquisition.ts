@@ -124,6 +124,8 @@ export class Acquisition {
    * blocking lease ends), the rest wait their turn. Returns whether to attempt on waking.
    */
   private async sleep(waiter: Waiter, head: boolean, left: number): Promise<boolean> {
+    // Shutdown may have woken the waiters while this one was attempting: it must not sleep on.
+    this.host.assertOpen();
     const leaseEnds = this.remaining > 0 ? this.remaining + 1 : Infinity;
     const poll = head ? Math.min(retryDelay(this.attempts, left), leaseEnds) : left;
     const { signal } = this.request;

@@ -1,12 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { LockStore } from '../interfaces/lock-store.interface';
+import { keySetId } from '../keys/key-set-id';
+import { MAX_LOCAL_HAND_OVERS } from '../tuning';
 import type { Waiter } from './waiter';
 
-/**
- * Consecutive hand-overs inside this process before a release goes through Redis again, so waiters
- * in other processes (woken by the release notification) get their turn.
- */
-export const MAX_LOCAL_HAND_OVERS = 8;
 
 interface Queue {
   readonly storeKeys: readonly string[];
@@ -30,12 +27,12 @@ export class WaitQueues {
 
   /** True when callers of this process already wait for exactly these keys. */
   has(storeKeys: readonly string[]): boolean {
-    return this.queues.has(idOf(storeKeys));
+    return this.queues.has(keySetId(storeKeys));
   }
 
   /** Appends `waiter`; resolves once release notifications for the keys are being received. */
   async join(storeKeys: readonly string[], waiter: Waiter): Promise<void> {
-    const id = idOf(storeKeys);
+    const id = keySetId(storeKeys);
     let queue = this.queues.get(id);
     if (!queue) {
       const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined), handOvers: 0 };
@@ -52,13 +49,13 @@ export class WaitQueues {
   }
 
   isHead(storeKeys: readonly string[], waiter: Waiter): boolean {
-    return this.queues.get(idOf(storeKeys))?.waiters[0] === waiter;
+    return this.queues.get(keySetId(storeKeys))?.waiters[0] === waiter;
   }
 
   /** Removes `waiter`; the next one becomes head, told whether the lock was taken on the way. */
   leave(storeKeys: readonly string[], waiter: Waiter, acquired: boolean): void {
     waiter.active = false;
-    const id = idOf(storeKeys);
+    const id = keySetId(storeKeys);
     const queue = this.queues.get(id);
     if (!queue) return;
     const index = queue.waiters.indexOf(waiter);
@@ -87,7 +84,7 @@ export class WaitQueues {
    * announces the release to every process.
    */
   async release(storeKeys: readonly string[], token: string): Promise<boolean> {
-    const queue = this.closed ? undefined : this.queues.get(idOf(storeKeys));
+    const queue = this.closed ? undefined : this.queues.get(keySetId(storeKeys));
     const head = queue?.waiters[0];
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
     const takes = head !== undefined && head.active && !head.busy && head.token !== token;
@@ -109,15 +106,4 @@ export class WaitQueues {
       head!.busy = false;
     }
   }
-}
-
-/**
- * One queue per set of keys. Each key is prefixed with its length, so no two different sets share
- * an id whatever characters their keys contain (a separator alone would let `a}\nlock:{b` pose as
- * the pair `a`, `b`).
- */
-export function idOf(storeKeys: readonly string[]): string {
-  let id = '';
-  for (const key of storeKeys) id += `${key.length}:${key}`;
-  return id;
 }

@@ -1,0 +1,32 @@
+/** Internal tuning values: how often, how long, how much slack. Not options; changed here only. */
+
+/**
+ * Waiting: the head waiter's fallback poll, from the first delay up to the cap (ms). Releases wake
+ * waiters through notifications; the poll only catches leases that expire and lost messages, and
+ * never sleeps past the end of the blocking lease.
+ */
+export const RETRY_MIN_DELAY = 25;
+export const RETRY_MAX_DELAY = 500;
+
+/**
+ * How long a fence counter outlives the last lease taken on its key (ms). Counters then expire,
+ * so a lock per order id does not leave a key behind forever; a missing counter is seeded from the
+ * Redis server's clock in microseconds, above every fence issued before (see lua-scripts.ts).
+ */
+export const FENCE_RETENTION = 600_000;
+
+/**
+ * Consecutive hand-overs inside this process before a release goes through Redis again, so waiters
+ * in other processes (woken by the release notification) get their turn.
+ */
+export const MAX_LOCAL_HAND_OVERS = 8;
+
+/** A lease is renewed when this fraction of it has passed. */
+export const RENEW_AT = 1 / 3;
+
+/** Renewal retries after a failed extend, every tenth of the lease but never slower than this (ms). */
+export const MAX_RENEWAL_RETRY_INTERVAL = 1_000;
+
+/** Clock-drift allowance: a lease of n ms is relied on for n less this share of it, less DRIFT_FIXED ms. */
+export const DRIFT_RATE = 0.01;
+export const DRIFT_FIXED = 2;
