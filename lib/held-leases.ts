@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Lease } from './lease';
-import { LOST_DETAIL, RELEASE_FAILED } from './lock.messages';
+import { RELEASE_FAILED } from './lock.messages';
 
 /**
  * The leases one LockService holds, for shutdown: a drain waits until none is left, and what
@@ -31,7 +31,7 @@ export class HeldLeases {
   /** Takes away every lease still held and releases it (keeping minHold); a failed release is logged. */
   async loseAll(): Promise<void> {
     const leases = [...this.leases];
-    for (const lease of leases) lease.lose('shutdown', LOST_DETAIL.shutdown);
+    for (const lease of leases) lease.lose('shutdown');
     await Promise.all(
       leases.map((lease) =>
         lease.release().catch((error: unknown) => this.logger.error(RELEASE_FAILED(lease.keys, (error as Error).message))),

@@ -1,46 +1,16 @@
-import type { Logger } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { LockLostError, type LockLostReason, LockStoreError } from './errors';
-import type { LockStore } from './interfaces/lock-store.interface';
-import { LOST_DETAIL, RENEWAL_FAILED } from './lock.messages';
+import type { LeaseOwner, LockGrant } from './lease-owner';
+import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from './lock.messages';
 import { runOutsideLockScope } from './lock-scope';
 import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from './tuning';
 
-/** One acquisition as the store granted it. @internal */
-export interface LockGrant {
-  keys: readonly string[];
-  storeKeys: readonly string[];
-  token: string;
-  fence: number;
-  ttl: number;
-  autoRenew: boolean;
-  /** Kept at least this long after acquisition (ms); 0 = deleted on release. */
-  minHold: number;
-  /** Renewal stops this long after the acquire was sent (ms); Infinity = no cap. */
-  maxHold: number;
-  /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
-  sentAt: number;
-}
-
-/** What a lease needs from the service that created it (one object shared by all its leases). @internal */
-export interface LeaseOwner {
-  readonly store: LockStore;
-  readonly logger: Logger;
-  /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */
-  releaseLock(storeKeys: readonly string[], token: string): Promise<boolean>;
-  /** Called once when the lease stops being held (released or lost). */
-  leaseSettled(lease: Lease): void;
-  /** Called once when the lease is lost, after its signal aborted. */
-  leaseLost(lease: Lease, error: LockLostError): void;
-}
-
 type LeaseState = 'held' | 'released' | 'lost';
-
 
 /**
  * One held lease in the store, shared by the Lock handles of one call chain (the outer one and
- * those re-entered below it), released in the store when the last handle is released. Renews itself about every ttl/3 while held (unless autoRenew is
- * off, and never past maxHold). Its view of the lease runs on a monotonic clock from when the
+ * those re-entered below it), released in the store when the last handle is released. Renews
+ * itself about every ttl/3 while held (unless autoRenew is off, and never past maxHold). Its view of the lease runs on a monotonic clock from when the
  * acquire was sent, less a drift allowance: when no renewal is confirmed by then, the lease is
  * lost and `signal` aborts with LockLostError, even if Redis never answers. @internal
  */
@@ -114,7 +84,7 @@ export class Lease {
     const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, granted);
     if (this.state !== 'held') throw this.lostError();
     if (!stillOurs) {
-      this.lose('not-held', LOST_DETAIL.notHeld);
+      this.lose('not-held');
       throw this.lostError();
     }
     this.ttl = length;
@@ -163,11 +133,11 @@ export class Lease {
   }
 
   /** Marks the lease lost: stops renewal, aborts `signal`, tells the owner. */
-  lose(reason: LockLostReason, detail: string, cause?: unknown): void {
+  lose(reason: LockLostReason, cause?: unknown): void {
     if (this.state !== 'held') return;
     this.lostReason = reason;
     this.settle('lost');
-    const error = new LockLostError(this.keys, reason, detail, { cause });
+    const error = new LockLostError(this.keys, reason, LOST_BECAUSE[reason](cause), { cause });
     (this.controller ??= new AbortController()).abort(error);
     this.owner.leaseLost(this, error);
   }
@@ -177,7 +147,7 @@ export class Lease {
     const reason = this.controller?.signal.reason;
     return reason instanceof LockLostError
       ? reason
-      : new LockLostError(this.keys, 'not-held', LOST_DETAIL.released);
+      : new LockLostError(this.keys, 'not-held', RELEASED);
   }
 
   private minHoldLeft(): number {
@@ -226,9 +196,8 @@ export class Lease {
     if (this.state !== 'held') return;
     const sentAt = performance.now();
     if (sentAt >= this.deadline) {
-      if (this.capped) this.lose('max-hold', LOST_DETAIL.maxHold);
-      else if (this.renewing) this.lose('unreachable', LOST_DETAIL.unanswered);
-      else this.lose('expired', LOST_DETAIL.expired);
+      // A renewal still in flight at the deadline: Redis did not answer in time.
+      this.lose(this.capped ? 'max-hold' : this.renewing ? 'unreachable' : 'expired');
       return;
     }
     const length = Math.min(this.ttl, this.holdLeft(sentAt));
@@ -245,7 +214,7 @@ export class Lease {
       });
       if (this.state !== 'held') return;
       if (!stillOurs) {
-        this.lose('not-held', LOST_DETAIL.notHeld);
+        this.lose('not-held');
         return;
       }
       // Cut short by maxHold: this was the last renewal.
@@ -254,7 +223,7 @@ export class Lease {
     } catch (error) {
       if (this.state !== 'held') return;
       if (performance.now() >= this.deadline) {
-        this.lose('unreachable', `${LOST_DETAIL.unreachable}: ${(error as Error).message}`, error);
+        this.lose('unreachable', error);
         return;
       }
       this.owner.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));

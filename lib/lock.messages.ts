@@ -1,3 +1,5 @@
+import type { LockLostReason } from './errors';
+
 /** Every user-facing message in one place, so wording stays consistent and testable. */
 export const LOCK_BUSY = (keys: readonly string[], waited: number) =>
   `Lock ${formatKeys(keys)} is held by another owner (waited ${waited} ms)`;
@@ -44,13 +46,26 @@ function formatKeys(keys: readonly string[]): string {
   return keys.length === 1 ? `"${keys[0]}"` : `[${keys.map((k) => `"${k}"`).join(', ')}]`;
 }
 
-/** Why a held lock was lost, as LockLostError messages say it. */
-export const LOST_DETAIL = {
-  expired: 'the lease ended before a renewal was confirmed',
-  notHeld: 'the lease expired or another owner holds it',
-  unreachable: 'Redis could not be reached before the lease ended',
-  unanswered: 'Redis did not answer the renewal before the lease ended',
-  released: 'it was released',
-  shutdown: 'the application is shutting down',
-  maxHold: 'it reached its maxHold, so renewal stopped',
-} as const;
+/** Why a held lock was lost, by reason, as LockLostError messages say it. */
+export const LOST_BECAUSE: Record<LockLostReason, (cause?: unknown) => string> = {
+  expired: () => 'the lease ended before a renewal was confirmed',
+  'not-held': () => 'the lease expired or another owner holds it',
+  unreachable: (cause) =>
+    cause === undefined
+      ? 'Redis did not answer the renewal before the lease ended'
+      : `Redis could not be reached before the lease ended: ${(cause as Error)?.message ?? String(cause)}`,
+  'max-hold': () => 'it reached its maxHold, so renewal stopped',
+  shutdown: () => 'the application is shutting down',
+};
+
+/** What extend() on a released lock says. */
+export const RELEASED = 'it was released';
+
+export const CONNECTION_ERROR = (detail: string) => `Redis connection error (retrying in the background): ${detail}`;
+
+export const CONNECTION_RESTORED = () => 'Redis connection restored';
+
+export const QUIT_FAILED = (detail: string) => `Closing the Redis connection failed, disconnecting: ${detail}`;
+
+export const NOTIFICATIONS_UNAVAILABLE = (detail: string) =>
+  `Release notifications unavailable, waiters poll: ${detail}`;

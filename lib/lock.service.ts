@@ -6,24 +6,20 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Observable, finalize } from 'rxjs';
-import { LockArgumentError, type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
-import { HeldLeases } from './held-leases';
+import { LockArgumentError, LockNotAcquiredError } from './errors';
 import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
 import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface';
 import type { LockKey } from './keys/lock-key.interface';
 import { toStoreKey } from './keys/store-keys';
 import { validateKeys } from './keys/validate-keys';
-import { Lease, type LeaseOwner } from './lease';
 import { Lock } from './lock';
-import { LOCK_SKIPPED, LOST_HOOK_FAILED } from './lock.messages';
-import { findHeldLock, inLockScope, runInLockScope } from './lock-scope';
+import { LOCK_SKIPPED } from './lock.messages';
+import { findHeldLock, runInLockScope } from './lock-scope';
+import { type LockRequest, LockTaker } from './lock-taker';
 import { lockServiceRegistry } from './lock-service.registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
-import { reenter } from './reentrancy';
-import { ShutdownDrain } from './shutdown-drain';
 import { type CancelSignal, Cancellation, UNSUBSCRIBED } from './utils/cancellation';
-import { createToken } from './utils/create-token';
 import { describeValue } from './utils/describe-value';
 import {
   ACQUIRE_OPTIONS,
@@ -34,25 +30,6 @@ import {
   resolveAcquireOptions,
 } from './validation/validate-acquire-options';
 import type { ResolvedModuleOptions } from './validation/validate-module-options';
-import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
-import { WaitQueues } from './waiting/wait-queues';
-
-/** A validated lock request: the user's keys and the acquisition's options. @internal */
-export interface LockRequest {
-  readonly keys: readonly string[];
-  readonly options: ResolvedAcquireOptions;
-  /** What a busy lock does to a decorated call ('throw' for LockService calls). */
-  readonly onBusy: 'throw' | 'skip';
-  /** The decorated method (`Class.method`) asking, for log lines; absent for LockService calls. */
-  readonly source?: string;
-}
-
-/** Per-call values of an acquisition, passed along beside the request. @internal */
-export interface TakeOptions {
-  readonly signal?: CancelSignal;
-  /** Overrides the request's wait (tryAcquire: one attempt). */
-  readonly wait?: number;
-}
 
 /**
  * Distributed locks: acquire/tryAcquire hand out a Lock, withLock runs a function under one.
@@ -63,11 +40,7 @@ export interface TakeOptions {
 @Injectable()
 export class LockService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
-  private readonly held = new HeldLeases(this.logger);
-  private readonly owner: LeaseOwner;
-  /** What the waiting loop needs of this service. */
-  private readonly host: AcquisitionHost;
-  private readonly drain: ShutdownDrain;
+  private readonly taker: LockTaker;
   /** Decorator options over this module's defaults, resolved once per decorated method. */
   private readonly decorated = new WeakMap<WithLockMetadata, ResolvedAcquireOptions>();
 
@@ -75,18 +48,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     @Inject(LOCK_STORE) private readonly store: LockStore,
   ) {
-    const waitQueues = new WaitQueues(store);
-    this.host = { store, waitQueues, assertOpen: () => this.assertOpen() };
-    // Shared by every lease of this service: releases go through the wait queues (which may hand
-    // the lock over), settled leases leave the held set, losses are reported.
-    this.owner = {
-      store,
-      logger: this.logger,
-      releaseLock: (storeKeys, token) => waitQueues.release(storeKeys, token),
-      leaseSettled: (lease) => this.held.delete(lease),
-      leaseLost: (lease, error) => this.reportLost(lease, error),
-    };
-    this.drain = new ShutdownDrain(options.shutdownGrace, this.held, waitQueues, async () => {
+    this.taker = new LockTaker(options, store, this.logger, async () => {
       lockServiceRegistry.unregister(this);
       await store.close();
     });
@@ -96,14 +58,14 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   /** Acquires `key` (or all of several keys), waiting up to `wait` ms; rejects with LockNotAcquiredError. */
   async acquire(key: LockKey, options?: AcquireOptions): Promise<Lock> {
     const checked = checkAcquireOptions(options, 'options', ACQUIRE_OPTIONS);
-    return this.take(this.callRequest(key, checked), { signal: checked.signal });
+    return this.taker.take(this.callRequest(key, checked), { signal: checked.signal });
   }
 
   /** One attempt: the Lock, or null when the lock is busy. */
   async tryAcquire(key: LockKey, options?: Omit<AcquireOptions, 'wait'>): Promise<Lock | null> {
     const checked = checkAcquireOptions(options, 'options', ACQUIRE_OPTIONS);
     try {
-      return await this.take(this.callRequest(key, checked), { signal: checked.signal, wait: 0 });
+      return await this.taker.take(this.callRequest(key, checked), { signal: checked.signal, wait: 0 });
     } catch (error) {
       if (error instanceof LockNotAcquiredError) return null;
       throw error;
@@ -123,7 +85,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   /** True if any of the keys is held by anyone. */
   async isLocked(key: LockKey): Promise<boolean> {
     const storeKeys = validateKeys(key).map((k) => toStoreKey(this.options.keyPrefix, k));
-    this.assertOpen();
+    this.taker.assertOpen();
     return this.store.isLocked(storeKeys);
   }
 
@@ -132,7 +94,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * given), or undefined. Works in any code called from withLock or a @WithLock method or route.
    */
   current(key?: string): Lock | undefined {
-    return findHeldLock(key, (lock) => lock.lease.owner === this.owner);
+    return findHeldLock(key, (lock) => lock.lease.owner === this.taker.owner);
   }
 
   /** A decorated method's request: its options over this module's defaults. @internal */
@@ -152,7 +114,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   async run<T>(request: LockRequest, work: (lock: Lock) => T | Promise<T>, signal?: CancelSignal): Promise<T> {
     let lock: Lock;
     try {
-      lock = await this.take(request, { signal });
+      lock = await this.taker.take(request, { signal });
     } catch (error) {
       if (this.skips(request, error)) return undefined as T;
       throw error;
@@ -181,7 +143,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
       }
       const cancellation = new Cancellation(watchCancel);
       let settled = false;
-      this.take(lockRequest, { signal: cancellation }).then(
+      this.taker.take(lockRequest, { signal: cancellation }).then(
         (lock) => {
           settled = true;
           cancellation.dispose();
@@ -216,53 +178,12 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
 
   /** Shutdown begins: locks already held stay held, for up to `shutdownGrace` ms (see ShutdownDrain). */
   beforeApplicationShutdown(): Promise<void> {
-    return this.drain.begin();
+    return this.taker.drain.begin();
   }
 
   /** Shutdown, last step (this module's hooks run after every other module's): the store closes. */
   onApplicationShutdown(): Promise<void> {
-    return this.drain.close();
-  }
-
-  /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
-  private async take({ keys, options }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
-    signal?.throwIfAborted();
-    this.assertOpen();
-    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
-    const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
-    if (reentry?.missingKeys.length === 0) {
-      const [innermost, ...others] = reentry.covering;
-      return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
-    }
-    const toTake = reentry ? { keys: reentry.missingKeys, storeKeys: reentry.missingStoreKeys } : { keys, storeKeys };
-    const token = createToken();
-    let won: Won;
-    try {
-      won = await new Acquisition(this.host, { ...toTake, token, ttl: options.ttl, wait, signal }).run();
-    } catch (error) {
-      if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
-      throw error;
-    }
-    const lease = new Lease({ ...toTake, token, ...won, ...options }, this.owner);
-    return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
-  }
-
-  /**
-   * A won acquisition, handed out. One won in a race with an abort is released at once, and so
-   * is one that arrives after the drain ended (its caller is told the store is closed).
-   */
-  private async granted(lock: Lock, signal: CancelSignal | undefined): Promise<Lock> {
-    if (!this.drain.granting) {
-      await lock.releaseQuietly();
-      throw LockStoreError.closed();
-    }
-    this.held.add(lock.lease);
-    if (signal?.aborted) {
-      // The caller is gone, so the lock must not outlive it.
-      await lock.releaseQuietly();
-      signal.throwIfAborted();
-    }
-    return lock;
+    return this.taker.drain.close();
   }
 
   /** A LockService call's request: the checked options over this module's defaults. */
@@ -275,20 +196,5 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     if (request.onBusy !== 'skip' || !(error instanceof LockNotAcquiredError)) return false;
     this.logger.debug(LOCK_SKIPPED(error.keys, request.source ?? 'the call'));
     return true;
-  }
-
-  private reportLost(lease: Lease, error: LockLostError): void {
-    this.logger.warn(error.message);
-    const hook = this.options.onLockLost;
-    if (!hook) return;
-    try {
-      hook({ key: lease.keys[0]!, keys: lease.keys, reason: error.reason, fence: lease.fence, error });
-    } catch (hookError) {
-      this.logger.error(LOST_HOOK_FAILED(lease.keys, (hookError as Error)?.message ?? String(hookError)));
-    }
-  }
-
-  private assertOpen(): void {
-    if (!this.drain.granting) throw LockStoreError.closed();
   }
 }

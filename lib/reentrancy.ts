@@ -1,4 +1,5 @@
-import type { Lease, LeaseOwner } from './lease';
+import type { Lease } from './lease';
+import type { LeaseOwner } from './lease-owner';
 import { heldInCallChain } from './lock-scope';
 
 /** What the current call chain already holds of a request, and what it still has to take. */

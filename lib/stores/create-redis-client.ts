@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { LockArgumentError } from '../errors';
+import { CONNECTION_ERROR, CONNECTION_RESTORED } from '../lock.messages';
 import { describeValue } from '../utils/describe-value';
 
 export type RedisConnection = Redis | Cluster;
@@ -25,10 +26,10 @@ export function createRedisClient(
   client.on('error', (error: Error) => {
     if (reported) return;
     reported = true;
-    logger.warn(`Redis connection error (retrying in the background): ${error.message}`);
+    logger.warn(CONNECTION_ERROR(error.message));
   });
   client.on('ready', () => {
-    if (reported) logger.log('Redis connection restored');
+    if (reported) logger.log(CONNECTION_RESTORED());
     reported = false;
   });
   return { client, owned: true };

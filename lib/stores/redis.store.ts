@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { LockStoreError } from '../errors';
+import { QUIT_FAILED } from '../lock.messages';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
@@ -116,7 +117,7 @@ export class RedisStore implements LockStore {
         await this.calls.run('quit', () => this.client.quit());
         return;
       } catch (error) {
-        this.logger.warn(`Closing the Redis connection failed, disconnecting: ${(error as Error).message}`);
+        this.logger.warn(QUIT_FAILED((error as Error).message));
       }
     }
     this.client.disconnect();

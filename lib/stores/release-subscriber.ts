@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { Cluster, type Redis } from 'ioredis';
+import { NOTIFICATIONS_UNAVAILABLE } from '../lock.messages';
 import { runOutsideLockScope } from '../lock-scope';
 import { releaseChannelOf } from '../keys/store-keys';
 import type { BoundedCalls } from './bounded-calls';
@@ -82,7 +83,7 @@ export class ReleaseSubscriber {
     try {
       await this.calls.run('subscribe', () => connection.subscribe(name));
     } catch (error) {
-      this.logger.debug?.(`Release notifications unavailable, waiters poll: ${(error as Error).message}`);
+      this.logger.debug?.(NOTIFICATIONS_UNAVAILABLE((error as Error).message));
     }
   }
 }

@@ -1,0 +1,32 @@
+import type { Logger } from '@nestjs/common';
+import type { LockLostError } from './errors';
+import type { LockStore } from './interfaces/lock-store.interface';
+import type { Lease } from './lease';
+
+/** One acquisition as the store granted it. @internal */
+export interface LockGrant {
+  keys: readonly string[];
+  storeKeys: readonly string[];
+  token: string;
+  fence: number;
+  ttl: number;
+  autoRenew: boolean;
+  /** Kept at least this long after acquisition (ms); 0 = deleted on release. */
+  minHold: number;
+  /** Renewal stops this long after the acquire was sent (ms); Infinity = no cap. */
+  maxHold: number;
+  /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
+  sentAt: number;
+}
+
+/** What a lease needs from the service that created it (one object shared by all its leases). @internal */
+export interface LeaseOwner {
+  readonly store: LockStore;
+  readonly logger: Logger;
+  /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */
+  releaseLock(storeKeys: readonly string[], token: string): Promise<boolean>;
+  /** Called once when the lease stops being held (released or lost). */
+  leaseSettled(lease: Lease): void;
+  /** Called once when the lease is lost, after its signal aborted. */
+  leaseLost(lease: Lease, error: LockLostError): void;
+}

@@ -1,0 +1,126 @@
+import type { Logger } from '@nestjs/common';
+import { type LockLostError, LockStoreError } from './errors';
+import { HeldLeases } from './held-leases';
+import type { LockStore } from './interfaces/lock-store.interface';
+import { toStoreKey } from './keys/store-keys';
+import { Lease } from './lease';
+import type { LeaseOwner } from './lease-owner';
+import { Lock } from './lock';
+import { LOST_HOOK_FAILED } from './lock.messages';
+import { inLockScope } from './lock-scope';
+import { reenter } from './reentrancy';
+import { ShutdownDrain } from './shutdown-drain';
+import type { CancelSignal } from './utils/cancellation';
+import { createToken } from './utils/create-token';
+import type { ResolvedAcquireOptions } from './validation/validate-acquire-options';
+import type { ResolvedModuleOptions } from './validation/validate-module-options';
+import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
+import { WaitQueues } from './waiting/wait-queues';
+
+/** A validated lock request: the user's keys and the acquisition's options. @internal */
+export interface LockRequest {
+  readonly keys: readonly string[];
+  readonly options: ResolvedAcquireOptions;
+  /** What a busy lock does to a decorated call ('throw' for LockService calls). */
+  readonly onBusy: 'throw' | 'skip';
+  /** The decorated method (`Class.method`) asking, for log lines; absent for LockService calls. */
+  readonly source?: string;
+}
+
+/** Per-call values of an acquisition, passed along beside the request. @internal */
+export interface TakeOptions {
+  readonly signal?: CancelSignal;
+  /** Overrides the request's wait (tryAcquire: one attempt). */
+  readonly wait?: number;
+}
+
+/**
+ * How one LockService hands out locks: re-entry into what the call chain holds, an Acquisition
+ * for the rest, a Lease for what was won, and the set of leases held, which shutdown drains.
+ * @internal
+ */
+export class LockTaker {
+  /** Shared by every lease taken here. */
+  readonly owner: LeaseOwner;
+  readonly drain: ShutdownDrain;
+  private readonly held: HeldLeases;
+  /** What the waiting loop needs. */
+  private readonly host: AcquisitionHost;
+
+  constructor(
+    private readonly options: ResolvedModuleOptions,
+    store: LockStore,
+    private readonly logger: Logger,
+    closeStore: () => Promise<void>,
+  ) {
+    const waitQueues = new WaitQueues(store);
+    const held = (this.held = new HeldLeases(logger));
+    this.host = { store, waitQueues, assertOpen: () => this.assertOpen() };
+    // Releases go through the wait queues (which may hand the lock over), settled leases leave the
+    // held set, losses are reported.
+    this.owner = {
+      store,
+      logger,
+      releaseLock: (storeKeys, token) => waitQueues.release(storeKeys, token),
+      leaseSettled: (lease) => held.delete(lease),
+      leaseLost: (lease, error) => this.reportLost(lease, error),
+    };
+    this.drain = new ShutdownDrain(options.shutdownGrace, held, waitQueues, closeStore);
+  }
+
+  /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
+  async take({ keys, options }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
+    signal?.throwIfAborted();
+    this.assertOpen();
+    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
+    if (reentry?.missingKeys.length === 0) {
+      const [innermost, ...others] = reentry.covering;
+      return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
+    }
+    const toTake = reentry ? { keys: reentry.missingKeys, storeKeys: reentry.missingStoreKeys } : { keys, storeKeys };
+    const token = createToken();
+    let won: Won;
+    try {
+      won = await new Acquisition(this.host, { ...toTake, token, ttl: options.ttl, wait, signal }).run();
+    } catch (error) {
+      if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
+      throw error;
+    }
+    const lease = new Lease({ ...toTake, token, ...won, ...options }, this.owner);
+    return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
+  }
+
+  /**
+   * A won acquisition, handed out. One won in a race with an abort is released at once, and so
+   * is one that arrives after the drain ended (its caller is told the store is closed).
+   */
+  private async granted(lock: Lock, signal: CancelSignal | undefined): Promise<Lock> {
+    if (!this.drain.granting) {
+      await lock.releaseQuietly();
+      throw LockStoreError.closed();
+    }
+    this.held.add(lock.lease);
+    if (signal?.aborted) {
+      // The caller is gone, so the lock must not outlive it.
+      await lock.releaseQuietly();
+      signal.throwIfAborted();
+    }
+    return lock;
+  }
+
+  private reportLost(lease: Lease, error: LockLostError): void {
+    this.logger.warn(error.message);
+    const hook = this.options.onLockLost;
+    if (!hook) return;
+    try {
+      hook({ key: lease.keys[0]!, keys: lease.keys, reason: error.reason, fence: lease.fence, error });
+    } catch (hookError) {
+      this.logger.error(LOST_HOOK_FAILED(lease.keys, (hookError as Error)?.message ?? String(hookError)));
+    }
+  }
+
+  assertOpen(): void {
+    if (!this.drain.granting) throw LockStoreError.closed();
+  }
+}
