@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { type LockLostError, LockStoreError } from './errors';
-import { HeldLeases } from './held-leases';
+import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from './interfaces/lock-store.interface';
 import { toStoreKey } from './keys/store-keys';
 import { Lease } from './lease';
@@ -9,7 +9,7 @@ import { Lock } from './lock';
 import { LOST_HOOK_FAILED } from './lock.messages';
 import { inLockScope } from './lock-scope';
 import { reenter } from './reentrancy';
-import { ShutdownDrain } from './shutdown-drain';
+import { ShutdownDrain } from './shutdown/shutdown-drain';
 import type { CancelSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
 import type { ResolvedAcquireOptions } from './validation/validate-acquire-options';

@@ -2,7 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import { DiscoveryModule, ModulesContainer } from '@nestjs/core';
 import { LockExplorer } from './lock.explorer';
 import { LockService } from './lock.service';
-import { runShutdownHooksLast } from './shutdown-order';
+import { runShutdownHooksLast } from './shutdown/shutdown-order';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import { REDIS_LOCK_MODULE_OPTIONS, RedisLockConfigurableModule } from './redis-lock.module-definition';
 import { createLockStore } from './stores/create-lock-store';

@@ -1,6 +1,6 @@
 import type { HeldLeases } from './held-leases';
-import { runOutsideLockScope } from './lock-scope';
-import type { WaitQueues } from './waiting/wait-queues';
+import { runOutsideLockScope } from '../lock-scope';
+import type { WaitQueues } from '../waiting/wait-queues';
 
 /**
  * running -> draining (shutdown began: holders keep their locks, acquisitions and waiting go on)

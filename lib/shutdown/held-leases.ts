@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import type { Lease } from './lease';
-import { RELEASE_FAILED } from './lock.messages';
+import type { Lease } from '../lease';
+import { RELEASE_FAILED } from '../lock.messages';
 
 /**
  * The leases one LockService holds, for shutdown: a drain waits until none is left, and what
