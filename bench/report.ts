@@ -2,33 +2,38 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { AdapterName } from './adapters';
-import type { HttpResult, RouteVariant } from './scenarios/decorator';
-import type { OneShotResult } from './scenarios/one-shot';
-import type { SteadyResult } from './scenarios/steady';
+import type { HttpResult, RouteVariant } from './scenarios/decorator-route';
+import type { HandoffResult } from './scenarios/handoff-two-processes';
+import type { SteadyContentionResult } from './scenarios/steady-contention';
 import { median } from './stats';
 import { cdfChart } from './svg-chart';
 
+/** Per scenario (named as in bench/scenarios and the Redis keys it uses), one row per library per round. */
 export interface Results {
   rounds: number;
   rtt: number[];
-  s1: Partial<Record<AdapterName, { opsPerSec: number; p50: number; p99: number }[]>>;
-  s2: Partial<Record<AdapterName, { opsPerSec: number }[]>>;
-  s3: Partial<Record<AdapterName, OneShotResult[]>>;
-  s3ClientCommands: Partial<Record<AdapterName, number>>;
-  s4: Partial<Record<AdapterName, SteadyResult[]>>;
-  s5: Partial<Record<RouteVariant, HttpResult[]>>;
-  s6: { cycles: number; seconds: number; heapGrowthMb: number; handlesBefore: number; handlesAfter: number } | undefined;
+  'uncontended-sequential': Partial<Record<AdapterName, { opsPerSec: number; p50: number; p99: number }[]>>;
+  'uncontended-concurrent': Partial<Record<AdapterName, { opsPerSec: number }[]>>;
+  'handoff-two-processes': Partial<Record<AdapterName, HandoffResult[]>>;
+  /** Client commands (round trips) per section, from one untimed run under MONITOR. */
+  'handoff-two-processes-client-commands': Partial<Record<AdapterName, number>>;
+  'steady-contention': Partial<Record<AdapterName, SteadyContentionResult[]>>;
+  'decorator-route': Partial<Record<RouteVariant, HttpResult[]>>;
+  soak: { cycles: number; seconds: number; heapGrowthMb: number; handlesBefore: number; handlesAfter: number } | undefined;
 }
 
 const OURS: AdapterName = 'nestjs-redis-lock';
 const BASELINE: AdapterName = 'raw-ioredis';
 /** Libraries (not references): "best peer" is the best of these in each round. */
 const PEERS: AdapterName[] = ['redlock-default', 'redlock-tuned', 'redis-semaphore', 'redlock-universal'];
-const IDEAL_S3 = 32 * 5;
-/** "A few times": the bound on scenario 4's max wait, in multiples of callers × hold. */
+/** The handoff-two-processes chart, next to latest.md. */
+const HANDOFF_CHART = 'handoff-two-processes-waits.svg';
+/** handoff-two-processes: 32 callers one after another, 5 ms each. */
+const IDEAL_HANDOFF_MAKESPAN = 32 * 5;
+/** "A few times": the bound on steady-contention's max wait, in multiples of callers × hold. */
 const FEW = 4;
 
-/** Writes latest.md and the scenario 3 chart into `dir`; returns the markdown. */
+/** Writes latest.md and the handoff-two-processes chart into `dir`; returns the markdown. */
 export function writeReport(results: Results, dir: string, env: { redisVersion: string }): string {
   const lines: string[] = [];
   const rounds = results.rounds;
@@ -58,13 +63,13 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   lines.push(`- Redis round trip (PING) per round, ms: ${results.rtt.map((v) => v.toFixed(3)).join(', ')}`);
   lines.push('');
 
-  // Scenarios 1 and 2.
+  // uncontended-sequential and uncontended-concurrent.
   for (const [title, table] of [
-    ['1. Uncontended, sequential acquire + release on distinct keys', results.s1],
-    ['2. Uncontended, 64 concurrent callers on distinct keys', results.s2],
+    ['uncontended-sequential: acquire + release one after another on distinct keys', results['uncontended-sequential']],
+    ['uncontended-concurrent: 64 concurrent callers on distinct keys', results['uncontended-concurrent']],
   ] as const) {
     lines.push(`## ${title}`, '');
-    const hasLatency = table === results.s1;
+    const hasLatency = table === results['uncontended-sequential'];
     lines.push(`| library | ops/s | ${hasLatency ? 'p50 ms | p99 ms | ' : ''}× raw baseline | × best peer |`);
     lines.push(`|---|---|${hasLatency ? '---|---|' : ''}---|---|`);
     for (const name of Object.keys(table) as AdapterName[]) {
@@ -79,54 +84,58 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
     lines.push('');
   }
 
-  // Scenario 3.
-  lines.push('## 3. One-shot contention across processes', '');
-  lines.push(`32 callers over 2 OS processes, released together, one key, each acquires once, holds 5 ms, releases. Ideal makespan ${IDEAL_S3} ms.`, '');
+  // handoff-two-processes.
+  const handoff = results['handoff-two-processes'];
+  const handoffClientCommands = results['handoff-two-processes-client-commands'];
+  lines.push('## handoff-two-processes: one-shot contention across processes', '');
+  lines.push(`32 callers over 2 OS processes, released together, one key, each acquires once, holds 5 ms, releases. Ideal makespan ${IDEAL_HANDOFF_MAKESPAN} ms.`, '');
   lines.push('| library | makespan ms | × ideal | × best peer | handoff gap p50 ms | gap p99 ms | wait p99 ms | commands / section (all, incl. in scripts) | client commands / section | failures |');
   lines.push('|---|---|---|---|---|---|---|---|---|---|');
-  for (const name of Object.keys(results.s3) as AdapterName[]) {
-    const rows = results.s3[name]!;
-    const vsPeer = vsBestPeer(results.s3, name, (r) => r.makespan, 'min');
+  for (const name of Object.keys(handoff) as AdapterName[]) {
+    const rows = handoff[name]!;
+    const vsPeer = vsBestPeer(handoff, name, (r) => r.makespan, 'min');
     lines.push(
-      `| ${label(name)} | ${fmt(median(rows.map((r) => r.makespan)), 0)} | ${fmt(median(rows.map((r) => r.makespan / IDEAL_S3)), 2)} | ${fmt(median(vsPeer), 2)} | ${fmt(median(rows.map((r) => r.gapP50)), 2)} | ${fmt(median(rows.map((r) => r.gapP99)), 1)} | ${fmt(median(rows.map((r) => r.waitP99)), 0)} | ${fmt(median(rows.map((r) => r.commandsPerSection)), 1)} | ${fmt(results.s3ClientCommands[name], 1)} | ${rows.reduce((s, r) => s + r.failures, 0)} |`,
+      `| ${label(name)} | ${fmt(median(rows.map((r) => r.makespan)), 0)} | ${fmt(median(rows.map((r) => r.makespan / IDEAL_HANDOFF_MAKESPAN)), 2)} | ${fmt(median(vsPeer), 2)} | ${fmt(median(rows.map((r) => r.gapP50)), 2)} | ${fmt(median(rows.map((r) => r.gapP99)), 1)} | ${fmt(median(rows.map((r) => r.waitP99)), 0)} | ${fmt(median(rows.map((r) => r.commandsPerSection)), 1)} | ${fmt(handoffClientCommands[name], 1)} | ${rows.reduce((s, r) => s + r.failures, 0)} |`,
     );
   }
-  lines.push('', '![scenario 3 wait times](scenario3-waits.svg)', '');
+  lines.push('', `![handoff-two-processes wait times](${HANDOFF_CHART})`, '');
   const chart = cdfChart(
-    'Scenario 3: time from the common start to holding the lock (all rounds)',
+    'handoff-two-processes: time from the common start to holding the lock (all rounds)',
     'wait, ms (log scale)',
-    (Object.keys(results.s3) as AdapterName[]).map((name) => ({
+    (Object.keys(handoff) as AdapterName[]).map((name) => ({
       name: label(name).replace(/\*/g, ''),
-      values: results.s3[name]!.flatMap((r) => r.waits),
+      values: handoff[name]!.flatMap((r) => r.waits),
     })),
   );
-  writeFileSync(join(dir, 'scenario3-waits.svg'), chart);
+  writeFileSync(join(dir, HANDOFF_CHART), chart);
 
-  // Scenario 4.
-  lines.push('## 4. Steady contention', '');
+  // steady-contention.
+  const steady = results['steady-contention'];
+  lines.push('## steady-contention: one key, one process', '');
   lines.push('8 callers × 100 critical sections of 1 ms on one key, one process (a caller stops starting sections after 8 s).', '');
   lines.push('| library | sections/s | × best peer | lock held (share of wall time) | handoffs to another caller | wait p99 ms | wait max ms | failures |');
   lines.push('|---|---|---|---|---|---|---|---|');
-  for (const name of Object.keys(results.s4) as AdapterName[]) {
-    const rows = results.s4[name]!;
-    const vsPeer = vsBestPeer(results.s4, name, (r) => r.sectionsPerSec, 'max');
+  for (const name of Object.keys(steady) as AdapterName[]) {
+    const rows = steady[name]!;
+    const vsPeer = vsBestPeer(steady, name, (r) => r.sectionsPerSec, 'max');
     lines.push(
       `| ${label(name)} | ${fmt(median(rows.map((r) => r.sectionsPerSec)), 0)} | ${fmt(median(vsPeer), 2)} | ${pct(median(rows.map((r) => r.heldShare)))} | ${pct(median(rows.map((r) => r.handoffToOther)))} | ${fmt(median(rows.map((r) => r.waitP99)), 1)} | ${fmt(median(rows.map((r) => r.waitMax)), 1)} | ${rows.reduce((s, r) => s + r.failures, 0)} |`,
     );
   }
   lines.push('');
 
-  // Scenario 5.
-  lines.push('## 5. The decorator over HTTP', '');
+  // decorator-route.
+  const route = results['decorator-route'];
+  lines.push('## decorator-route: the decorator over HTTP', '');
   lines.push(
     'A Nest (Express) route, a fresh key per request (uncontended). Latency: 1,000 requests one at a time on one keep-alive connection. Throughput: autocannon, 10 connections, 3 s per variant per round (load generator, server and Redis share the 2 cores).',
     '',
   );
   lines.push('| route | sequential p50 ms | p99 ms | added p50 ms | requests/s under load | × bare route | load p50 ms | load p99 ms | errors |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
-  const plain = results.s5.plain ?? [];
-  for (const variant of Object.keys(results.s5) as RouteVariant[]) {
-    const rows = results.s5[variant]!;
+  const plain = route.plain ?? [];
+  for (const variant of Object.keys(route) as RouteVariant[]) {
+    const rows = route[variant]!;
     const vsPlain = perRound((i) => ratio(rows[i]?.requestsPerSec, plain[i]?.requestsPerSec));
     const added = perRound((i) => (rows[i] && plain[i] ? rows[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined));
     lines.push(
@@ -135,45 +144,47 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   }
   lines.push('', `Two Redis round trips at the median PING of this run: ${fmt(2 * median(results.rtt), 3)} ms.`, '');
 
-  // Scenario 6.
-  lines.push('## 6. Soak', '');
-  if (results.s6) {
-    const s = results.s6;
+  // soak.
+  lines.push('## soak', '');
+  if (results.soak) {
+    const s = results.soak;
     lines.push(`${s.cycles} acquire/release cycles (16 concurrent loops) in ${fmt(s.seconds, 1)} s: heap growth after GC ${fmt(s.heapGrowthMb, 2)} MB, active handles ${s.handlesBefore} before, ${s.handlesAfter} after.`, '');
   }
 
   // Targets.
   lines.push('## Targets', '');
   const ours = (table: Partial<Record<AdapterName, unknown[]>>) => (table[OURS] ?? []) as never[];
-  const s1Base = median(perRound((i) => ratio(results.s1[OURS]?.[i]?.opsPerSec, results.s1[BASELINE]?.[i]?.opsPerSec)));
-  const s2Base = median(perRound((i) => ratio(results.s2[OURS]?.[i]?.opsPerSec, results.s2[BASELINE]?.[i]?.opsPerSec)));
-  const s3Rows: OneShotResult[] = ours(results.s3);
-  const s3Ideal = median(s3Rows.map((r) => r.makespan / IDEAL_S3));
-  const s3Peer = median(vsBestPeer(results.s3, OURS, (r) => r.makespan, 'min'));
-  const s3Gap = median(s3Rows.map((r) => r.gapP50));
-  const s3Commands = results.s3ClientCommands[OURS] ?? Number.NaN;
-  const s4Rows: SteadyResult[] = ours(results.s4);
-  const s4Held = median(s4Rows.map((r) => r.heldShare));
-  const s4Other = median(s4Rows.map((r) => r.handoffToOther));
-  const s4Max = median(s4Rows.map((r) => r.waitMax));
-  const s5Added = median(
-    perRound((i) => (results.s5.locked?.[i] && plain[i] ? results.s5.locked[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined)),
+  const vsBaseline = (table: Partial<Record<AdapterName, { opsPerSec: number }[]>>) =>
+    median(perRound((i) => ratio(table[OURS]?.[i]?.opsPerSec, table[BASELINE]?.[i]?.opsPerSec)));
+  const sequentialBase = vsBaseline(results['uncontended-sequential']);
+  const concurrentBase = vsBaseline(results['uncontended-concurrent']);
+  const handoffRows: HandoffResult[] = ours(handoff);
+  const handoffIdeal = median(handoffRows.map((r) => r.makespan / IDEAL_HANDOFF_MAKESPAN));
+  const handoffPeer = median(vsBestPeer(handoff, OURS, (r) => r.makespan, 'min'));
+  const handoffGap = median(handoffRows.map((r) => r.gapP50));
+  const handoffCommands = handoffClientCommands[OURS] ?? Number.NaN;
+  const steadyRows: SteadyContentionResult[] = ours(steady);
+  const steadyHeld = median(steadyRows.map((r) => r.heldShare));
+  const steadyOther = median(steadyRows.map((r) => r.handoffToOther));
+  const steadyMax = median(steadyRows.map((r) => r.waitMax));
+  const routeAdded = median(
+    perRound((i) => (route.locked?.[i] && plain[i] ? route.locked[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined)),
   );
-  const s5Rtt = 2 * median(results.rtt);
+  const routeRtt = 2 * median(results.rtt);
   const target = (ok: boolean, text: string) => lines.push(`- ${ok ? 'met' : 'NOT met'}: ${text}`);
-  target(s1Base >= 0.9, `scenario 1 ≥ 0.9× the raw baseline's ops/s: ${fmt(s1Base, 2)}×`);
-  target(s2Base >= 0.9, `scenario 2 ≥ 0.9× the raw baseline's ops/s: ${fmt(s2Base, 2)}×`);
-  target(s3Ideal <= 1.15, `scenario 3 makespan ≤ 1.15× ideal: ${fmt(s3Ideal, 2)}×`);
-  target(s3Peer <= 0.55, `scenario 3 makespan ≤ 0.55× the best peer's: ${fmt(s3Peer, 2)}×`);
-  target(s3Gap <= 1, `scenario 3 handoff gap p50 ≤ 1 ms: ${fmt(s3Gap, 2)} ms`);
-  target(s3Commands <= 10, `scenario 3 ≤ 10 Redis commands per critical section: ${fmt(s3Commands, 1)} client commands (${fmt(median(s3Rows.map((r) => r.commandsPerSection)), 1)} counting those run inside scripts)`);
-  target(s4Held >= 0.85, `scenario 4 lock held ≥ 85% of the wall time: ${pct(s4Held)}`);
-  target(s4Other > 0.5, `scenario 4 most handoffs go to a different caller: ${pct(s4Other)}`);
-  target(s4Max <= FEW * 8 * 1, `scenario 4 max wait within ${FEW}× callers × hold (${FEW * 8} ms): ${fmt(s4Max, 1)} ms`);
-  target(s5Added <= s5Rtt * 1.5, `scenario 5 the lock adds no more than its two round trips per request: +${fmt(s5Added, 3)} ms sequential p50, against 2 × PING = ${fmt(s5Rtt, 3)} ms (met within 1.5× of it)`);
-  if (results.s6) {
-    target(results.s6.heapGrowthMb < 5, `scenario 6 heap growth < 5 MB: ${fmt(results.s6.heapGrowthMb, 2)} MB`);
-    target(results.s6.handlesAfter <= results.s6.handlesBefore, `scenario 6 no growth in active handles: ${results.s6.handlesBefore} → ${results.s6.handlesAfter}`);
+  target(sequentialBase >= 0.9, `uncontended-sequential ≥ 0.9× the raw baseline's ops/s: ${fmt(sequentialBase, 2)}×`);
+  target(concurrentBase >= 0.9, `uncontended-concurrent ≥ 0.9× the raw baseline's ops/s: ${fmt(concurrentBase, 2)}×`);
+  target(handoffIdeal <= 1.15, `handoff-two-processes makespan ≤ 1.15× ideal: ${fmt(handoffIdeal, 2)}×`);
+  target(handoffPeer <= 0.55, `handoff-two-processes makespan ≤ 0.55× the best peer's: ${fmt(handoffPeer, 2)}×`);
+  target(handoffGap <= 1, `handoff-two-processes handoff gap p50 ≤ 1 ms: ${fmt(handoffGap, 2)} ms`);
+  target(handoffCommands <= 10, `handoff-two-processes ≤ 10 Redis commands per critical section: ${fmt(handoffCommands, 1)} client commands (${fmt(median(handoffRows.map((r) => r.commandsPerSection)), 1)} counting those run inside scripts)`);
+  target(steadyHeld >= 0.85, `steady-contention lock held ≥ 85% of the wall time: ${pct(steadyHeld)}`);
+  target(steadyOther > 0.5, `steady-contention most handoffs go to a different caller: ${pct(steadyOther)}`);
+  target(steadyMax <= FEW * 8 * 1, `steady-contention max wait within ${FEW}× callers × hold (${FEW * 8} ms): ${fmt(steadyMax, 1)} ms`);
+  target(routeAdded <= routeRtt * 1.5, `decorator-route the lock adds no more than its two round trips per request: +${fmt(routeAdded, 3)} ms sequential p50, against 2 × PING = ${fmt(routeRtt, 3)} ms (met within 1.5× of it)`);
+  if (results.soak) {
+    target(results.soak.heapGrowthMb < 5, `soak heap growth < 5 MB: ${fmt(results.soak.heapGrowthMb, 2)} MB`);
+    target(results.soak.handlesAfter <= results.soak.handlesBefore, `soak no growth in active handles: ${results.soak.handlesBefore} → ${results.soak.handlesAfter}`);
   }
   lines.push('', 'Reproduce: `npm run bench` (needs `redis-server` on the PATH; `BENCH_ROUNDS=N` sets the rounds).', '');
   const markdown = lines.join('\n');

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { LockService, RedisLockModule } from '../lib';
 
 /**
- * Scenario 6, in its own process started with --expose-gc: `cycles` acquire/release cycles by
+ * soak, in its own process started with --expose-gc: `cycles` acquire/release cycles by
  * 16 concurrent loops; heap and active handles are read after a full GC before and after.
  */
 async function main(): Promise<void> {

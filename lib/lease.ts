@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { LockLostError, type LockLostReason, LockStoreError } from './errors';
 import type { LeaseOwner, LockGrant } from './lease-owner';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from './lock.messages';
@@ -26,6 +25,8 @@ export class Lease {
   private capped = false;
   /** A renewal is in flight: only the deadline is armed meanwhile (Redis may never answer). */
   private renewing = false;
+  /** Why the last renewal failed, if it did: the lease is then lost as 'unreachable'. */
+  private renewalError: unknown;
   private ttl: number;
   /** Monotonic time by which a renewal must be confirmed, less a drift allowance. */
   private deadline: number;
@@ -196,8 +197,10 @@ export class Lease {
     if (this.state !== 'held') return;
     const sentAt = performance.now();
     if (sentAt >= this.deadline) {
-      // A renewal still in flight at the deadline: Redis did not answer in time.
-      this.lose(this.capped ? 'max-hold' : this.renewing ? 'unreachable' : 'expired');
+      if (this.capped) this.lose('max-hold');
+      // A renewal still in flight, or the last one failed: Redis did not answer in time.
+      else if (this.renewing || this.renewalError !== undefined) this.lose('unreachable', this.renewalError);
+      else this.lose('expired');
       return;
     }
     const length = Math.min(this.ttl, this.holdLeft(sentAt));
@@ -219,9 +222,11 @@ export class Lease {
       }
       // Cut short by maxHold: this was the last renewal.
       if (length < this.ttl) this.capped = true;
+      this.renewalError = undefined;
       this.confirm(sentAt, length);
     } catch (error) {
       if (this.state !== 'held') return;
+      this.renewalError = error;
       if (performance.now() >= this.deadline) {
         this.lose('unreachable', error);
         return;

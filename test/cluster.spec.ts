@@ -2,6 +2,7 @@ import type { Cluster } from 'ioredis';
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LockService, LockStoreError } from '../lib';
+import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisCluster } from './support/redis-cluster';
 import { lockModule } from './support/stores';
 import { sleep } from './support/wait-for';
@@ -62,22 +63,12 @@ describe('on a Redis Cluster (3 masters)', () => {
   });
 
   it('keeps mutual exclusion between two apps: a non-atomic counter comes out exact', async () => {
-    let counter = 0;
-    let inside = 0;
-    let overlaps = 0;
+    const probe = new ExclusionProbe();
     const worker = async (service: LockService) => {
-      for (let i = 0; i < 10; i++) {
-        await service.withLock('cluster-counter', async () => {
-          if (++inside > 1) overlaps++;
-          const read = counter;
-          await sleep(Math.random() * 2);
-          counter = read + 1;
-          inside--;
-        });
-      }
+      for (let i = 0; i < 10; i++) await service.withLock('cluster-counter', () => probe.increment(1, 2));
     };
     await Promise.all([worker(locks), worker(locks), worker(other.locks), worker(other.locks)]);
-    expect(overlaps).toBe(0);
-    expect(counter).toBe(40);
+    expect(probe.overlaps).toBe(0);
+    expect(probe.count).toBe(40);
   });
 });

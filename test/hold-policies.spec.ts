@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LockArgumentError, LockLostError, type LockLostEvent, LockService, WithLock } from '../lib';
 import { startHttpApp } from './support/http-app';
 import { RedisServer } from './support/redis-server';
-import { STORES, lockModule } from './support/stores';
+import { STORES, type StoreRun, lockModule } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
 const runs = { nightly: 0, feed: 0, rebuild: 0 };
@@ -41,7 +41,7 @@ class CacheController {
 }
 
 describe.each(STORES)('minHold, maxHold, onBusy and onLockLost ($name store)', (store) => {
-  let server: RedisServer;
+  let run: StoreRun;
   let app: INestApplication;
   let url: string;
   let locks: LockService;
@@ -51,8 +51,8 @@ describe.each(STORES)('minHold, maxHold, onBusy and onLockLost ($name store)', (
   const key = () => `hold:${store.name}:${++n}`;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    const options = { ...store.options(server), wait: 0, onLockLost: (event: LockLostEvent) => void lost.push(event) };
+    run = await store.start();
+    const options = { ...run.options, wait: 0, onLockLost: (event: LockLostEvent) => void lost.push(event) };
     const metadata = { controllers: [CacheController], providers: [Jobs] };
     ({ app, url, locks } = await startHttpApp('express', options, metadata));
     if (store.name === 'redis') {
@@ -64,7 +64,7 @@ describe.each(STORES)('minHold, maxHold, onBusy and onLockLost ($name store)', (
   afterAll(async () => {
     await replica?.app.close();
     await app?.close();
-    await server?.stop();
+    await run?.stop();
   });
 
   it('minHold keeps the lock after quick work until that long after acquisition, then lets it lapse', async () => {
@@ -72,8 +72,8 @@ describe.each(STORES)('minHold, maxHold, onBusy and onLockLost ($name store)', (
     const started = performance.now();
     expect(await locks.withLock(k, () => 'done', { minHold: 400 })).toBe('done');
     expect(await locks.isLocked(k)).toBe(true);
-    if (store.name === 'redis') {
-      const left = await server.client().pttl(`lock:{${k}}`);
+    if (run.server) {
+      const left = await run.server.client().pttl(`lock:{${k}}`);
       expect(left).toBeGreaterThan(0);
       expect(left).toBeLessThanOrEqual(400);
     }

@@ -4,21 +4,20 @@ import type { LockService } from '../lib';
 import { expectBusyStream } from './support/expect-busy-stream';
 import { ADAPTERS, startHttpApp } from './support/http-app';
 import { FakeAuthGuard, OrdersController, resetState, state } from './support/http-fixture';
-import { RedisServer } from './support/redis-server';
-import { STORES } from './support/stores';
+import { STORES, type StoreRun } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
-const cases = ADAPTERS.flatMap((adapter) => STORES.map((store) => ({ adapter, store: store.name, options: store.options })));
+const cases = ADAPTERS.flatMap((adapter) => STORES.map((store) => ({ adapter, store: store.name, start: store.start })));
 
-describe.each(cases)('@WithLock on routes over $adapter ($store store)', ({ adapter, options }) => {
-  let server: RedisServer;
+describe.each(cases)('@WithLock on routes over $adapter ($store store)', ({ adapter, start }) => {
+  let run: StoreRun;
   let app: INestApplication;
   let url: string;
   let locks: LockService;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    ({ app, url, locks } = await startHttpApp(adapter, options(server), {
+    run = await start();
+    ({ app, url, locks } = await startHttpApp(adapter, run.options, {
       controllers: [OrdersController],
       providers: [FakeAuthGuard],
     }));
@@ -26,7 +25,7 @@ describe.each(cases)('@WithLock on routes over $adapter ($store store)', ({ adap
 
   afterAll(async () => {
     await app?.close();
-    await server?.stop();
+    await run?.stop();
   });
 
   beforeEach(() => resetState());
@@ -54,8 +53,8 @@ describe.each(cases)('@WithLock on routes over $adapter ($store store)', ({ adap
   it('serialises concurrent requests that wait: a non-atomic counter comes out exact', async () => {
     const responses = await Promise.all(Array.from({ length: 12 }, () => post('/orders/counter')));
     expect(responses.map((r) => r.status)).toEqual(Array(12).fill(201));
-    expect(state.counter).toBe(12);
-    expect(state.overlaps).toBe(0);
+    expect(state.probe.count).toBe(12);
+    expect(state.probe.overlaps).toBe(0);
   });
 
   it('passes the handler\'s own error through unchanged and still releases', async () => {

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Lock, LockArgumentError, LockLostError, LockNotAcquiredError, type LockService } from '../lib';
-import type { RedisServer } from './support/redis-server';
+import { ExclusionProbe } from './support/exclusion-probe';
 import { STORES, startLockPair } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
 describe.each(STORES)('LockService on the $name store', (store) => {
-  let server: RedisServer;
   let locks: LockService;
   let other: LockService; // another "process" on the same store
   let close: () => Promise<void>;
@@ -13,7 +12,7 @@ describe.each(STORES)('LockService on the $name store', (store) => {
   const key = () => `${store.name}:k${++n}`;
 
   beforeAll(async () => {
-    ({ server, locks, other, close } = await startLockPair(store, { ttl: 2_000, wait: 0 }));
+    ({ locks, other, close } = await startLockPair(store, { ttl: 2_000, wait: 0 }));
   });
   afterAll(() => close?.());
 
@@ -88,27 +87,13 @@ describe.each(STORES)('LockService on the $name store', (store) => {
 
   it('keeps mutual exclusion: a non-atomic read-modify-write under the lock counts exactly', async () => {
     const k = key();
-    let counter = 0;
-    let inside = 0;
-    let overlaps = 0;
+    const probe = new ExclusionProbe();
     const worker = async (service: LockService) => {
-      for (let i = 0; i < 10; i++) {
-        await service.withLock(
-          k,
-          async () => {
-            if (++inside > 1) overlaps++;
-            const read = counter;
-            await sleep(Math.random() * 3);
-            counter = read + 1;
-            inside--;
-          },
-          { wait: 20_000 },
-        );
-      }
+      for (let i = 0; i < 10; i++) await service.withLock(k, () => probe.increment(), { wait: 20_000 });
     };
     await Promise.all(Array.from({ length: 8 }, (_, i) => worker(i % 2 ? other : locks)));
-    expect(overlaps).toBe(0);
-    expect(counter).toBe(80);
+    expect(probe.overlaps).toBe(0);
+    expect(probe.count).toBe(80);
   });
 
   it('renews a short lease in the background, keeping the lock past its ttl', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LockError, LockNotAcquiredError, LockService, RedisLockModule, type RedisLockModuleOptions } from '../lib';
 import { BillingService, JOB_NAME, calls, resetCalls } from './support/provider-fixture';
 import { RedisServer } from './support/redis-server';
-import { STORES } from './support/stores';
+import { STORES, type StoreRun } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
 async function startContext(options: RedisLockModuleOptions): Promise<INestApplicationContext> {
@@ -19,21 +19,21 @@ async function startContext(options: RedisLockModuleOptions): Promise<INestAppli
 }
 
 describe.each(STORES)('@WithLock on provider methods ($name store)', (store) => {
-  let server: RedisServer;
+  let run: StoreRun;
   let app: INestApplicationContext;
   let billing: BillingService;
   let locks: LockService;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    app = await startContext(store.options(server));
+    run = await store.start();
+    app = await startContext(run.options);
     billing = app.get(BillingService);
     locks = app.get(LockService);
   });
 
   afterAll(async () => {
     await app?.close();
-    await server?.stop();
+    await run?.stop();
   });
 
   beforeEach(() => resetCalls());
@@ -41,8 +41,8 @@ describe.each(STORES)('@WithLock on provider methods ($name store)', (store) => 
   it('locks async methods keyed by their own typed arguments; the count is exact', async () => {
     const results = await Promise.all(Array.from({ length: 16 }, () => billing.charge('inv-1', 1)));
     expect(results).toEqual(Array(16).fill('inv-1:1'));
-    expect(calls.counter).toBe(16);
-    expect(calls.overlaps).toBe(0);
+    expect(calls.probe.count).toBe(16);
+    expect(calls.probe.overlaps).toBe(0);
     expect(await locks.isLocked('invoice:inv-1')).toBe(false);
   });
 
@@ -127,8 +127,8 @@ describe('two Nest applications in one process on one Redis', () => {
     resetCalls();
     const [a, b] = apps.map((app) => app.get(BillingService));
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a! : b!).charge('shared', 1)));
-    expect(calls.counter).toBe(20);
-    expect(calls.overlaps).toBe(0);
+    expect(calls.probe.count).toBe(20);
+    expect(calls.probe.overlaps).toBe(0);
   });
 
   it('a closed application\'s methods do not fall back to the other\'s LockService', async () => {

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CurrentLock, type Lock, LockService, WithLock, runOutsideLockScope } from '../lib';
 import { recordCommands } from './support/command-recorder';
 import { startHttpApp } from './support/http-app';
-import { RedisServer } from './support/redis-server';
-import { STORES, lockModule, startLockPair } from './support/stores';
+import { STORES, type StoreRun, lockModule, startLockPair } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
 
 @Injectable()
@@ -49,7 +48,7 @@ class OrdersController {
 }
 
 describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
-  let server: RedisServer;
+  let run: StoreRun;
   let locks: LockService;
   let other: LockService; // another "process" on the same store
   let close: () => Promise<void>;
@@ -57,7 +56,7 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
   const key = () => `re:${store.name}:${++n}`;
 
   beforeAll(async () => {
-    ({ server, locks, other, close } = await startLockPair(store, { ttl: 2_000, wait: 0 }));
+    ({ run, locks, other, close } = await startLockPair(store, { ttl: 2_000, wait: 0 }));
   });
   afterAll(() => close?.());
 
@@ -65,7 +64,7 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
     const k = key();
     await locks.withLock(k, async (outer) => {
       expect(outer.reentered).toBe(false);
-      const recorder = store.name === 'redis' ? await recordCommands(server) : undefined;
+      const recorder = run.server ? await recordCommands(run.server) : undefined;
       const inner = await locks.withLock(k, async (lock) => {
         expect(lock.reentered).toBe(true);
         expect(lock.fence).toBe(outer.fence);
@@ -210,7 +209,7 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
   it('the library arms its own timers outside lock scopes: a loss is reported outside the chain that took the lock', async () => {
     const seen: (Lock | undefined)[] = [];
     const { module, locks: own } = await lockModule({
-      ...store.options(server),
+      ...run.options,
       onLockLost: () => seen.push(own.current()),
     });
     try {
@@ -244,14 +243,14 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
 });
 
 describe.each(STORES)('@CurrentLock and nested @WithLock over HTTP ($name store)', (store) => {
-  let server: RedisServer;
+  let run: StoreRun;
   let app: INestApplication;
   let url: string;
   let locks: LockService;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    ({ app, url, locks } = await startHttpApp('express', { ...store.options(server), wait: 0 }, {
+    run = await store.start();
+    ({ app, url, locks } = await startHttpApp('express', { ...run.options, wait: 0 }, {
       controllers: [OrdersController],
       providers: [Ledger],
     }));
@@ -259,7 +258,7 @@ describe.each(STORES)('@CurrentLock and nested @WithLock over HTTP ($name store)
 
   afterAll(async () => {
     await app?.close();
-    await server?.stop();
+    await run?.stop();
   });
 
   it('injects the route lock; a provider method under the same key re-enters from the route', async () => {

@@ -4,10 +4,11 @@ import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockService, RedisLockModule, WithLock } from '../lib';
+import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisServer, freePort } from './support/redis-server';
 import { sleep } from './support/wait-for';
 
-const seen = { inside: 0, overlaps: 0, counter: 0, holds: 0 };
+const seen = { probe: new ExclusionProbe(), holds: 0 };
 
 @Controller()
 class StockHandler {
@@ -17,11 +18,7 @@ class StockHandler {
   @MessagePattern('reserve')
   @WithLock('sku:{sku}', { wait: 10_000 })
   async reserve(@Payload() data: { sku: string }) {
-    if (++seen.inside > 1) seen.overlaps++;
-    const read = seen.counter;
-    await sleep(Math.random() * 3);
-    seen.counter = read + 1;
-    seen.inside--;
+    await seen.probe.increment();
     return { sku: data.sku, held: await this.locks.isLocked(`sku:${data.sku}`) };
   }
 
@@ -63,8 +60,8 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
       Array.from({ length: 10 }, () => firstValueFrom(client.send('reserve', { sku: 'apple' }))),
     );
     expect(replies).toEqual(Array(10).fill({ sku: 'apple', held: true }));
-    expect(seen.counter).toBe(10);
-    expect(seen.overlaps).toBe(0);
+    expect(seen.probe.count).toBe(10);
+    expect(seen.probe.overlaps).toBe(0);
   });
 
   it('a busy lock fails the message (wait: 0), and the lock is free again after the first one', async () => {

@@ -1,4 +1,4 @@
-import { Controller, type INestApplication, Injectable, Post } from '@nestjs/common';
+import { Controller, Injectable, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CurrentLock, type Lock, LockLostError, LockService, RedisLockModule, WithLock } from '../lib';

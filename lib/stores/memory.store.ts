@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { LockStoreError } from '../errors';
 import { FENCE_RETENTION } from '../tuning';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 
@@ -25,8 +26,10 @@ export class MemoryStore implements LockStore {
   private readonly listeners = new Map<string, Set<() => void>>();
   /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
   private sweepAt = 1024;
+  private closed = false;
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
+    this.assertOpen();
     const now = performance.now();
     const issued = this.issuedTo(keys, token, now);
     if (issued !== null) return { fence: issued };
@@ -37,6 +40,7 @@ export class MemoryStore implements LockStore {
   }
 
   async extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
+    this.assertOpen();
     const now = performance.now();
     if (!keys.every((key) => this.live(key, now)?.token === token)) return false;
     for (const key of keys) this.leases.get(key)!.expiresAt = now + ttl;
@@ -44,6 +48,7 @@ export class MemoryStore implements LockStore {
   }
 
   async release(keys: readonly string[], token: string): Promise<boolean> {
+    this.assertOpen();
     const now = performance.now();
     let owned = 0;
     for (const key of keys) {
@@ -57,6 +62,7 @@ export class MemoryStore implements LockStore {
   }
 
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
+    this.assertOpen();
     const now = performance.now();
     const issued = this.issuedTo(keys, toToken, now);
     if (issued !== null) return { owned: true, fence: issued };
@@ -69,10 +75,12 @@ export class MemoryStore implements LockStore {
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
+    this.assertOpen();
     return this.busy(keys, performance.now()) !== undefined;
   }
 
   async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+    this.assertOpen();
     for (const key of keys) {
       let set = this.listeners.get(key);
       if (!set) this.listeners.set(key, (set = new Set()));
@@ -87,6 +95,7 @@ export class MemoryStore implements LockStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.leases.clear();
     this.listeners.clear();
   }
@@ -94,7 +103,13 @@ export class MemoryStore implements LockStore {
   /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
   private issuedTo(keys: readonly string[], token: string, now: number): number | null {
     if (!keys.every((key) => this.live(key, now)?.token === token)) return null;
+    // A counter gone (a lease renewed past the retention): a new fence, as the script takes one.
+    if (!keys.every((key) => this.fences.has(key))) return this.take(keys, token, this.leases.get(keys[0]!)!.expiresAt - now, now);
     return Math.max(...keys.map((key) => this.fences.get(key)!.value));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw LockStoreError.closed();
   }
 
   /** The first live lease on one of `keys` not owned by `except`. */

@@ -91,7 +91,7 @@ export class RedisStore implements LockStore {
     return count > 0;
   }
 
-  onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
     this.assertAccepting();
     return this.subscriber.listen(keys, listener);
   }

@@ -15,6 +15,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { Observable, interval, map, take } from 'rxjs';
 import { LockService, WithLock } from '../../lib';
+import { ExclusionProbe } from './exclusion-probe';
 
 /** Lets a test decide when a handler finishes: handlers await `gates.wait(name)`. */
 export class Gates {
@@ -32,17 +33,14 @@ export class Gates {
 
 export const state = {
   gates: new Gates(),
-  counter: 0,
-  inside: 0,
-  overlaps: 0,
+  /** The exclusion probe of the counter route. */
+  probe: new ExclusionProbe(),
   ran: [] as string[],
 };
 
 export function resetState(): void {
   state.gates = new Gates();
-  state.counter = 0;
-  state.inside = 0;
-  state.overlaps = 0;
+  state.probe.reset();
   state.ran = [];
 }
 
@@ -76,12 +74,7 @@ export class OrdersController {
   @WithLock('counter', { wait: 20_000 })
   @Post('counter')
   async increment() {
-    if (++state.inside > 1) state.overlaps++;
-    const read = state.counter;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
-    state.counter = read + 1;
-    state.inside--;
-    return { counter: state.counter };
+    return { counter: await state.probe.increment() };
   }
 
   @Get('missing/:id')

@@ -2,32 +2,26 @@ import { Injectable, SetMetadata } from '@nestjs/common';
 import { Cron } from '@nestjs/schedule';
 import { Observable, interval, map, take } from 'rxjs';
 import { WithLock } from '../../lib';
+import { ExclusionProbe } from './exclusion-probe';
 
 export const JOB_NAME = 'nightly-report';
 
 export const calls = {
   log: [] as string[],
-  counter: 0,
-  inside: 0,
-  overlaps: 0,
+  /** The exclusion probe of `charge`: its count is the sum charged. */
+  probe: new ExclusionProbe(),
 };
 
 export function resetCalls(): void {
   calls.log = [];
-  calls.counter = 0;
-  calls.inside = 0;
-  calls.overlaps = 0;
+  calls.probe.reset();
 }
 
 @Injectable()
 export class BillingService {
   @WithLock((invoiceId: string) => `invoice:${invoiceId}`, { wait: 20_000 })
   async charge(invoiceId: string, amount: number): Promise<string> {
-    if (++calls.inside > 1) calls.overlaps++;
-    const read = calls.counter;
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
-    calls.counter = read + amount;
-    calls.inside--;
+    await calls.probe.increment(amount);
     return `${invoiceId}:${amount}`;
   }
 

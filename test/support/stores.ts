@@ -1,12 +1,54 @@
+import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
+import { Redis } from 'ioredis';
 import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
+import type { LockStore } from '../../lib/interfaces/lock-store.interface';
+import { MemoryStore } from '../../lib/stores/memory.store';
+import { RedisStore } from '../../lib/stores/redis.store';
 import { RedisServer } from './redis-server';
 
-/** The stores every behavioural suite runs against: a real redis-server, and the memory store. */
+/** One store started for a suite: what it needs is running until `stop()`. */
+export interface StoreRun {
+  /** The module options that select this store. */
+  options: RedisLockModuleOptions;
+  /** The redis-server behind it; undefined for the memory store (which starts none). */
+  server: RedisServer | undefined;
+  /** A LockStore of its own, constructed directly (no module): close it with `close()`. */
+  createStore(timeout: number): LockStore;
+  stop(): Promise<void>;
+}
+
+/**
+ * The stores every behavioural suite runs against: a real redis-server, and the memory store.
+ * Each starts what it needs: only the Redis one starts a server.
+ */
 export const STORES = [
-  { name: 'redis', options: (server: RedisServer): RedisLockModuleOptions => ({ redis: server.url }) },
-  { name: 'memory', options: (): RedisLockModuleOptions => ({ store: 'memory' }) },
+  {
+    name: 'redis',
+    async start(): Promise<StoreRun> {
+      const server = await RedisServer.start();
+      return {
+        options: { redis: server.url },
+        server,
+        createStore: (timeout) => new RedisStore(new Redis(server.url), true, timeout, new Logger('RedisStore')),
+        stop: () => server.stop(),
+      };
+    },
+  },
+  {
+    name: 'memory',
+    async start(): Promise<StoreRun> {
+      return {
+        options: { store: 'memory' },
+        server: undefined,
+        createStore: () => new MemoryStore(),
+        stop: async () => undefined,
+      };
+    },
+  },
 ] as const;
+
+export type StoreDescriptor = (typeof STORES)[number];
 
 /** A Nest application context with RedisLockModule; close it with `module.close()`. */
 export async function lockModule(options: RedisLockModuleOptions): Promise<{ module: TestingModule; locks: LockService }> {
@@ -16,25 +58,25 @@ export async function lockModule(options: RedisLockModuleOptions): Promise<{ mod
 }
 
 /**
- * A redis-server and two LockServices on `store`, as two processes would have them: on Redis, two
+ * `store` started, and two LockServices on it, as two processes would have them: on Redis, two
  * independent modules; on the memory store (one process by nature), the same module twice.
- * `close()` ends the modules, then the server.
+ * `close()` ends the modules, then the store's server (if it has one).
  */
 export async function startLockPair(
-  store: (typeof STORES)[number],
+  store: StoreDescriptor,
   options: RedisLockModuleOptions,
-): Promise<{ server: RedisServer; locks: LockService; other: LockService; close: () => Promise<void> }> {
-  const server = await RedisServer.start();
-  const first = await lockModule({ ...store.options(server), ...options });
-  const second = store.name === 'redis' ? await lockModule({ ...store.options(server), ...options }) : first;
+): Promise<{ run: StoreRun; locks: LockService; other: LockService; close: () => Promise<void> }> {
+  const run = await store.start();
+  const first = await lockModule({ ...run.options, ...options });
+  const second = store.name === 'redis' ? await lockModule({ ...run.options, ...options }) : first;
   return {
-    server,
+    run,
     locks: first.locks,
     other: second.locks,
     close: async () => {
       if (second !== first) await second.module.close();
       await first.module.close();
-      await server.stop();
+      await run.stop();
     },
   };
 }

@@ -7,7 +7,7 @@ import { commandCalls, countClientCommands } from '../redis-stats';
 import { percentile } from '../stats';
 import { now } from '../timing';
 
-export interface OneShotResult {
+export interface HandoffResult {
   makespan: number;
   gapP50: number;
   gapP99: number;
@@ -25,20 +25,20 @@ interface Section {
   failed: boolean;
 }
 
-/** Two worker processes of one library, kept for several rounds. */
-export class OneShotWorkers {
+/** The worker processes of one library for handoff-two-processes, kept for several rounds. */
+export class HandoffWorkers {
   private constructor(private readonly workers: ChildProcess[]) {}
 
-  static async start(adapter: AdapterName, url: string, processes: number): Promise<OneShotWorkers> {
+  static async start(adapter: AdapterName, url: string, processes: number): Promise<HandoffWorkers> {
     const workers = Array.from({ length: processes }, () =>
-      fork(join(__dirname, '..', 'one-shot-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      fork(join(__dirname, '..', 'handoff-two-processes-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
     );
     await Promise.all(workers.map((worker) => request(worker, { type: 'prepare', adapter, url }, 'ready')));
-    return new OneShotWorkers(workers);
+    return new HandoffWorkers(workers);
   }
 
-  /** Scenario 3: `callers` callers split over the processes, released together, 5 ms holds. */
-  async run(admin: Redis, key: string, callers: number, holdMs: number): Promise<OneShotResult> {
+  /** One run: `callers` callers split over the processes, released together, each holding `holdMs` once. */
+  async run(admin: Redis, key: string, callers: number, holdMs: number): Promise<HandoffResult> {
     const before = await commandCalls(admin);
     const at = now() + 100;
     const each = callers / this.workers.length;

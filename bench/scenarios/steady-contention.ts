@@ -2,7 +2,7 @@ import type { LockAdapter } from '../adapters';
 import { percentile } from '../stats';
 import { holdFor, now } from '../timing';
 
-export interface SteadyResult {
+export interface SteadyContentionResult {
   sectionsPerSec: number;
   /** Share of the wall time during which some caller held the lock. */
   heldShare: number;
@@ -13,8 +13,8 @@ export interface SteadyResult {
   failures: number;
 }
 
-/** Scenario 4: `callers` callers x `sections` critical sections of `holdMs` on one key, in this process. */
-export async function steady(
+/** steady-contention: `callers` callers x `sections` critical sections of `holdMs` on one key, in this process. */
+export async function steadyContention(
   adapter: LockAdapter,
   round: number,
   callers: number,
@@ -22,8 +22,8 @@ export async function steady(
   holdMs: number,
   /** Callers stop starting sections after this long (ms): libraries that keep failing cannot stall the run. */
   budget: number,
-): Promise<SteadyResult> {
-  const key = `s4:${round}`;
+): Promise<SteadyContentionResult> {
+  const key = `steady-contention:${round}`;
   const intervals: { caller: number; start: number; end: number }[] = [];
   const waits: number[] = [];
   let failures = 0;

@@ -18,21 +18,21 @@ export interface HttpResult {
   sequentialP99: number;
 }
 
-/** Scenario 5: a Nest route with and without a lock decorator, loaded over real HTTP. */
-export class DecoratorServer {
+/** decorator-route: a Nest route with and without a lock decorator, loaded over real HTTP. */
+export class DecoratorRouteServer {
   private constructor(
     private readonly child: ChildProcess,
     private readonly port: number,
   ) {}
 
-  static async start(redisUrl: string): Promise<DecoratorServer> {
-    const child = fork(join(__dirname, '..', 'http-app-server.js'), [], {
+  static async start(redisUrl: string): Promise<DecoratorRouteServer> {
+    const child = fork(join(__dirname, '..', 'decorator-route-server.js'), [], {
       env: { ...process.env, REDIS_URL: redisUrl },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     // Bounded: a server that crashes or hangs on start fails the run instead of stalling it.
     const [message] = (await once(child, 'message', { signal: AbortSignal.timeout(60_000) })) as [{ port: number }];
-    return new DecoratorServer(child, message.port);
+    return new DecoratorRouteServer(child, message.port);
   }
 
   async load(variant: RouteVariant, seconds: number, sequential: number): Promise<HttpResult> {

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { RedisLockModule, WithLock } from '../lib';
 
 /**
- * Scenario 5's server: the same trivial route three times, bare, under @WithLock, and under
+ * decorator-route's server: the same trivial route three times, bare, under @WithLock, and under
  * @anchan828/nest-redlock's @Redlock. Started by the benchmark with REDIS_URL; prints its port.
  */
 const url = process.env.REDIS_URL!;

@@ -2,7 +2,7 @@ import { type AdapterName, createAdapter } from './adapters';
 import { holdFor, now, until } from './timing';
 
 /**
- * One process of scenario 3: `callers` callers released together at a shared instant, each taking
+ * One process of handoff-two-processes: `callers` callers released together at a shared instant, each taking
  * the one key once (waiting), holding it `holdMs`, releasing and leaving.
  */
 type Message =
