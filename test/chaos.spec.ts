@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ChaosWorker, ChaosWorkers } from './support/chaos-workers';
+import { type ChaosWorker, type ChaosWorkers, compileChaosWorkers } from './support/chaos-workers';
 import { RedisServer } from './support/redis-server';
 import { sleep } from './support/wait-for';
 
@@ -14,7 +14,7 @@ describe('chaos: worker processes, real redis-server, injected faults', () => {
   let started: ChaosWorker[] = [];
 
   const startWorkers = async (count: number) => {
-    const batch = await Promise.all(Array.from({ length: count }, () => workers.start(server!.url)));
+    const batch = await Promise.all(Array.from({ length: count }, () => workers.start('chaos-worker', { REDIS_URL: server!.url })));
     started.push(...batch);
     return batch;
   };
@@ -28,11 +28,11 @@ describe('chaos: worker processes, real redis-server, injected faults', () => {
   };
 
   beforeAll(async () => {
-    workers = await ChaosWorkers.compile();
+    workers = await compileChaosWorkers();
   }, 120_000);
 
   afterEach(async () => {
-    await workers.endWorkers();
+    await workers.endAll();
     started = [];
     await server?.stop();
     server = undefined;

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DrainChildren } from './support/drain-children';
+import { type DrainChildren, compileDrainChildren } from './support/drain-children';
 import { RedisServer } from './support/redis-server';
 import { waitFor } from './support/wait-for';
 
@@ -34,7 +34,7 @@ describe('drain on deploy: BullMQ workers keep and take locks while a SIGTERMed 
   let queue: Queue | undefined;
 
   beforeAll(async () => {
-    children = await DrainChildren.compile();
+    children = await compileDrainChildren();
   }, 120_000);
 
   afterEach(async () => {

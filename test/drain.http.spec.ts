@@ -1,6 +1,6 @@
 import { get as httpGet } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DrainChildren } from './support/drain-children';
+import { type DrainChildren, compileDrainChildren } from './support/drain-children';
 import { ADAPTERS } from './support/http-app';
 import { RedisServer } from './support/redis-server';
 import { sleep } from './support/wait-for';
@@ -44,7 +44,7 @@ describe('drain on deploy: SIGTERM with a request under @WithLock in flight', ()
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    children = await DrainChildren.compile();
+    children = await compileDrainChildren();
   }, 120_000);
 
   afterEach(async () => {
