@@ -1,5 +1,5 @@
 import { LockLostError, type LockLostReason, LockStoreError } from './errors';
-import type { LeaseOwner, LockGrant } from './lease-owner';
+import type { LeaseOwner, LockGrant, Provisional } from './lease-owner';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from './lock.messages';
 import { runOutsideLockScope } from './lock-scope';
 import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from './tuning';
@@ -27,6 +27,8 @@ export class Lease {
   private renewing = false;
   /** Why the last renewal failed, if it did: the lease is then lost as 'unreachable'. */
   private renewalError: unknown;
+  /** An optimistic hand-over Redis has not confirmed yet: no renewal until it has. */
+  private confirming = false;
   private ttl: number;
   /** Monotonic time by which a renewal must be confirmed, less a drift allowance. */
   private deadline: number;
@@ -52,10 +54,11 @@ export class Lease {
     this.token = grant.token;
     this.fence = grant.fence;
     this.ttl = grant.ttl;
-    this.deadline = leaseEnd(grant.sentAt, grant.ttl);
+    this.deadline = Math.min(leaseEnd(grant.sentAt, grant.ttl), grant.provisional?.until ?? Infinity);
     this.renewAt = grant.sentAt + grant.ttl * RENEW_AT;
     this.confirmedSentAt = grant.sentAt;
     this.expiresAtWall = Date.now() - (performance.now() - grant.sentAt) + grant.ttl;
+    if (grant.provisional) this.awaitConfirmation(grant.provisional);
     this.schedule();
   }
 
@@ -122,7 +125,12 @@ export class Lease {
     const letGo =
       keepFor > 0
         ? this.owner.store.extend(this.storeKeys, this.token, keepFor)
-        : this.owner.releaseLock(this.storeKeys, this.token);
+        : this.owner.releaseLock({
+            storeKeys: this.storeKeys,
+            token: this.token,
+            fence: this.fence,
+            validUntil: wasHeld ? this.deadline : 0,
+          });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {
@@ -149,6 +157,27 @@ export class Lease {
     return reason instanceof LockLostError
       ? reason
       : new LockLostError(this.keys, 'not-held', RELEASED);
+  }
+
+  /**
+   * An optimistic hand-over runs inside the giver's lease until Redis confirms it: then the lease
+   * counts from the hand-over's send; refused, it is lost at once; unanswered by the giver's
+   * deadline, it is lost then ('unreachable').
+   */
+  private awaitConfirmation({ confirmed }: Provisional): void {
+    this.confirming = true;
+    confirmed.then(
+      (stands) => {
+        this.confirming = false;
+        if (this.state !== 'held') return;
+        if (stands) this.confirm(this.grant.sentAt, this.grant.ttl);
+        else this.lose('not-held');
+      },
+      (error: unknown) => {
+        this.confirming = false;
+        if (this.state === 'held') this.lose('unreachable', error);
+      },
+    );
   }
 
   private minHoldLeft(): number {
@@ -182,7 +211,7 @@ export class Lease {
   private schedule(): void {
     if (this.state !== 'held') return;
     clearTimeout(this.timer);
-    const renews = this.grant.autoRenew && !this.capped && !this.renewing;
+    const renews = this.grant.autoRenew && !this.capped && !this.renewing && !this.confirming;
     const wakeAt = renews ? Math.min(this.renewAt, this.deadline) : this.deadline;
     // Rounded up: a timer firing a fraction of a ms early would find the deadline not yet passed.
     const delay = Math.max(0, Math.ceil(wakeAt - performance.now()));
@@ -199,12 +228,14 @@ export class Lease {
     if (sentAt >= this.deadline) {
       if (this.capped) this.lose('max-hold');
       // A renewal still in flight, or the last one failed: Redis did not answer in time.
-      else if (this.renewing || this.renewalError !== undefined) this.lose('unreachable', this.renewalError);
+      else if (this.renewing || this.confirming || this.renewalError !== undefined) {
+        this.lose('unreachable', this.renewalError);
+      }
       else this.lose('expired');
       return;
     }
     const length = Math.min(this.ttl, this.holdLeft(sentAt));
-    if (this.renewing || !this.grant.autoRenew || length < 1) {
+    if (this.renewing || this.confirming || !this.grant.autoRenew || length < 1) {
       this.capped ||= this.grant.autoRenew && length < 1;
       this.schedule();
       return;

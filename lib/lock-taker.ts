@@ -61,7 +61,7 @@ export class LockTaker {
     this.owner = {
       store,
       logger,
-      releaseLock: (storeKeys, token) => waitQueues.release(storeKeys, token),
+      releaseLock: (releasing) => waitQueues.release(releasing),
       leaseSettled: (lease) => held.delete(lease),
       leaseLost: (lease, error) => this.reportLost(lease, error),
     };

@@ -21,6 +21,13 @@ export const FENCE_RETENTION = 600_000;
  */
 export const MAX_LOCAL_HAND_OVERS = 8;
 
+/**
+ * An in-process hand-over starts the next holder at once (before Redis confirms it) only while
+ * the giver's lease has more than this left (ms): many round trips, so the confirmation arrives
+ * well before the giver's lease, which covers the receiver until then, ends.
+ */
+export const OPTIMISTIC_HAND_OVER_MARGIN = 50;
+
 /** A lease is renewed when this fraction of it has passed. */
 export const RENEW_AT = 1 / 3;
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LockLostError } from '../lib';
 import type { LockStore } from '../lib/interfaces/lock-store.interface';
 import { Lease } from '../lib/lease';
-import type { LeaseOwner, LockGrant } from '../lib/lease-owner';
+import type { LeaseOwner, LockGrant, Releasing } from '../lib/lease-owner';
 import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from '../lib/tuning';
 
 /**
@@ -53,7 +53,7 @@ describe('Lease (fake timers)', () => {
     const owner = {
       store,
       logger: { warn: vi.fn(), error: vi.fn(), log: vi.fn(), debug: vi.fn() } as unknown as Logger,
-      releaseLock: vi.fn(async (_storeKeys: readonly string[], _token: string) => true),
+      releaseLock: vi.fn(async (_releasing: Releasing) => true),
       leaseSettled: vi.fn((_lease: Lease) => undefined),
       leaseLost: vi.fn((_lease: Lease, _error: LockLostError) => undefined),
     } satisfies LeaseOwner;
@@ -195,7 +195,7 @@ describe('Lease (fake timers)', () => {
     expect(await first).toBe(true);
     expect(await held.release()).toBe(true);
     expect(owner.releaseLock).toHaveBeenCalledTimes(1);
-    expect(owner.releaseLock).toHaveBeenCalledWith(['lock:{k}'], 'token-1');
+    expect(owner.releaseLock).toHaveBeenCalledWith(expect.objectContaining({ storeKeys: ['lock:{k}'], token: 'token-1' }));
     expect(owner.leaseSettled).toHaveBeenCalledTimes(1);
     expect(vi.getTimerCount()).toBe(0);
     await advanceTo(30_000);

@@ -1,6 +1,6 @@
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LockNotAcquiredError, type LockService } from '../lib';
+import { type LockLostError, LockNotAcquiredError, type LockService } from '../lib';
 import type { LockStore } from '../lib/interfaces/lock-store.interface';
 import { LOCK_STORE } from '../lib/redis-lock.tokens';
 import { recordCommands } from './support/command-recorder';
@@ -184,7 +184,7 @@ describe('release notifications through Redis', () => {
     }
   });
 
-  it('a hand-over that finds another owner on one key still releases the keys the holder owns', async () => {
+  it('a hand-over that finds another owner on one key releases the keys the holder owns; the receiver, already started, loses the lock at once', async () => {
     const admin = server.client();
     const holder = await a.acquire(['part-a', 'part-b'], { autoRenew: false });
     const waiting = a.acquire(['part-a', 'part-b'], { wait: 300 });
@@ -195,7 +195,13 @@ describe('release notifications through Redis', () => {
     await admin.set('lock:{part-b}', 'someone-else', 'PX', 10_000); // part-b changed hands behind our back
     expect(await holder.release()).toBe(false);
     expect(await admin.exists('lock:{part-a}')).toBe(0); // not left to expire on its own
-    await expect(waiting).rejects.toBeInstanceOf(LockNotAcquiredError);
+    // Handed over at once (the holder's lease was valid here), then refused by Redis: lost.
+    const receiver = await waiting;
+    expect(receiver.fence).toBe(holder.fence + 1);
+    await waitFor(() => receiver.signal.aborted, 2_000);
+    expect((receiver.signal.reason as LockLostError).reason).toBe('not-held');
+    expect(await receiver.release()).toBe(false);
+    expect(await admin.get('lock:{part-b}')).toBe('someone-else');
     await admin.del('lock:{part-b}');
   });
 

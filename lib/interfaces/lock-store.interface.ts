@@ -27,8 +27,17 @@ export interface LockStore {
   /**
    * Releases `fromToken`'s lock and acquires it for `toToken` in one step (no window in which the
    * lock is free, no notification): the next waiter of this process takes over in one round trip.
+   * With `expectedFence` (an optimistic hand-over, whose receiver already runs with that fence plus
+   * one) it stands only if `fromToken` still owns every key and no fence counter moved past
+   * `expectedFence`; otherwise `fromToken`'s keys are released and the fence is null.
    */
-  handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult>;
+  handOver(
+    keys: readonly string[],
+    fromToken: string,
+    toToken: string,
+    ttl: number,
+    expectedFence?: number,
+  ): Promise<HandOverResult>;
   /** True if any of the keys is held. */
   isLocked(keys: readonly string[]): Promise<boolean>;
   /**

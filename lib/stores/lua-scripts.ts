@@ -125,16 +125,46 @@ return take(n, token, ttl, keep)
 `;
 
 /**
- * ARGV: from token, to token, ttl, fence counter expiry. When every key is owned by the from token
- * or free, all are taken for the to token: { owned (1 if the from token owned every key), fence }.
- * When another owner holds one of them, the from token's keys are released (and announced) as by
- * RELEASE: { 0, minus that key's remaining lease }. A re-run (every key already the to token's)
- * answers { 1, the fence issued }.
+ * ARGV: from token, to token, ttl, fence counter expiry, expected fence ('' for a confirmed
+ * hand-over). Confirmed: when every key is owned by the from token or free, all are taken for the
+ * to token: { owned (1 if the from token owned every key), fence }; when another owner holds one
+ * of them, the from token's keys are released (and announced) as by RELEASE: { 0, minus that
+ * key's remaining lease }. Optimistic (the receiver already runs, with the expected fence plus
+ * one): it stands only if the from token still owns every key and no counter has moved past the
+ * expected fence (a counter may have expired under a long lease); otherwise the from token's keys
+ * are released and announced: { 0, 0 }. A re-run (every key already the to token's) answers
+ * { 1, the fence issued }.
  */
 export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}
 local n = #KEYS / 2
-local from, to, ttl, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local from, to, ttl, keep, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if held_by(n, to) then return { 1, issued_fence(n) or take(n, to, ttl, keep) } end
+local function let_go()
+  for i = 1, n do
+    if redis.call('GET', KEYS[i]) == from then
+      redis.call('DEL', KEYS[i])
+      redis.call('PUBLISH', KEYS[i] .. ':released', '')
+    end
+  end
+end
+if expected ~= '' then
+  local stands = held_by(n, from)
+  for i = n + 1, 2 * n do
+    local counter = redis.call('GET', KEYS[i])
+    if counter and counter ~= expected then stands = false end
+  end
+  if not stands then
+    let_go()
+    return { 0, 0 }
+  end
+  local fence = tonumber(expected) + 1
+  local written = string.format('%.0f', fence)
+  for i = 1, n do
+    redis.call('SET', KEYS[i], to, 'PX', ttl)
+    redis.call('SET', KEYS[n + i], written, 'PX', keep)
+  end
+  return { 1, fence }
+end
 local owned = 1
 local blocked = nil
 for i = 1, n do
@@ -145,12 +175,7 @@ for i = 1, n do
   end
 end
 if blocked then
-  for i = 1, n do
-    if redis.call('GET', KEYS[i]) == from then
-      redis.call('DEL', KEYS[i])
-      redis.call('PUBLISH', KEYS[i] .. ':released', '')
-    end
-  end
+  let_go()
   local left = redis.call('PTTL', KEYS[blocked])
   if left < 0 then left = 0 end
   return { 0, -left }

@@ -61,12 +61,29 @@ export class MemoryStore implements LockStore {
     return owned === keys.length;
   }
 
-  async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
+  async handOver(
+    keys: readonly string[],
+    fromToken: string,
+    toToken: string,
+    ttl: number,
+    expectedFence?: number,
+  ): Promise<HandOverResult> {
     this.assertOpen();
     const now = performance.now();
     const issued = this.issuedTo(keys, toToken, now);
     if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
+    if (expectedFence !== undefined) {
+      const moved = keys.some((key) => {
+        const counter = this.fences.get(key);
+        return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
+      });
+      if (!owned || moved) {
+        await this.release(keys, fromToken);
+        return { owned: false, fence: null };
+      }
+      return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
+    }
     if (!owned && this.busy(keys, now, fromToken)) {
       await this.release(keys, fromToken); // another owner holds a key: let go of ours as a release would
       return { owned, fence: null };
@@ -121,11 +138,15 @@ export class MemoryStore implements LockStore {
     return undefined;
   }
 
-  /** As the Redis script: one above the highest live counter, or the clock (µs) if one is gone. */
-  private take(keys: readonly string[], token: string, ttl: number, now: number): number {
-    let fence = 0;
+  /**
+   * As the Redis script: one above the highest live counter, or the clock (µs) if one is gone;
+   * `given` (an optimistic hand-over's, checked by the caller) is taken as it is.
+   */
+  private take(keys: readonly string[], token: string, ttl: number, now: number, given?: number): number {
+    let fence = given ?? 0;
     let missing = false;
     for (const key of keys) {
+      if (given !== undefined) break;
       const counter = this.fences.get(key);
       if (counter && counter.expiresAt > now) fence = Math.max(fence, counter.value + 1);
       else missing = true;

@@ -59,7 +59,13 @@ export class RedisStore implements LockStore {
     return Number(await this.call('release', SCRIPTS.release, keys, [token])) === 1;
   }
 
-  async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
+  async handOver(
+    keys: readonly string[],
+    fromToken: string,
+    toToken: string,
+    ttl: number,
+    expectedFence?: number,
+  ): Promise<HandOverResult> {
     this.assertAccepting();
     let reply: [number | string, number | string];
     try {
@@ -68,6 +74,7 @@ export class RedisStore implements LockStore {
         toToken,
         ttl,
         ttl + FENCE_RETENTION,
+        expectedFence === undefined ? '' : String(expectedFence),
       ])) as typeof reply;
     } catch (error) {
       // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { LockNotAcquiredError, LockStoreError } from '../errors';
 import type { LockStore } from '../interfaces/lock-store.interface';
+import type { Provisional } from '../lease-owner';
 import type { CancelSignal } from '../utils/cancellation';
 import { retryDelay } from '../utils/retry-delay';
 import type { WaitQueues } from './wait-queues';
@@ -10,6 +11,8 @@ import { Waiter } from './waiter';
 export interface Won {
   readonly fence: number;
   readonly sentAt: number;
+  /** Handed over optimistically: not confirmed by Redis yet (see WaitQueues.release). */
+  readonly provisional?: Provisional;
 }
 
 /** What an acquisition needs from the service it runs for. */

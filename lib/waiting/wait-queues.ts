@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { LockStore } from '../interfaces/lock-store.interface';
 import { keySetId } from '../keys/key-set-id';
-import { MAX_LOCAL_HAND_OVERS } from '../tuning';
+import type { Releasing } from '../lease-owner';
+import { MAX_LOCAL_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
 import type { Waiter } from './waiter';
 
 
@@ -79,31 +80,43 @@ export class WaitQueues {
   }
 
   /**
-   * Releases `token`'s lock: straight to the head waiter of this process when one is idle
-   * (one round trip, no window for anyone to barge in), otherwise through the store, which
-   * announces the release to every process.
+   * Releases a lock: straight to the head waiter of this process when one is idle, otherwise
+   * through the store, which announces the release to every process. With enough of the giver's
+   * lease left, the hand-over is optimistic: the waiter starts at once, with the giver's fence plus
+   * one, inside the giver's lease, and the store confirms (or refuses) it meanwhile. Otherwise it
+   * waits for the store (one round trip, no window for anyone to barge in).
    */
-  async release(storeKeys: readonly string[], token: string): Promise<boolean> {
+  async release(releasing: Releasing): Promise<boolean> {
+    const { storeKeys, token } = releasing;
     const queue = this.closed ? undefined : this.queues.get(keySetId(storeKeys));
     const head = queue?.waiters[0];
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
-    const takes = head !== undefined && head.active && !head.busy && head.token !== token;
-    if (!queue || !takes || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
+    if (!queue || !head || !head.active || head.busy || head.token === token || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
       if (queue) queue.handOvers = 0;
       return this.store.release(storeKeys, token);
     }
-    head!.busy = true;
     queue.handOvers++;
+    const sentAt = performance.now();
+    if (releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN) return this.handOverAtOnce(releasing, head, sentAt);
+    head.busy = true;
     try {
-      const sentAt = performance.now();
-      const { owned, fence } = await this.store.handOver(storeKeys, token, head!.token, head!.ttl);
-      if (fence !== null && !head!.receive(fence, sentAt)) {
+      const { owned, fence } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
+      if (fence !== null && !head.receive({ fence, sentAt })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
-        await this.store.release(storeKeys, head!.token);
+        await this.store.release(storeKeys, head.token);
       }
       return owned;
     } finally {
-      head!.busy = false;
+      head.busy = false;
     }
+  }
+
+  private handOverAtOnce({ storeKeys, token, fence, validUntil }: Releasing, head: Waiter, sentAt: number): Promise<boolean> {
+    const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence);
+    const confirmed = result.then((answer) => answer.fence !== null);
+    confirmed.catch(() => undefined); // the receiver's lease reports it
+    // The head is active and idle (checked above, in the same turn), so it takes the lock.
+    head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed } });
+    return result.then((answer) => answer.owned);
   }
 }

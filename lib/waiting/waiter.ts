@@ -1,4 +1,5 @@
 import type { CancelSignal } from '../utils/cancellation';
+import type { Won } from './acquisition';
 
 /** Why a sleeping waiter woke up. */
 export type WakeReason =
@@ -21,8 +22,8 @@ export class Waiter {
   busy = false;
   /** Whether it still wants the lock (false once it gave up or got it). */
   active = true;
-  /** The fence of a lock handed over to it, and when that hand-over was sent. */
-  handedOver: { fence: number; sentAt: number } | undefined;
+  /** A lock handed over to it: its fence, when the hand-over was sent, and if still unconfirmed. */
+  handedOver: Won | undefined;
   private wakeUp: ((reason: WakeReason) => void) | undefined;
 
   constructor(
@@ -53,10 +54,10 @@ export class Waiter {
   }
 
   /** Takes a handed-over lock; false if the waiter no longer wants it (the caller must release it). */
-  receive(fence: number, sentAt: number): boolean {
+  receive(grant: Won): boolean {
     if (!this.active) return false;
     this.active = false; // it holds the lock now: no second hand-over
-    this.handedOver = { fence, sentAt };
+    this.handedOver = grant;
     this.wake('handed-over');
     return true;
   }
