@@ -1,7 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LockService, LockStoreError } from '../lib';
-import { LatencyProxy } from './support/latency-proxy';
+import { FaultProxy } from './support/fault-proxy';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
@@ -12,13 +12,13 @@ const STORE_TIMEOUT = 250;
 
 describe('a slow network between the app and Redis (a delaying loopback proxy)', () => {
   let server: RedisServer;
-  let proxy: LatencyProxy;
+  let proxy: FaultProxy;
   let module: TestingModule;
   let locks: LockService;
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    proxy = await LatencyProxy.start(server.port);
+    proxy = await FaultProxy.start(server.port);
     ({ module, locks } = await lockModule({ redis: proxy.url, storeTimeout: STORE_TIMEOUT, wait: 0 }));
   });
 
@@ -29,19 +29,19 @@ describe('a slow network between the app and Redis (a delaying loopback proxy)',
   });
 
   it('slow but within the bound: locks are taken, and renewal keeps them through many slow round trips', async () => {
-    proxy.delay = 40; // 80 ms round trips against a 250 ms bound
+    proxy.delayAll(40); // 80 ms round trips against a 250 ms bound
     try {
       const lock = await locks.acquire('slow-but-fine', { ttl: 400 });
       await sleep(1_500); // about a dozen renewals, each a slow round trip
       expect(lock.held).toBe(true);
       expect(await lock.release()).toBe(true);
     } finally {
-      proxy.delay = 0;
+      proxy.delayAll(0);
     }
   });
 
   it('slower than the bound: acquire fails with LockStoreError within it, then works again once the network recovers', async () => {
-    proxy.delay = 400; // 800 ms round trips against a 250 ms bound
+    proxy.delayAll(400); // 800 ms round trips against a 250 ms bound
     let started = Date.now();
     try {
       await expect(locks.acquire('too-slow')).rejects.toBeInstanceOf(LockStoreError);
@@ -50,7 +50,7 @@ describe('a slow network between the app and Redis (a delaying loopback proxy)',
       await expect(locks.isLocked('too-slow')).rejects.toBeInstanceOf(LockStoreError);
       expect(Date.now() - started).toBeLessThan(STORE_TIMEOUT + SLACK);
     } finally {
-      proxy.delay = 0;
+      proxy.delayAll(0);
     }
     // The same app recovers without a restart; the timed-out acquire left no lock behind.
     let lock: Awaited<ReturnType<LockService['tryAcquire']>> = null;
@@ -60,7 +60,7 @@ describe('a slow network between the app and Redis (a delaying loopback proxy)',
 
   it('a held lock whose renewals stay slower than the bound is lost by its lease deadline, never assumed held', async () => {
     const lock = await locks.acquire('renewal-too-slow', { ttl: 600 });
-    proxy.delay = 400;
+    proxy.delayAll(400);
     try {
       const aborted = new Promise<number>((resolve) =>
         lock.signal.addEventListener('abort', () => resolve(Date.now()), { once: true }),
@@ -69,7 +69,7 @@ describe('a slow network between the app and Redis (a delaying loopback proxy)',
       expect(lock.held).toBe(false);
       expect(lostAt).toBeLessThanOrEqual(lock.expiresAt + 50);
     } finally {
-      proxy.delay = 0;
+      proxy.delayAll(0);
     }
   });
 });

@@ -186,6 +186,12 @@ export class FaultProxy {
     this.newConnectionDelay = ms;
   }
 
+  /** Every connection, open and to come, is delayed by `ms` each way: network-style slowness (0: none). */
+  delayAll(ms: number): void {
+    this.newConnectionDelay = ms;
+    for (const connection of this.connections) connection.delay = ms;
+  }
+
   /** Removes every rule (held replies keep their release time) and the new-connection delay. */
   reset(): void {
     for (const rule of [...this.rules]) rule.remove();
