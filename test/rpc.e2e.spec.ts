@@ -67,10 +67,14 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
   it('a busy lock fails the message (wait: 0), and the lock is free again after the first one', async () => {
     const first = firstValueFrom(client.send('hold', { sku: 'pear', ms: 300 }));
     await sleep(100);
-    // The lock errors pass through unchanged; Nest's default RPC filter answers any error that is not
-    // an RpcException with this generic shape (an RPC exception filter can map LockNotAcquiredError).
+    // The LockExceptionFilter @WithLock attaches answers in Nest's RPC error shape, with the code and key.
     const busy = await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 })).catch((e: unknown) => e);
-    expect(busy).toEqual({ status: 'error', message: 'Internal server error' });
+    expect(busy).toEqual({
+      status: 'error',
+      code: 'LOCK_BUSY',
+      message: expect.stringContaining('"hold:pear" is held by another owner'),
+      lock: 'hold:pear',
+    });
     expect(seen.holds).toBe(1); // the busy message never ran its handler
     expect(await first).toBe('done');
     expect(await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 }))).toBe('done');
