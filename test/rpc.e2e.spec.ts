@@ -1,12 +1,14 @@
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { Controller, type INestMicroservice } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, MessagePattern, Payload, Transport } from '@nestjs/microservices';
+import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockService, RedisLockModule, WithLock } from '../lib';
+import { LockExceptionFilter, LockService, RedisLockModule, WithLock } from '../lib';
 import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisServer, freePort } from './support/redis-server';
-import { sleep } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 const seen = { probe: new ExclusionProbe(), holds: 0 };
 
@@ -29,6 +31,19 @@ class StockHandler {
     await sleep(data.ms);
     return 'done';
   }
+
+  // Undecorated: the global LockExceptionFilter answers.
+  @MessagePattern('plain')
+  plain(@Payload() data: { sku: string }) {
+    return this.locks.withLock(`plain:${data.sku}`, () => 'done', { wait: 0 });
+  }
+
+  // Passes the lock's signal on: a lost lock stops it with an AbortError whose cause is the LockLostError.
+  @MessagePattern('work')
+  @WithLock('work:{sku}', { ttl: 300 })
+  work() {
+    return sleepFor(20_000, 'done', { signal: this.locks.current()!.signal });
+  }
 }
 
 describe('@WithLock on an RPC handler (TCP microservice)', () => {
@@ -42,6 +57,7 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
     const module = await Test.createTestingModule({
       imports: [RedisLockModule.forRoot({ redis: server.url })],
       controllers: [StockHandler],
+      providers: [{ provide: APP_FILTER, useClass: LockExceptionFilter }],
     }).compile();
     app = module.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port }, logger: false });
     await app.listen();
@@ -78,5 +94,26 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
     expect(seen.holds).toBe(1); // the busy message never ran its handler
     expect(await first).toBe('done');
     expect(await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 }))).toBe('done');
+  });
+
+  it('a busy withLock in an undecorated handler is answered by the global filter, with the code and key', async () => {
+    const held = await app.get(LockService).acquire('plain:fig');
+    const busy = await firstValueFrom(client.send('plain', { sku: 'fig' })).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ status: 'error', code: 'LOCK_BUSY', lock: 'plain:fig' });
+    await held.release();
+    expect(await firstValueFrom(client.send('plain', { sku: 'fig' }))).toBe('done');
+  });
+
+  it('a handler stopped by a lost lock is answered LOCK_LOST', async () => {
+    const locks = app.get(LockService);
+    const reply = firstValueFrom(client.send('work', { sku: 'kiwi' })).catch((e: unknown) => e);
+    await waitFor(() => locks.isLocked('work:kiwi'));
+    await server.client().del('lock:{work:kiwi}');
+    expect(await reply).toEqual({
+      status: 'error',
+      code: 'LOCK_LOST',
+      message: 'Lock "work:kiwi" was lost before the work finished',
+      lock: 'work:kiwi',
+    });
   });
 });
