@@ -1,13 +1,12 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import type { INestApplication } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockExceptionFilter, LockService, WithLock } from '../lib';
-import { CapturedLogger } from './support/captured-logger';
-import { startHttpApp } from './support/http-app';
-import { RedisServer } from './support/redis-server';
+import type { CapturedLogger } from './support/captured-logger';
+import { startLoggedApp } from './support/logged-app';
+import type { RedisServer } from './support/redis-server';
 import { waitFor } from './support/wait-for';
 
 const typeDefs = `
@@ -63,36 +62,28 @@ interface GraphQLAnswer {
 }
 
 describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
+  let started: Awaited<ReturnType<typeof startLoggedApp>>;
   let server: RedisServer;
-  let app: INestApplication;
   let url: string;
   let locks: LockService;
-  const logger = new CapturedLogger();
+  let logger: CapturedLogger;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    ({ app, url, locks } = await startHttpApp(
-      'express',
-      { redis: server.url },
-      {
-        imports: [
-          GraphQLModule.forRoot<ApolloDriverConfig>({
-            driver: ApolloDriver,
-            typeDefs,
-            // What development looks like: Apollo would show a stack for a crash.
-            includeStacktraceInErrorResponses: true,
-          }),
-        ],
-        providers: [OrdersResolver, { provide: APP_FILTER, useClass: LockExceptionFilter }],
-      },
-      logger,
-    ));
+    started = await startLoggedApp('express', {
+      imports: [
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          typeDefs,
+          // What development looks like: Apollo would show a stack for a crash.
+          includeStacktraceInErrorResponses: true,
+        }),
+      ],
+      providers: [OrdersResolver, { provide: APP_FILTER, useClass: LockExceptionFilter }],
+    });
+    ({ server, url, locks, logger } = started);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await server?.stop();
-  });
+  afterAll(() => started?.stop());
 
   const mutate = async (query: string): Promise<GraphQLAnswer> => {
     const response = await fetch(`${url}/graphql`, {

@@ -1,15 +1,12 @@
-import { type INestApplication, UseFilters } from '@nestjs/common';
+import { UseFilters } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { type Socket, io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockExceptionFilter, LockService, WithLock } from '../lib';
-import { CapturedLogger } from './support/captured-logger';
-import { startHttpApp } from './support/http-app';
-import { RedisServer } from './support/redis-server';
+import type { CapturedLogger } from './support/captured-logger';
+import { startLoggedApp } from './support/logged-app';
 
-// Nest applies no global filter to gateways: the filter is put on the gateway, for its undecorated handlers.
 @WebSocketGateway()
-@UseFilters(LockExceptionFilter)
 class StockGateway {
   constructor(private readonly locks: LockService) {}
 
@@ -27,8 +24,10 @@ class StockGateway {
     return { reserved: data.sku };
   }
 
-  // Undecorated: the gateway's LockExceptionFilter answers.
+  // Undecorated: Nest applies no global filter to gateways, so the filter is put on the handler
+  // (or the gateway class); @WithLock handlers have it already.
   @SubscribeMessage('plain')
+  @UseFilters(LockExceptionFilter)
   plain(@MessageBody() data: { sku: string }) {
     return this.locks.withLock(`plain:${data.sku}`, () => ({ reserved: data.sku }), { wait: 0 });
   }
@@ -42,24 +41,15 @@ const busy = (lock: string) => ({
 });
 
 describe('lock outcomes over WebSockets (socket.io)', () => {
-  let server: RedisServer;
-  let app: INestApplication;
+  let started: Awaited<ReturnType<typeof startLoggedApp>>;
   let locks: LockService;
+  let logger: CapturedLogger;
   let socket: Socket;
-  const exceptions: unknown[] = [];
-  const logger = new CapturedLogger();
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    let url: string;
-    ({ app, url, locks } = await startHttpApp(
-      'express',
-      { redis: server.url },
-      { providers: [StockGateway] },
-      logger,
-    ));
-    socket = io(url, { transports: ['websocket'], reconnection: false });
-    socket.on('exception', (payload: unknown) => exceptions.push(payload));
+    started = await startLoggedApp('express', { providers: [StockGateway] });
+    ({ locks, logger } = started);
+    socket = io(started.url, { transports: ['websocket'], reconnection: false });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
@@ -68,8 +58,7 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
 
   afterAll(async () => {
     socket?.close();
-    await app?.close();
-    await server?.stop();
+    await started?.stop();
   });
 
   const ask = (event: string, data: unknown) => socket.timeout(5_000).emitWithAck(event, data);
@@ -96,7 +85,7 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
     await held.release();
   });
 
-  it('a busy withLock in an undecorated handler is answered by the filter on the gateway', async () => {
+  it('a busy withLock in an undecorated handler is answered by the filter put on it', async () => {
     const held = await locks.acquire('plain:fig');
     expect(await ask('plain', { sku: 'fig' })).toEqual(busy('plain:fig'));
     await held.release();

@@ -1,7 +1,6 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { Controller, type INestMicroservice } from '@nestjs/common';
+import { Controller, type INestMicroservice, UseFilters } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, MessagePattern, Payload, Transport } from '@nestjs/microservices';
-import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,8 +31,9 @@ class StockHandler {
     return 'done';
   }
 
-  // Undecorated: the global LockExceptionFilter answers.
+  // Undecorated: the LockExceptionFilter put on it answers (@WithLock handlers have it already).
   @MessagePattern('plain')
+  @UseFilters(LockExceptionFilter)
   plain(@Payload() data: { sku: string }) {
     return this.locks.withLock(`plain:${data.sku}`, () => 'done', { wait: 0 });
   }
@@ -57,7 +57,6 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
     const module = await Test.createTestingModule({
       imports: [RedisLockModule.forRoot({ redis: server.url })],
       controllers: [StockHandler],
-      providers: [{ provide: APP_FILTER, useClass: LockExceptionFilter }],
     }).compile();
     app = module.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port }, logger: false });
     await app.listen();
@@ -96,7 +95,7 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
     expect(await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 }))).toBe('done');
   });
 
-  it('a busy withLock in an undecorated handler is answered by the global filter, with the code and key', async () => {
+  it('a busy withLock in an undecorated handler is answered by LockExceptionFilter, with the code and key', async () => {
     const held = await app.get(LockService).acquire('plain:fig');
     const busy = await firstValueFrom(client.send('plain', { sku: 'fig' })).catch((e: unknown) => e);
     expect(busy).toMatchObject({ status: 'error', code: 'LOCK_BUSY', lock: 'plain:fig' });
