@@ -4,9 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockExceptionFilter, LockService, WithLock } from '../lib';
-import type { CapturedLogger } from './support/captured-logger';
-import { startLoggedApp } from './support/logged-app';
-import type { RedisServer } from './support/redis-server';
+import { type LoggedApp, startLoggedApp } from './support/logged-app';
 import { waitFor } from './support/wait-for';
 
 const typeDefs = `
@@ -62,14 +60,10 @@ interface GraphQLAnswer {
 }
 
 describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
-  let started: Awaited<ReturnType<typeof startLoggedApp>>;
-  let server: RedisServer;
-  let url: string;
-  let locks: LockService;
-  let logger: CapturedLogger;
+  let app: LoggedApp;
 
   beforeAll(async () => {
-    started = await startLoggedApp('express', {
+    app = await startLoggedApp('express', {
       imports: [
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
@@ -80,13 +74,12 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
       ],
       providers: [OrdersResolver, { provide: APP_FILTER, useClass: LockExceptionFilter }],
     });
-    ({ server, url, locks, logger } = started);
   });
 
-  afterAll(() => started?.stop());
+  afterAll(() => app?.stop());
 
   const mutate = async (query: string): Promise<GraphQLAnswer> => {
-    const response = await fetch(`${url}/graphql`, {
+    const response = await fetch(`${app.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query }),
@@ -95,7 +88,7 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
   };
 
   it('a busy mutation answers extensions.code LOCK_BUSY with the key, no stack, nothing logged as an error', async () => {
-    const held = await locks.acquire('order:1');
+    const held = await app.locks.acquire('order:1');
     for (const query of ['mutation { pay(id: "1") }', 'mutation { payFor(order: { id: "1" }) }']) {
       const answer = await mutate(query);
       expect(answer.errors).toHaveLength(1);
@@ -107,25 +100,25 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
     await held.release();
     expect(await mutate('mutation { pay(id: "1") }')).toEqual({ data: { pay: 'paid 1' } });
     expect(await mutate('mutation { payFor(order: { id: "1" }) }')).toEqual({ data: { payFor: 'paid 1' } });
-    expect(logger.texts('error')).toEqual([]);
+    expect(app.logger.texts('error')).toEqual([]);
   });
 
   it('a busy withLock in an undecorated resolver is answered by the global filter', async () => {
-    const held = await locks.acquire('sku:apple');
+    const held = await app.locks.acquire('sku:apple');
     const answer = await mutate('mutation { reserve(sku: "apple") }');
     expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_BUSY', lock: 'sku:apple' });
     await held.release();
     expect(await mutate('mutation { reserve(sku: "apple") }')).toEqual({ data: { reserve: 'apple' } });
-    expect(logger.texts('error')).toEqual([]);
+    expect(app.logger.texts('error')).toEqual([]);
   });
 
   it('a resolver stopped by a lost lock answers LOCK_LOST', async () => {
     const answer = mutate('mutation { work(id: "7") }');
-    await waitFor(() => locks.isLocked('work:7'));
-    await server.client().del('lock:{work:7}');
+    await waitFor(() => app.locks.isLocked('work:7'));
+    await app.server.client().del('lock:{work:7}');
     const { errors } = await answer;
     expect(errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_LOST', lock: 'work:7' });
     expect(errors?.[0]?.message).toBe('Lock "work:7" was lost before the work finished');
-    expect(logger.texts('error')).toEqual([]);
+    expect(app.logger.texts('error')).toEqual([]);
   });
 });

@@ -16,3 +16,5 @@ export async function startLoggedApp(adapter: AdapterName, metadata: ModuleMetad
   };
   return { ...started, server, logger, stop };
 }
+
+export type LoggedApp = Awaited<ReturnType<typeof startLoggedApp>>;
