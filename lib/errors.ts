@@ -7,8 +7,18 @@ import {
   STORE_TIMEOUT,
 } from './lock.messages';
 
+/**
+ * A stable code per outcome, the same on every transport: busy, store unavailable, lost, bad
+ * argument. `LOCK_ERROR` marks misuse (no module initialised, an undeclared Observable): a bug in
+ * the app, not an outcome to answer.
+ */
+export type LockErrorCode = 'LOCK_BUSY' | 'LOCK_UNAVAILABLE' | 'LOCK_LOST' | 'LOCK_BAD_ARGUMENT' | 'LOCK_ERROR';
+
 /** Base of every error this library throws, so callers can catch them all with one instanceof. */
 export class LockError extends Error {
+  /** What happened, for machines: stable across versions and transports. */
+  readonly code: LockErrorCode = 'LOCK_ERROR';
+
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -17,6 +27,8 @@ export class LockError extends Error {
 
 /** The lock stayed busy for the whole wait (or wait was 0 and one attempt failed). */
 export class LockNotAcquiredError extends LockError {
+  override readonly code = 'LOCK_BUSY';
+
   constructor(
     /** The user's keys (without the prefix). */
     readonly keys: readonly string[],
@@ -26,7 +38,6 @@ export class LockNotAcquiredError extends LockError {
   }
 }
 
-/** Why a held lock stopped being ours. */
 /**
  * Why a held lock stopped being ours: `expired` (no renewal confirmed before the lease ended),
  * `not-held` (Redis says another owner holds it, or nobody), `unreachable` (Redis could not be
@@ -37,6 +48,8 @@ export type LockLostReason = 'expired' | 'not-held' | 'unreachable' | 'max-hold'
 
 /** A held lock is no longer ours: its lease ran out, someone else owns it, or Redis was unreachable too long. */
 export class LockLostError extends LockError {
+  override readonly code = 'LOCK_LOST';
+
   constructor(
     readonly keys: readonly string[],
     readonly reason: LockLostReason,
@@ -49,6 +62,8 @@ export class LockLostError extends LockError {
 
 /** The store (Redis) could not be reached, timed out, or answered with an error. */
 export class LockStoreError extends LockError {
+  override readonly code = 'LOCK_UNAVAILABLE';
+
   static timeout(operation: string, ms: number): LockStoreError {
     return new LockStoreError(STORE_TIMEOUT(operation, ms));
   }
@@ -65,6 +80,8 @@ export class LockStoreError extends LockError {
 
 /** Bad input, rejected before anything is sent to Redis. */
 export class LockArgumentError extends LockError {
+  override readonly code = 'LOCK_BAD_ARGUMENT';
+
   constructor(
     /** The argument at fault, e.g. "key", "ttl", "options.wait". */
     readonly argument: string,

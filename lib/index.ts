@@ -13,12 +13,16 @@ export { runOutsideLockScope } from './lock-scope';
 export {
   LockArgumentError,
   LockError,
+  type LockErrorCode,
   LockLostError,
   type LockLostReason,
   LockNotAcquiredError,
   LockStoreError,
 } from './errors';
-export { toHttpException } from './http/to-http-exception';
+export { toHttpException } from './outcomes/http-answer';
+export { LockExceptionFilter } from './outcomes/lock-exception.filter';
+export { LockGraphQLError } from './outcomes/graphql-answer';
+export type { LockErrorPayload } from './outcomes/message-answer';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
 export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './keys/lock-key.interface';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';

@@ -1,18 +1,20 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Observable, catchError, defaultIfEmpty, mergeMap, throwError } from 'rxjs';
+import { type Observable, catchError, defaultIfEmpty, mergeMap, tap, throwError } from 'rxjs';
 import { LockedMethod } from './decorators/locked-method.metadata';
-import { toHttpException } from './http/to-http-exception';
 import { watchClientGone } from './http/watch-client-gone';
 import { resolveLockKey } from './keys/resolve-lock-key';
 import { routeKeyInput, routeKeyLookup } from './keys/route-key-input';
 import { LockService } from './lock.service';
+import { outcomeLog } from './outcomes/outcome-log';
+import { toTransportError } from './outcomes/transport-answer';
 
 /**
  * Holds a route's lock for the whole handling: acquire, then next.handle() inside the lock's
  * async scope, release in finalize (complete, error, or unsubscribe when the client goes away).
  * A client that disconnects while waiting cancels the wait. Applied by @WithLock on controller
- * methods (it does nothing on a handler without @WithLock).
+ * methods (it does nothing on a handler without @WithLock), with the LockExceptionFilter that
+ * answers RPC and WebSocket lock errors.
  */
 @Injectable()
 export class LockInterceptor implements NestInterceptor {
@@ -32,9 +34,11 @@ export class LockInterceptor implements NestInterceptor {
       return this.locks.decoratedRequest(keys, metadata);
     };
     const handled = this.locks.acquire$(request, watchClientGone(context)).pipe(
-      // Acquisition failures only, shaped for the transport; the handler's own errors pass through.
-      catchError((error: unknown) => throwError(() => (context.getType() === 'http' ? toHttpException(error) : error))),
+      tap(() => outcomeLog.available()),
       mergeMap((lock) => this.locks.hold$(lock, () => next.handle(), handler)),
+      // Lock errors (acquisition, or a lost lock surfacing from the handler) answered as the
+      // transport's convention says; the handler's other errors pass through unchanged.
+      catchError((error: unknown) => throwError(() => toTransportError(context, error))),
     );
     // A skipped route still answers (with an empty body): Nest fails a response that never comes.
     return metadata.options.onBusy === 'skip' ? handled.pipe(defaultIfEmpty(undefined)) : handled;

@@ -18,6 +18,16 @@ export const STORE_CLOSED = () => 'Lock store is closed (the application is shut
 export const INVALID_ARGUMENT = (argument: string, problem: string) =>
   `Invalid ${argument}: ${problem}`;
 
+/** What clients are told; the store's own error stays in the server log. */
+export const LOCK_UNAVAILABLE_ANSWER = () => 'The lock service is unavailable';
+
+export const LOCK_LOST_ANSWER = (keys: readonly string[]) => `Lock ${formatKeys(keys)} was lost before the work finished`;
+
+export const OUTAGE_ANSWERED = (detail: string) =>
+  `Answering LOCK_UNAVAILABLE: ${detail} (repeats are logged at debug level until the store answers again)`;
+
+export const OUTCOME_ANSWERED = (code: string, detail: string) => `Answering ${code}: ${detail}`;
+
 export const RELEASE_FAILED = (keys: readonly string[], detail: string) =>
   `Releasing lock ${formatKeys(keys)} failed (its lease will expire on its own): ${detail}`;
 

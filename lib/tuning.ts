@@ -37,3 +37,9 @@ export const MAX_RENEWAL_RETRY_INTERVAL = 1_000;
 /** Clock-drift allowance: a lease of n ms is relied on for n less this share of it, less DRIFT_FIXED ms. */
 export const DRIFT_RATE = 0.01;
 export const DRIFT_FIXED = 2;
+
+/**
+ * Outage warnings: the first LOCK_UNAVAILABLE answer is logged as a warning, later ones at debug
+ * level until a lock is acquired again through a route, or until none was answered for this long (ms).
+ */
+export const OUTAGE_QUIET_PERIOD = 30_000;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ describe('the published package', () => {
   it('builds with declarations and loads through require and import', async () => {
     await run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: root });
     expect(readFileSync(join(outDir, 'index.d.ts'), 'utf8')).toContain('WithLock');
-    const names = ['RedisLockModule', 'LockService', 'WithLock', 'LockInterceptor', 'LockNotAcquiredError', 'LockLostError', 'LockStoreError', 'LockError', 'LockArgumentError'];
+    const names = ['RedisLockModule', 'LockService', 'WithLock', 'LockInterceptor', 'LockNotAcquiredError', 'LockLostError', 'LockStoreError', 'LockError', 'LockArgumentError', 'LockExceptionFilter', 'LockGraphQLError', 'toHttpException'];
     const entry = join(outDir, 'index.js');
     const required = await run(process.execPath, ['-e', `const m = require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(m)))`], { cwd: root });
     const imported = await run(
@@ -25,17 +25,26 @@ describe('the published package', () => {
     for (const output of [required.stdout, imported.stdout]) {
       expect(JSON.parse(output)).toEqual(expect.arrayContaining(names));
     }
+    // It loads without the transports' packages (GraphQL, WebSockets, microservices): the compiled
+    // code requires nothing but its peers, node's own modules and its own files.
+    const peers = Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).peerDependencies);
+    const files = readdirSync(outDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js'));
+    const specifiers = files.flatMap((f) => [...readFileSync(join(outDir, f), 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
+    const outside = specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('node:') && !peers.some((p) => s === p || s.startsWith(`${p}/`)));
+    expect(outside).toEqual([]);
   }, 120_000);
 
   it('its declarations type-check in a consumer, with the internals stripped', async () => {
     writeFileSync(
       join(outDir, 'consumer.ts'),
       [
-        "import { CurrentLock, type Lock, type LockLostEvent, LockService, RedisLockModule, WithLock } from './index.js';",
+        "import { CurrentLock, type Lock, type LockErrorCode, type LockErrorPayload, LockExceptionFilter, type LockLostEvent, LockService, LockStoreError, RedisLockModule, WithLock } from './index.js';",
         'export async function use(locks: LockService): Promise<number> {',
         "  const lock: Lock = await locks.acquire(['a', 'b'], { minHold: 10, maxHold: 60_000 });",
         "  RedisLockModule.forRoot({ onLockLost: (event: LockLostEvent) => event.reason });",
         "  void CurrentLock('a'); void WithLock('k', { onBusy: 'skip' });",
+        "  const code: LockErrorCode = LockStoreError.closed().code; const payload: LockErrorPayload = { status: 'error', code, message: '' };",
+        '  void new LockExceptionFilter(); void payload;',
         '  // @ts-expect-error the lease behind a handle is not public',
         '  void lock.lease;',
         '  // @ts-expect-error the life cycle is not public',

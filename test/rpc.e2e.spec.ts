@@ -1,12 +1,13 @@
-import { Controller, type INestMicroservice } from '@nestjs/common';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { Controller, type INestMicroservice, UseFilters } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockService, RedisLockModule, WithLock } from '../lib';
+import { LockExceptionFilter, LockService, RedisLockModule, WithLock } from '../lib';
 import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisServer, freePort } from './support/redis-server';
-import { sleep } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 const seen = { probe: new ExclusionProbe(), holds: 0 };
 
@@ -28,6 +29,20 @@ class StockHandler {
     seen.holds++;
     await sleep(data.ms);
     return 'done';
+  }
+
+  // Undecorated: the LockExceptionFilter put on it answers (@WithLock handlers have it already).
+  @MessagePattern('plain')
+  @UseFilters(LockExceptionFilter)
+  plain(@Payload() data: { sku: string }) {
+    return this.locks.withLock(`plain:${data.sku}`, () => 'done', { wait: 0 });
+  }
+
+  // Passes the lock's signal on: a lost lock stops it with an AbortError whose cause is the LockLostError.
+  @MessagePattern('work')
+  @WithLock('work:{sku}', { ttl: 300 })
+  work() {
+    return sleepFor(20_000, 'done', { signal: this.locks.current()!.signal });
   }
 }
 
@@ -67,12 +82,37 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
   it('a busy lock fails the message (wait: 0), and the lock is free again after the first one', async () => {
     const first = firstValueFrom(client.send('hold', { sku: 'pear', ms: 300 }));
     await sleep(100);
-    // The lock errors pass through unchanged; Nest's default RPC filter answers any error that is not
-    // an RpcException with this generic shape (an RPC exception filter can map LockNotAcquiredError).
+    // The LockExceptionFilter @WithLock attaches answers in Nest's RPC error shape, with the code and key.
     const busy = await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 })).catch((e: unknown) => e);
-    expect(busy).toEqual({ status: 'error', message: 'Internal server error' });
+    expect(busy).toEqual({
+      status: 'error',
+      code: 'LOCK_BUSY',
+      message: expect.stringContaining('"hold:pear" is held by another owner'),
+      lock: 'hold:pear',
+    });
     expect(seen.holds).toBe(1); // the busy message never ran its handler
     expect(await first).toBe('done');
     expect(await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 }))).toBe('done');
+  });
+
+  it('a busy withLock in an undecorated handler is answered by LockExceptionFilter, with the code and key', async () => {
+    const held = await app.get(LockService).acquire('plain:fig');
+    const busy = await firstValueFrom(client.send('plain', { sku: 'fig' })).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ status: 'error', code: 'LOCK_BUSY', lock: 'plain:fig' });
+    await held.release();
+    expect(await firstValueFrom(client.send('plain', { sku: 'fig' }))).toBe('done');
+  });
+
+  it('a handler stopped by a lost lock is answered LOCK_LOST', async () => {
+    const locks = app.get(LockService);
+    const reply = firstValueFrom(client.send('work', { sku: 'kiwi' })).catch((e: unknown) => e);
+    await waitFor(() => locks.isLocked('work:kiwi'));
+    await server.client().del('lock:{work:kiwi}');
+    expect(await reply).toEqual({
+      status: 'error',
+      code: 'LOCK_LOST',
+      message: 'Lock "work:kiwi" was lost before the work finished',
+      lock: 'work:kiwi',
+    });
   });
 });

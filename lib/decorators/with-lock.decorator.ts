@@ -1,4 +1,4 @@
-import { UseInterceptors } from '@nestjs/common';
+import { UseFilters, UseInterceptors } from '@nestjs/common';
 import { isObservable, Observable } from 'rxjs';
 import { LockArgumentError } from '../errors';
 import type { LockKeySource } from '../keys/lock-key.interface';
@@ -6,6 +6,7 @@ import type { WithLockMetadata } from '../interfaces/with-lock-metadata.interfac
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import { LockInterceptor } from '../lock.interceptor';
 import { createLockedMethod } from '../locked-method';
+import { LockExceptionFilter } from '../outcomes/lock-exception.filter';
 import { LockedMethod } from './locked-method.metadata';
 import { copyMethodMetadata } from '../utils/copy-method-metadata';
 import {
@@ -53,6 +54,8 @@ export function WithLock<TArgs extends unknown[] = any[]>(
     descriptor.value = wrapper as typeof descriptor.value;
     LockedMethod(metadata)(target, propertyKey, descriptor);
     UseInterceptors(LockInterceptor)(target, propertyKey, descriptor);
+    // RPC and WebSocket answers need the transport's channel, which only a filter is handed.
+    UseFilters(LockExceptionFilter)(target, propertyKey, descriptor);
     return descriptor;
   };
 }

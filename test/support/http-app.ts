@@ -1,4 +1,4 @@
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
@@ -11,6 +11,7 @@ export async function startHttpApp(
   adapter: AdapterName,
   options: RedisLockModuleOptions,
   metadata: ModuleMetadata,
+  logger: LoggerService | false = false,
 ): Promise<{ app: INestApplication; url: string; locks: LockService }> {
   const module = await Test.createTestingModule({
     ...metadata,
@@ -18,8 +19,8 @@ export async function startHttpApp(
   }).compile();
   const app =
     adapter === 'fastify'
-      ? module.createNestApplication(new FastifyAdapter(), { logger: false })
-      : module.createNestApplication({ logger: false });
+      ? module.createNestApplication(new FastifyAdapter(), { logger })
+      : module.createNestApplication({ logger });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${port}`, locks: app.get(LockService) };
