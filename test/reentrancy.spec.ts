@@ -148,10 +148,10 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
         });
         await new Promise((resolve) => setImmediate(resolve));
       },
-      { ttl: 300 },
+      { ttl: 1_000 },
     );
     expect(innerLock!.reentered).toBe(true);
-    await sleep(800); // more than two leases: only renewal keeps it
+    await sleep(2_200); // more than two leases: only renewal keeps it
     expect(innerLock!.held).toBe(true);
     expect(innerLock!.signal.aborted).toBe(false);
     expect(await other.tryAcquire(k)).toBeNull();
