@@ -5,7 +5,7 @@ import { type LockService, LockStoreError } from '../lib';
 import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisCluster } from './support/redis-cluster';
 import { lockModule } from './support/stores';
-import { sleep } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 describe('on a Redis Cluster (3 masters)', () => {
   let cluster: RedisCluster;
@@ -58,6 +58,40 @@ describe('on a Redis Cluster (3 masters)', () => {
     await sleep(100);
     await holder.release();
     const lock = await waiting;
+    expect(lock.fence).toBeGreaterThan(holder.fence);
+    await lock.release();
+  });
+
+  it('announces a release with SPUBLISH on its own shard, and the waiter listens with SSUBSCRIBE', async () => {
+    const channel = 'lock:{sharded-wake}:released';
+    const holder = await locks.acquire('sharded-wake');
+    const waiting = other.locks.acquire('sharded-wake');
+    // The waiter's subscription is sharded: counted by SHARDNUMSUB on the node of its slot only.
+    const subscribed = async () => {
+      const counts = await Promise.all(
+        cluster.servers.map(async (server) => {
+          const sharded = (await server.client().call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
+          const classic = (await server.client().call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+          return { sharded: Number(sharded[1]), classic: Number(classic[1]) };
+        }),
+      );
+      return counts;
+    };
+    await waitFor(async () => (await subscribed()).some((count) => count.sharded === 1), 5_000);
+    const counts = await subscribed();
+    expect(counts.map((count) => count.sharded).sort()).toEqual([0, 0, 1]);
+    expect(counts.every((count) => count.classic === 0)).toBe(true);
+
+    // Every node's MONITOR sees what runs on it: the release script's SPUBLISH, and no PUBLISH.
+    const seen: string[][] = [];
+    const monitors = await Promise.all(cluster.servers.map((server) => server.client().monitor()));
+    for (const monitor of monitors) monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    await holder.release();
+    const lock = await waiting;
+    await waitFor(() => seen.some((args) => args[0]?.toLowerCase() === 'spublish'), 2_000);
+    for (const monitor of monitors) monitor.disconnect();
+    expect(seen.filter((args) => args[0]?.toLowerCase() === 'spublish').map((args) => args[1])).toEqual([channel]);
+    expect(seen.some((args) => args[0]?.toLowerCase() === 'publish')).toBe(false);
     expect(lock.fence).toBeGreaterThan(holder.fence);
     await lock.release();
   });

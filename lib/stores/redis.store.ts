@@ -5,7 +5,10 @@ import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lo
 import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
+import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
 import { ReleaseSubscriber } from './release-subscriber';
+import { ReplicaAcknowledgement } from './replica-acknowledgement';
+import type { WaitForReplicasOptions } from '../interfaces/redis-lock-module-options.interface';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { fenceKeyOf } from '../keys/store-keys';
 
@@ -18,6 +21,9 @@ export class RedisStore implements LockStore {
   private closed: Promise<void> | undefined;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
+  private readonly pubsub: PubSubModeDetector;
+  /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
+  private readonly replicaAck: ReplicaAcknowledgement | undefined;
 
   constructor(
     private readonly client: RedisConnection,
@@ -26,10 +32,13 @@ export class RedisStore implements LockStore {
     /** Bound on one Redis call, in ms. */
     timeout: number,
     private readonly logger: Logger,
+    waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);
     this.calls = new BoundedCalls(timeout);
-    this.subscriber = new ReleaseSubscriber(client, this.calls, logger);
+    this.pubsub = new PubSubModeDetector(client, this.calls);
+    this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
+    this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
   }
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
@@ -44,6 +53,7 @@ export class RedisStore implements LockStore {
       throw error;
     }
     if (reply <= 0) return { fence: null, remaining: -reply };
+    if (this.replicaAck) await this.acknowledged('acquire', keys, token);
     this.refuseWhileClosing(keys, [token]);
     return { fence: reply };
   }
@@ -56,18 +66,21 @@ export class RedisStore implements LockStore {
   async release(keys: readonly string[], token: string): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
     if (this.state === 'closed') throw LockStoreError.closed();
-    return Number(await this.call('release', SCRIPTS.release, keys, [token])) === 1;
+    const publish = await this.publishCommand();
+    return Number(await this.call('release', SCRIPTS.release, keys, [token, publish])) === 1;
   }
 
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
     this.assertAccepting();
     let reply: [number | string, number | string];
     try {
+      const publish = await this.publishCommand();
       reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), [
         fromToken,
         toToken,
         ttl,
         ttl + FENCE_RETENTION,
+        publish,
       ])) as typeof reply;
     } catch (error) {
       // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.
@@ -77,6 +90,10 @@ export class RedisStore implements LockStore {
     const owned = Number(reply[0]) === 1;
     const fence = Number(reply[1]);
     if (fence <= 0) return { owned, fence: null };
+    // Too few replicas: the receiver's grant is undone (announced), so it tries again on its own.
+    if (this.replicaAck && !(await this.acknowledged('handOver', keys, toToken).then(() => true, () => false))) {
+      return { owned, fence: null };
+    }
     // Shutting down: the receiver cannot be given a lock any more; its keys are let go of instead.
     if (this.state !== 'open') {
       this.undo(keys, [toToken]);
@@ -130,10 +147,31 @@ export class RedisStore implements LockStore {
     throw LockStoreError.closed();
   }
 
+  /**
+   * Waits for the `waitForReplicas` acknowledgement of `token`'s grant; when too few replicas
+   * acknowledge (or WAIT fails), the grant is undone and the LockStoreError thrown.
+   */
+  private async acknowledged(operation: string, keys: readonly string[], token: string): Promise<void> {
+    try {
+      await this.replicaAck!.confirm(operation);
+    } catch (error) {
+      this.undo(keys, [token]);
+      throw error;
+    }
+  }
+
   /** Queues a compare-and-delete per token: it only ever deletes what that token owns. */
   private undo(keys: readonly string[], tokens: string[]): void {
     if (this.state === 'closed') return;
-    for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token]).catch(() => undefined);
+    // Queued at once, behind the grant. Before the mode is known (a Cluster's first acquire),
+    // PUBLISH: it works on every server, and a wake-up it misses costs a waiter one poll.
+    const publish = PUBLISH_COMMAND[this.pubsub.current ?? 'classic'];
+    for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token, publish]).catch(() => undefined);
+  }
+
+  /** The publish command the scripts announce releases with (decided once per store). */
+  private async publishCommand(): Promise<string> {
+    return PUBLISH_COMMAND[this.pubsub.current ?? (await this.pubsub.mode())];
   }
 
   private call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]) {
