@@ -90,9 +90,14 @@ export class RedisStore implements LockStore {
     const owned = Number(reply[0]) === 1;
     const fence = Number(reply[1]);
     if (fence <= 0) return { owned, fence: null };
-    // Too few replicas: the receiver's grant is undone (announced), so it tries again on its own.
-    if (this.replicaAck && !(await this.acknowledged('handOver', keys, toToken).then(() => true, () => false))) {
-      return { owned, fence: null };
+    if (this.replicaAck) {
+      try {
+        await this.acknowledged('handOver', keys, toToken);
+      } catch {
+        // Too few replicas: the receiver's grant was undone (and announced), so the receiver
+        // tries again on its own, under the same rule, and reports the LockStoreError itself.
+        return { owned, fence: null };
+      }
     }
     // Shutting down: the receiver cannot be given a lock any more; its keys are let go of instead.
     if (this.state !== 'open') {
