@@ -43,9 +43,17 @@ export class PubSubModeDetector {
   }
 
   private async detect(): Promise<PubSubMode> {
+    // SSUBSCRIBE must reach the slot's own node, which ioredis' Cluster does only with its sharded
+    // subscribers (ioredis 6; late 5.x). Without them, both sides stay classic.
+    if (!hasShardedSubscribers(this.client)) return (this.known = 'classic');
     const info = await this.calls.run('info', () => this.client.info('server'));
     const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
     this.known = major >= SHARDED_SINCE_MAJOR ? 'sharded' : 'classic';
     return this.known;
   }
+}
+
+/** Whether this client's copy of ioredis has sharded subscribers (the `shardedSubscribers` option). */
+function hasShardedSubscribers(client: RedisConnection): boolean {
+  return typeof (client as unknown as { createShardedSubscriberGroup?: unknown }).createShardedSubscriberGroup === 'function';
 }
