@@ -2,6 +2,7 @@ import type { Cluster } from 'ioredis';
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LockService, LockStoreError } from '../lib';
+import { ChaosWorkers } from './support/chaos-workers';
 import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisCluster } from './support/redis-cluster';
 import { lockModule } from './support/stores';
@@ -62,25 +63,32 @@ describe('on a Redis Cluster (3 masters)', () => {
     await lock.release();
   });
 
+  /** Per node, how many sharded (SSUBSCRIBE) and classic (SUBSCRIBE) subscribers `channel` has. */
+  async function subscribers(channel: string) {
+    return Promise.all(
+      cluster.servers.map(async (server) => {
+        const admin = server.client();
+        const sharded = (await admin.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
+        const classic = (await admin.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+        admin.disconnect();
+        return { sharded: Number(sharded[1]), classic: Number(classic[1]) };
+      }),
+    );
+  }
+
+  /** Resolves once one waiter listens for `channel` with SSUBSCRIBE, on its shard's node only. */
+  async function listenedOnItsShard(channel: string): Promise<void> {
+    await waitFor(async () => (await subscribers(channel)).some((count) => count.sharded === 1), 5_000, 20);
+    const counts = await subscribers(channel);
+    expect(counts.map((count) => count.sharded).sort()).toEqual([0, 0, 1]);
+    expect(counts.every((count) => count.classic === 0)).toBe(true);
+  }
+
   it('announces a release with SPUBLISH on its own shard, and the waiter listens with SSUBSCRIBE', async () => {
     const channel = 'lock:{sharded-wake}:released';
     const holder = await locks.acquire('sharded-wake');
     const waiting = other.locks.acquire('sharded-wake');
-    // The waiter's subscription is sharded: counted by SHARDNUMSUB on the node of its slot only.
-    const subscribed = async () => {
-      const counts = await Promise.all(
-        cluster.servers.map(async (server) => {
-          const sharded = (await server.client().call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
-          const classic = (await server.client().call('PUBSUB', 'NUMSUB', channel)) as [string, number];
-          return { sharded: Number(sharded[1]), classic: Number(classic[1]) };
-        }),
-      );
-      return counts;
-    };
-    await waitFor(async () => (await subscribed()).some((count) => count.sharded === 1), 5_000);
-    const counts = await subscribed();
-    expect(counts.map((count) => count.sharded).sort()).toEqual([0, 0, 1]);
-    expect(counts.every((count) => count.classic === 0)).toBe(true);
+    await listenedOnItsShard(channel);
 
     // Every node's MONITOR sees what runs on it: the release script's SPUBLISH, and no PUBLISH.
     const seen: string[][] = [];
@@ -95,6 +103,23 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(lock.fence).toBeGreaterThan(holder.fence);
     await lock.release();
   });
+
+  it('wakes a waiter in another process through the key\'s shard', async () => {
+    const workers = await ChaosWorkers.compile();
+    try {
+      const nodes = cluster.servers.map((server) => `127.0.0.1:${server.port}`).join(',');
+      const worker = await workers.start('', { REDIS_CLUSTER_NODES: nodes });
+      const holder = await locks.acquire('across-processes');
+      worker.send({ cmd: 'acquire', key: 'across-processes', wait: 20_000, hold: 10 });
+      await listenedOnItsShard('lock:{across-processes}:released');
+      await holder.release();
+      const acquired = await worker.next('acquired', 20_000);
+      expect(acquired.fence).toBeGreaterThan(holder.fence);
+      expect(worker.unhandled()).toEqual([]);
+    } finally {
+      await workers.close();
+    }
+  }, 60_000);
 
   it('keeps mutual exclusion between two apps: a non-atomic counter comes out exact', async () => {
     const probe = new ExclusionProbe();
