@@ -3,6 +3,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockArgumentError, type LockService, LockStoreError } from '../lib';
 import { validateModuleOptions } from '../lib/validation/validate-module-options';
+import { recordCommands } from './support/command-recorder';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
@@ -43,6 +44,16 @@ describe('waitForReplicas: a grant counts once replicas acknowledged it', () => 
     const lock = await locks.acquire('acked');
     expect(await replica.client().get('lock:{acked}')).toBe(lock.token);
     expect(await lock.release()).toBe(true);
+  });
+
+  it('sends WAIT right behind a grant, on the connection that ran the script; none for a busy answer', async () => {
+    await (await locks.acquire('warm')).release(); // connects and loads the scripts once
+    const recorder = await recordCommands(master);
+    const lock = await locks.acquire('recorded');
+    expect(await locks.tryAcquire('recorded')).toBeNull();
+    await lock.release();
+    expect(await recorder.stop()).toEqual(['evalsha', 'wait', 'evalsha', 'evalsha']);
+    expect(recorder.sources[1]).toBe(recorder.sources[0]);
   });
 
   it('replica stopped: acquisitions and hand-overs fail with LockStoreError and leave nothing held; replica back: they succeed', async () => {
