@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockArgumentError, type LockService, LockStoreError } from '../lib';
 import { validateModuleOptions } from '../lib/validation/validate-module-options';
 import { recordCommands } from './support/command-recorder';
+import { FaultProxy, commandNamed } from './support/fault-proxy';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
@@ -81,6 +82,32 @@ describe('waitForReplicas: a grant counts once replicas acknowledged it', () => 
     expect(await replica.client().get('lock:{fresh}')).toBe(lock.token);
     await lock.release();
   }, 30_000);
+
+  it('a WAIT whose reply is lost with the connection is resent, still counts too few, and the grant is undone', async () => {
+    const proxy = await FaultProxy.start(master.port);
+    const proxied = await lockModule({
+      redis: proxy.url,
+      waitForReplicas: { replicas: 1, timeout: ACK_TIMEOUT },
+      storeTimeout: 2_000,
+    });
+    try {
+      await proxied.locks.isLocked('warm-up');
+      // A frozen replica stays connected but acknowledges nothing: the WAIT behind the grant
+      // answers 0, its reply is lost with the connection, and ioredis resends it on a new one
+      // (which made no write of its own: the resent WAIT must still not count the frozen replica).
+      replica.pause();
+      const drop = proxy.dropReplyOnce(commandNamed('wait'));
+      const outcome = await proxied.locks.acquire('resent-wait', { wait: 0 }).catch((error: unknown) => error);
+      expect(drop.replies).toBe(1);
+      expect(drop.requests).toBe(2);
+      expect(outcome).toBeInstanceOf(LockStoreError);
+      await waitFor(async () => (await admin.exists('lock:{resent-wait}')) === 0, 2_000);
+    } finally {
+      replica.resume();
+      await proxied.module.close();
+      await proxy.close();
+    }
+  });
 
   it('is refused at bootstrap on a Cluster, on the memory store, and with a WAIT as long as storeTimeout', () => {
     const cluster = new Cluster([{ host: '127.0.0.1', port: 1 }], { lazyConnect: true });
