@@ -1,4 +1,4 @@
-import type { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LockService, LockStoreError } from '../lib';
@@ -102,6 +102,32 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(seen.some((args) => args[0]?.toLowerCase() === 'publish')).toBe(false);
     expect(lock.fence).toBeGreaterThan(holder.fence);
     await lock.release();
+  });
+
+  it('with a keyPrefix on the Cluster client, the sharded channel carries it and the waiter is woken', async () => {
+    const prefixed = () => {
+      const nodes = cluster.servers.map((server) => ({ host: '127.0.0.1', port: server.port }));
+      const client = new Cluster(nodes, { keyPrefix: 'app:' });
+      client.on('error', () => undefined);
+      return client;
+    };
+    const [first, second] = [prefixed(), prefixed()];
+    const a = await lockModule({ redis: first, wait: 10_000 });
+    const b = await lockModule({ redis: second, wait: 10_000 });
+    try {
+      const holder = await a.locks.acquire('prefixed');
+      const waiting = b.locks.acquire('prefixed');
+      await listenedOnItsShard('app:lock:{prefixed}:released');
+      await holder.release();
+      const lock = await waiting;
+      expect(lock.fence).toBeGreaterThan(holder.fence);
+      await lock.release();
+    } finally {
+      await b.module.close();
+      await a.module.close();
+      first.disconnect();
+      second.disconnect();
+    }
   });
 
   it('wakes a waiter in another process through the key\'s shard', async () => {

@@ -129,8 +129,8 @@ return take(n, token, ttl, keep)
  * ARGV: from token, to token, ttl, fence counter expiry, publish command. When every key is owned
  * by the from token or free, all are taken for the to token: { owned (1 if the from token owned
  * every key), fence }. When another owner holds one of them, the from token's keys are released
- * (and announced) as by RELEASE: { 0, minus that key's remaining lease }. A re-run (every key already the to token's)
- * answers { 1, the fence issued }.
+ * (and announced) as by RELEASE: { 0, minus that key's remaining lease }. A re-run (every key
+ * already the to token's) answers { 1, the fence issued }.
  */
 export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}
 local n = #KEYS / 2

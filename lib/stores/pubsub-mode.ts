@@ -55,5 +55,6 @@ export class PubSubModeDetector {
 
 /** Whether this client's copy of ioredis has sharded subscribers (the `shardedSubscribers` option). */
 function hasShardedSubscribers(client: RedisConnection): boolean {
-  return typeof (client as unknown as { createShardedSubscriberGroup?: unknown }).createShardedSubscriberGroup === 'function';
+  const cluster = client as unknown as { createShardedSubscriberGroup?: unknown };
+  return typeof cluster.createShardedSubscriberGroup === 'function';
 }
