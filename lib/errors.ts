@@ -2,6 +2,7 @@ import {
   INVALID_ARGUMENT,
   LOCK_BUSY,
   LOCK_LOST,
+  REPLICAS_MISSING,
   STORE_CLOSED,
   STORE_FAILED,
   STORE_TIMEOUT,
@@ -75,6 +76,11 @@ export class LockStoreError extends LockError {
 
   static closed(): LockStoreError {
     return new LockStoreError(STORE_CLOSED());
+  }
+
+  /** Too few replicas acknowledged a grant within `waitForReplicas.timeout` (it was undone). */
+  static replicasMissing(operation: string, acknowledged: number, required: number, ms: number): LockStoreError {
+    return new LockStoreError(REPLICAS_MISSING(operation, acknowledged, required, ms));
   }
 }
 

@@ -26,7 +26,7 @@ export type { LockErrorPayload } from './outcomes/message-answer';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
 export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './keys/lock-key.interface';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
-export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
+export type { RedisLockModuleOptions, WaitForReplicasOptions } from './interfaces/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
 export {
   DEFAULT_KEY_PREFIX,

@@ -13,6 +13,10 @@ export const STORE_FAILED = (operation: string, detail: string) =>
 export const STORE_TIMEOUT = (operation: string, ms: number) =>
   `Lock store did not answer ${operation} within ${ms} ms`;
 
+export const REPLICAS_MISSING = (operation: string, acknowledged: number, required: number, ms: number) =>
+  `Lock store: only ${acknowledged} of ${required} replica(s) acknowledged the ${operation} within ${ms} ms ` +
+  `(waitForReplicas), so the lock was released`;
+
 export const STORE_CLOSED = () => 'Lock store is closed (the application is shutting down)';
 
 export const INVALID_ARGUMENT = (argument: string, problem: string) =>
@@ -79,3 +83,7 @@ export const QUIT_FAILED = (detail: string) => `Closing the Redis connection fai
 
 export const NOTIFICATIONS_UNAVAILABLE = (detail: string) =>
   `Release notifications unavailable, waiters poll: ${detail}`;
+
+export const WAIT_FOR_REPLICAS_ON_CLUSTER =
+  'is not supported on a Redis Cluster (WAIT must follow the script on the node that ran it); ' +
+  'use a single Redis or Sentinel deployment, or leave it unset';

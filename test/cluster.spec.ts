@@ -1,11 +1,12 @@
-import type { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LockService, LockStoreError } from '../lib';
+import { compileChaosWorkers } from './support/chaos-workers';
 import { ExclusionProbe } from './support/exclusion-probe';
 import { RedisCluster } from './support/redis-cluster';
 import { lockModule } from './support/stores';
-import { sleep } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 describe('on a Redis Cluster (3 masters)', () => {
   let cluster: RedisCluster;
@@ -61,6 +62,90 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(lock.fence).toBeGreaterThan(holder.fence);
     await lock.release();
   });
+
+  /** Per node, how many sharded (SSUBSCRIBE) and classic (SUBSCRIBE) subscribers `channel` has. */
+  async function subscribers(channel: string) {
+    return Promise.all(
+      cluster.servers.map(async (server) => {
+        const admin = server.client();
+        const sharded = (await admin.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
+        const classic = (await admin.call('PUBSUB', 'NUMSUB', channel)) as [string, number];
+        admin.disconnect();
+        return { sharded: Number(sharded[1]), classic: Number(classic[1]) };
+      }),
+    );
+  }
+
+  /** Resolves once one waiter listens for `channel` with SSUBSCRIBE, on its shard's node only. */
+  async function listenedOnItsShard(channel: string): Promise<void> {
+    await waitFor(async () => (await subscribers(channel)).some((count) => count.sharded === 1), 5_000, 20);
+    const counts = await subscribers(channel);
+    expect(counts.map((count) => count.sharded).sort()).toEqual([0, 0, 1]);
+    expect(counts.every((count) => count.classic === 0)).toBe(true);
+  }
+
+  it('announces a release with SPUBLISH on its own shard, and the waiter listens with SSUBSCRIBE', async () => {
+    const channel = 'lock:{sharded-wake}:released';
+    const holder = await locks.acquire('sharded-wake');
+    const waiting = other.locks.acquire('sharded-wake');
+    await listenedOnItsShard(channel);
+
+    // Every node's MONITOR sees what runs on it: the release script's SPUBLISH, and no PUBLISH.
+    const seen: string[][] = [];
+    const monitors = await Promise.all(cluster.servers.map((server) => server.client().monitor()));
+    for (const monitor of monitors) monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    await holder.release();
+    const lock = await waiting;
+    await waitFor(() => seen.some((args) => args[0]?.toLowerCase() === 'spublish'), 2_000);
+    for (const monitor of monitors) monitor.disconnect();
+    expect(seen.filter((args) => args[0]?.toLowerCase() === 'spublish').map((args) => args[1])).toEqual([channel]);
+    expect(seen.some((args) => args[0]?.toLowerCase() === 'publish')).toBe(false);
+    expect(lock.fence).toBeGreaterThan(holder.fence);
+    await lock.release();
+  });
+
+  it('with a keyPrefix on the Cluster client, the sharded channel carries it and the waiter is woken', async () => {
+    const prefixed = () => {
+      const nodes = cluster.servers.map((server) => ({ host: '127.0.0.1', port: server.port }));
+      const client = new Cluster(nodes, { keyPrefix: 'app:' });
+      client.on('error', () => undefined);
+      return client;
+    };
+    const [first, second] = [prefixed(), prefixed()];
+    const a = await lockModule({ redis: first, wait: 10_000 });
+    const b = await lockModule({ redis: second, wait: 10_000 });
+    try {
+      const holder = await a.locks.acquire('prefixed');
+      const waiting = b.locks.acquire('prefixed');
+      await listenedOnItsShard('app:lock:{prefixed}:released');
+      await holder.release();
+      const lock = await waiting;
+      expect(lock.fence).toBeGreaterThan(holder.fence);
+      await lock.release();
+    } finally {
+      await b.module.close();
+      await a.module.close();
+      first.disconnect();
+      second.disconnect();
+    }
+  });
+
+  it('wakes a waiter in another process through the key\'s shard', async () => {
+    const workers = await compileChaosWorkers();
+    try {
+      const nodes = cluster.servers.map((server) => `127.0.0.1:${server.port}`).join(',');
+      const worker = await workers.start('chaos-worker', { REDIS_CLUSTER_NODES: nodes });
+      const holder = await locks.acquire('across-processes');
+      worker.send({ cmd: 'acquire', key: 'across-processes', wait: 20_000, hold: 10 });
+      await listenedOnItsShard('lock:{across-processes}:released');
+      await holder.release();
+      const acquired = await worker.next('acquired', 20_000);
+      expect(acquired.fence).toBeGreaterThan(holder.fence);
+      expect(worker.unhandled()).toEqual([]);
+    } finally {
+      await workers.close();
+    }
+  }, 60_000);
 
   it('keeps mutual exclusion between two apps: a non-atomic counter comes out exact', async () => {
     const probe = new ExclusionProbe();

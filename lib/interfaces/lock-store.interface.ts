@@ -15,6 +15,12 @@ export interface HandOverResult {
  */
 export interface LockStore {
   /**
+   * Whether an in-process hand-over may start its receiver before the store confirms it (see
+   * WaitQueues.release). False where a grant counts only once more than the script's answer says
+   * so (replica acknowledgement, a quorum). Default: true.
+   */
+  readonly optimisticHandOver?: boolean;
+  /**
    * Takes every key for `ttl` ms if none is held, with a fence (> 0, strictly increasing per key,
    * issued in the same atomic step). When busy, `remaining` is the blocking lease's time left in
    * ms (0 if unknown).

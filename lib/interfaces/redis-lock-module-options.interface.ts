@@ -1,6 +1,14 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { LockLostEvent } from './lock-lost-event.interface';
 
+/** `waitForReplicas`: how many replicas must acknowledge a grant, and how long to wait for them. */
+export interface WaitForReplicasOptions {
+  /** Replicas that must acknowledge (integer, at least 1). */
+  replicas: number;
+  /** How long Redis' WAIT may block for them, in ms (integer, at least 1, below `storeTimeout`). */
+  timeout: number;
+}
+
 /** Options of RedisLockModule.forRoot / forRootAsync. */
 export interface RedisLockModuleOptions {
   /**
@@ -12,7 +20,8 @@ export interface RedisLockModuleOptions {
   /**
    * The Redis connection. An ioredis `Redis` or `Cluster` instance is yours: used as is and never
    * closed by the module. Options or a URL string make the module create its own client, closed on
-   * shutdown. Default: ioredis' default, 127.0.0.1:6379.
+   * shutdown. Sentinel: `{ sentinels: [{ host, port }, …], name: 'mymaster' }` (ioredis' Sentinel
+   * options). Default: ioredis' default, 127.0.0.1:6379.
    */
   redis?: Redis | Cluster | RedisOptions | string;
   /** Prepended to every key in Redis. Default: `'lock:'`. */
@@ -42,4 +51,12 @@ export interface RedisLockModuleOptions {
    * Default: 10 000.
    */
   shutdownGrace?: number;
+  /**
+   * Count an acquisition (or a hand-over) only once `replicas` replicas acknowledged it, within
+   * `timeout` ms (Redis `WAIT` on the connection that ran the script, as Redisson does). When too
+   * few acknowledge, the grant is released and the attempt fails with LockStoreError (HTTP 503).
+   * Keeps a lock through a failover to an acknowledging replica; costs one more round trip per
+   * grant and blocks the store's connection while WAIT waits. Not on a Redis Cluster. Default: off.
+   */
+  waitForReplicas?: WaitForReplicasOptions;
 }

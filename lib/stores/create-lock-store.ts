@@ -8,5 +8,5 @@ import { RedisStore } from './redis.store';
 export function createLockStore(options: ResolvedModuleOptions, logger: Logger): LockStore {
   if (options.store === 'memory') return new MemoryStore();
   const { client, owned } = createRedisClient(options.redis, logger);
-  return new RedisStore(client, owned, options.storeTimeout, logger);
+  return new RedisStore(client, owned, options.storeTimeout, logger, options.waitForReplicas);
 }

@@ -46,3 +46,8 @@ function isRedisClient(option: unknown): option is RedisConnection {
     typeof candidate.evalsha === 'function'
   );
 }
+
+/** A Cluster client, also from another copy of ioredis. */
+export function isCluster(client: RedisConnection): client is Cluster {
+  return client instanceof Cluster || (client as { isCluster?: boolean }).isCluster === true;
+}

@@ -2,8 +2,9 @@
  * The atomic steps of the Redis store. Registered once with defineCommand, so the wire carries
  * EVALSHA. Key layout for a lock over n keys: KEYS[1..n] are the lock keys, KEYS[n+1..2n] their
  * fence counters (same hash slot as their lock key, see store-keys.ts). A release is announced on
- * the channel `<lock key>:released` (see store-keys.ts); PUBLISH takes no key, so this holds on a
- * Cluster too.
+ * the channel `<lock key>:released` (see store-keys.ts) with the publish command the store passes
+ * as an ARGV (see pubsub-mode.ts): SPUBLISH on a Redis 7 Cluster, where the channel shares its lock
+ * key's slot and the message stays on that shard; PUBLISH elsewhere. One script text serves both.
  *
  * Fence counters expire (a while after the last lease on their key, see FENCE_RETENTION), so one
  * lock per order id does not leave a key behind forever. A missing counter (expired, or lost with
@@ -125,25 +126,25 @@ return take(n, token, ttl, keep)
 `;
 
 /**
- * ARGV: from token, to token, ttl, fence counter expiry, expected fence ('' for a confirmed
- * hand-over). Confirmed: when every key is owned by the from token or free, all are taken for the
- * to token: { owned (1 if the from token owned every key), fence }; when another owner holds one
- * of them, the from token's keys are released (and announced) as by RELEASE: { 0, minus that
- * key's remaining lease }. Optimistic (the receiver already runs, with the expected fence plus
- * one): it stands only if the from token still owns every key and no counter has moved past the
- * expected fence (a counter may have expired under a long lease); otherwise the from token's keys
- * are released and announced: { 0, 0 }. A re-run (every key already the to token's) answers
- * { 1, the fence issued }.
+ * ARGV: from token, to token, ttl, fence counter expiry, publish command, expected fence ('' for
+ * a confirmed hand-over). Confirmed: when every key is owned by the from token or free, all are
+ * taken for the to token: { owned (1 if the from token owned every key), fence }; when another
+ * owner holds one of them, the from token's keys are released (and announced) as by RELEASE:
+ * { 0, minus that key's remaining lease }. Optimistic (the receiver already runs, with the
+ * expected fence plus one): it stands only if the from token still owns every key and no counter
+ * has moved past the expected fence (a counter may have expired under a long lease); otherwise the
+ * from token's keys are released and announced: { 0, 0 }. A re-run (every key already the to
+ * token's) answers { 1, the fence issued }.
  */
 export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}
 local n = #KEYS / 2
-local from, to, ttl, keep, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local from, to, ttl, keep, publish, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if held_by(n, to) then return { 1, issued_fence(n) or take(n, to, ttl, keep) } end
 local function let_go()
   for i = 1, n do
     if redis.call('GET', KEYS[i]) == from then
       redis.call('DEL', KEYS[i])
-      redis.call('PUBLISH', KEYS[i] .. ':released', '')
+      redis.call(publish, KEYS[i] .. ':released', '')
     end
   end
 end
@@ -195,14 +196,17 @@ end
 return 1
 `;
 
-/** ARGV: token. Deletes and announces each key the token owns; returns 1 if it owned all of them. */
+/**
+ * ARGV: token, publish command. Deletes and announces each key the token owns; returns 1 if it
+ * owned all of them.
+ */
 export const RELEASE_SCRIPT = `
-local token = ARGV[1]
+local token, publish = ARGV[1], ARGV[2]
 local owned = 0
 for i = 1, #KEYS do
   if redis.call('GET', KEYS[i]) == token then
     redis.call('DEL', KEYS[i])
-    redis.call('PUBLISH', KEYS[i] .. ':released', '')
+    redis.call(publish, KEYS[i] .. ':released', '')
     owned = owned + 1
   end
 end

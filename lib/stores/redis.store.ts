@@ -5,7 +5,10 @@ import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lo
 import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
+import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
 import { ReleaseSubscriber } from './release-subscriber';
+import { ReplicaAcknowledgement } from './replica-acknowledgement';
+import type { WaitForReplicasOptions } from '../interfaces/redis-lock-module-options.interface';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { fenceKeyOf } from '../keys/store-keys';
 
@@ -18,6 +21,11 @@ export class RedisStore implements LockStore {
   private closed: Promise<void> | undefined;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
+  private readonly pubsub: PubSubModeDetector;
+  /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
+  private readonly replicaAck: ReplicaAcknowledgement | undefined;
+  /** Not while grants wait for replicas: a receiver must not start before they acknowledged. */
+  readonly optimisticHandOver: boolean;
 
   constructor(
     private readonly client: RedisConnection,
@@ -26,10 +34,14 @@ export class RedisStore implements LockStore {
     /** Bound on one Redis call, in ms. */
     timeout: number,
     private readonly logger: Logger,
+    waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);
     this.calls = new BoundedCalls(timeout);
-    this.subscriber = new ReleaseSubscriber(client, this.calls, logger);
+    this.pubsub = new PubSubModeDetector(client, this.calls);
+    this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
+    this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
+    this.optimisticHandOver = this.replicaAck === undefined;
   }
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
@@ -44,6 +56,7 @@ export class RedisStore implements LockStore {
       throw error;
     }
     if (reply <= 0) return { fence: null, remaining: -reply };
+    if (this.replicaAck) await this.acknowledged('acquire', keys, token);
     this.refuseWhileClosing(keys, [token]);
     return { fence: reply };
   }
@@ -56,7 +69,8 @@ export class RedisStore implements LockStore {
   async release(keys: readonly string[], token: string): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
     if (this.state === 'closed') throw LockStoreError.closed();
-    return Number(await this.call('release', SCRIPTS.release, keys, [token])) === 1;
+    const publish = this.publishNow() ?? (await this.publishCommand());
+    return Number(await this.call('release', SCRIPTS.release, keys, [token, publish])) === 1;
   }
 
   async handOver(
@@ -69,11 +83,14 @@ export class RedisStore implements LockStore {
     this.assertAccepting();
     let reply: [number | string, number | string];
     try {
+      // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
+      const publish = this.publishNow() ?? (await this.publishCommand());
       reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), [
         fromToken,
         toToken,
         ttl,
         ttl + FENCE_RETENTION,
+        publish,
         expectedFence === undefined ? '' : String(expectedFence),
       ])) as typeof reply;
     } catch (error) {
@@ -84,6 +101,15 @@ export class RedisStore implements LockStore {
     const owned = Number(reply[0]) === 1;
     const fence = Number(reply[1]);
     if (fence <= 0) return { owned, fence: null };
+    if (this.replicaAck) {
+      try {
+        await this.acknowledged('handOver', keys, toToken);
+      } catch {
+        // Too few replicas: the receiver's grant was undone (and announced), so the receiver
+        // tries again on its own, under the same rule, and reports the LockStoreError itself.
+        return { owned, fence: null };
+      }
+    }
     // Shutting down: the receiver cannot be given a lock any more; its keys are let go of instead.
     if (this.state !== 'open') {
       this.undo(keys, [toToken]);
@@ -137,10 +163,37 @@ export class RedisStore implements LockStore {
     throw LockStoreError.closed();
   }
 
+  /**
+   * Waits for the `waitForReplicas` acknowledgement of `token`'s grant; when too few replicas
+   * acknowledge (or WAIT fails), the grant is undone and the LockStoreError thrown.
+   */
+  private async acknowledged(operation: string, keys: readonly string[], token: string): Promise<void> {
+    try {
+      await this.replicaAck!.confirm(operation);
+    } catch (error) {
+      this.undo(keys, [token]);
+      throw error;
+    }
+  }
+
   /** Queues a compare-and-delete per token: it only ever deletes what that token owns. */
   private undo(keys: readonly string[], tokens: string[]): void {
     if (this.state === 'closed') return;
-    for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token]).catch(() => undefined);
+    // Queued at once, behind the grant. Before the mode is known (a Cluster's first acquire),
+    // PUBLISH: it works on every server, and a wake-up it misses costs a waiter one poll.
+    const publish = PUBLISH_COMMAND[this.pubsub.current ?? 'classic'];
+    for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token, publish]).catch(() => undefined);
+  }
+
+  /** The publish command, when the mode is already known (no await: the call goes out in this turn). */
+  private publishNow(): string | undefined {
+    const known = this.pubsub.current;
+    return known === undefined ? undefined : PUBLISH_COMMAND[known];
+  }
+
+  /** The publish command the scripts announce releases with (decided once per store). */
+  private async publishCommand(): Promise<string> {
+    return PUBLISH_COMMAND[this.pubsub.current ?? (await this.pubsub.mode())];
   }
 
   private call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]) {

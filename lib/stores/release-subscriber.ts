@@ -1,10 +1,11 @@
 import type { Logger } from '@nestjs/common';
-import { Cluster, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { NOTIFICATIONS_UNAVAILABLE } from '../lock.messages';
 import { runOutsideLockScope } from '../lock-scope';
 import { releaseChannelOf } from '../keys/store-keys';
 import type { BoundedCalls } from './bounded-calls';
-import type { RedisConnection } from './create-redis-client';
+import { isCluster, type RedisConnection } from './create-redis-client';
+import type { PubSubMode, PubSubModeDetector } from './pubsub-mode';
 
 interface Channel {
   listeners: Set<() => void>;
@@ -15,7 +16,9 @@ interface Channel {
 /**
  * One subscriber connection per store, shared by every waiter: a channel is subscribed when its
  * first listener arrives and unsubscribed when its last one leaves. Created on first use, so a
- * process that never waits never opens it.
+ * process that never waits never opens it. In the `sharded` mode (a Redis 7 Cluster) channels are
+ * SSUBSCRIBEd through ioredis' sharded subscribers: one connection per master, each subscribed
+ * only to the channels of its own slots.
  */
 export class ReleaseSubscriber {
   private connection: RedisConnection | undefined;
@@ -26,6 +29,7 @@ export class ReleaseSubscriber {
   constructor(
     private readonly source: RedisConnection,
     private readonly calls: BoundedCalls,
+    private readonly pubsub: PubSubModeDetector,
     private readonly logger: Logger,
   ) {
     this.keyPrefix = String(source.options.keyPrefix ?? '');
@@ -33,14 +37,22 @@ export class ReleaseSubscriber {
 
   /** Calls `listener` on each announced release of one of `storeKeys`; resolves once subscribed. */
   async listen(storeKeys: readonly string[], listener: () => void): Promise<() => void> {
-    const connection = this.connect();
+    let mode: PubSubMode;
+    try {
+      mode = await this.pubsub.mode();
+    } catch (error) {
+      this.logger.debug?.(NOTIFICATIONS_UNAVAILABLE((error as Error).message));
+      return () => undefined; // the waiter polls
+    }
+    const connection = this.connect(mode);
+    const sharded = mode === 'sharded';
     // The release script publishes on its KEYS, which a client's keyPrefix has prefixed; SUBSCRIBE
     // takes channel names, which ioredis leaves alone, so the prefix is added here.
     const channelNames = storeKeys.map((key) => this.keyPrefix + releaseChannelOf(key));
     const joined = channelNames.map((name) => {
       let channel = this.channels.get(name);
       if (!channel) {
-        channel = { listeners: new Set(), ready: this.subscribe(connection, name) };
+        channel = { listeners: new Set(), ready: this.subscribe(connection, name, sharded) };
         this.channels.set(name, channel);
       }
       channel.listeners.add(listener);
@@ -53,7 +65,7 @@ export class ReleaseSubscriber {
         if (!channel?.listeners.delete(listener) || channel.listeners.size > 0) continue;
         this.channels.delete(name);
         // Ordered after any earlier subscribe on the same connection, so the end state is right.
-        connection.unsubscribe(name).catch(() => undefined);
+        (sharded ? connection.sunsubscribe(name) : connection.unsubscribe(name)).catch(() => undefined);
       }
     };
   }
@@ -64,14 +76,14 @@ export class ReleaseSubscriber {
     this.connection = undefined;
   }
 
-  private connect(): RedisConnection {
+  private connect(mode: PubSubMode): RedisConnection {
     if (this.connection) return this.connection;
     // Same server(s) and options as the command connection; ours to close. Whatever the user set,
     // it queues the first SUBSCRIBE until connected and resubscribes after a reconnect. Created
     // outside any lock scope: its events outlive the waiter that opened it.
-    const connection = runOutsideLockScope(() => duplicateForSubscribing(this.source));
+    const connection = runOutsideLockScope(() => duplicateForSubscribing(this.source, mode));
     connection.on('error', () => undefined); // the command connection reports outages already
-    connection.on('message', (channel: string) => {
+    connection.on(mode === 'sharded' ? 'smessage' : 'message', (channel: string) => {
       const listeners = this.channels.get(channel)?.listeners;
       if (listeners) for (const listener of [...listeners]) listener();
     });
@@ -79,21 +91,26 @@ export class ReleaseSubscriber {
     return connection;
   }
 
-  private async subscribe(connection: RedisConnection, name: string): Promise<void> {
+  private async subscribe(connection: RedisConnection, name: string, sharded: boolean): Promise<void> {
     try {
-      await this.calls.run('subscribe', () => connection.subscribe(name));
+      await this.calls.run('subscribe', () => (sharded ? connection.ssubscribe(name) : connection.subscribe(name)));
     } catch (error) {
       this.logger.debug?.(NOTIFICATIONS_UNAVAILABLE((error as Error).message));
     }
   }
 }
 
-function duplicateForSubscribing(source: RedisConnection): RedisConnection {
-  if (source instanceof Cluster || (source as { isCluster?: boolean }).isCluster) {
+function duplicateForSubscribing(source: RedisConnection, mode: PubSubMode): RedisConnection {
+  if (isCluster(source)) {
     const cluster = source as Cluster;
+    const redisOptions = { ...cluster.options.redisOptions, autoResubscribe: true };
+    if (mode === 'classic') return cluster.duplicate([], { enableOfflineQueue: true, redisOptions });
+    // SSUBSCRIBE names a channel as a key, which ioredis would prefix: names arrive prefixed already.
     return cluster.duplicate([], {
       enableOfflineQueue: true,
-      redisOptions: { ...cluster.options.redisOptions, autoResubscribe: true },
+      shardedSubscribers: true,
+      keyPrefix: '',
+      redisOptions: { ...redisOptions, keyPrefix: '' },
     });
   }
   return (source as Redis).duplicate({ enableOfflineQueue: true, autoResubscribe: true, lazyConnect: false });

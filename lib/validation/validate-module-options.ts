@@ -1,5 +1,5 @@
 import { LockArgumentError } from '../errors';
-import type { RedisLockModuleOptions } from '../interfaces/redis-lock-module-options.interface';
+import type { RedisLockModuleOptions, WaitForReplicasOptions } from '../interfaces/redis-lock-module-options.interface';
 import {
   DEFAULT_KEY_PREFIX,
   DEFAULT_SHUTDOWN_GRACE,
@@ -10,6 +10,7 @@ import {
 } from '../redis-lock.constants';
 import { integerInRange, validateTtl, validateWait } from './validate-acquire-options';
 import { checkKeyText } from '../keys/validate-keys';
+import { validateWaitForReplicas } from './validate-wait-for-replicas';
 import { describeValue } from '../utils/describe-value';
 
 /** Module options with every default filled in. */
@@ -22,9 +23,10 @@ export interface ResolvedModuleOptions {
   storeTimeout: number;
   onLockLost: RedisLockModuleOptions['onLockLost'];
   shutdownGrace: number;
+  waitForReplicas: WaitForReplicasOptions | undefined;
 }
 
-const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost', 'shutdownGrace']);
+const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost', 'shutdownGrace', 'waitForReplicas']);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
 export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
@@ -47,20 +49,22 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
   if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {
     throw new LockArgumentError('options.onLockLost', `expected a function, got ${describeValue(given.onLockLost)}`);
   }
+  const storeTimeout =
+    given.storeTimeout === undefined
+      ? DEFAULT_STORE_TIMEOUT
+      : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION);
   return {
     store,
     redis: given.redis,
     keyPrefix,
     ttl: given.ttl === undefined ? DEFAULT_TTL : validateTtl(given.ttl, 'options.ttl'),
     wait: given.wait === undefined ? DEFAULT_WAIT : validateWait(given.wait, 'options.wait'),
-    storeTimeout:
-      given.storeTimeout === undefined
-        ? DEFAULT_STORE_TIMEOUT
-        : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION),
+    storeTimeout,
     onLockLost: given.onLockLost,
     shutdownGrace:
       given.shutdownGrace === undefined
         ? DEFAULT_SHUTDOWN_GRACE
         : integerInRange(given.shutdownGrace, 'options.shutdownGrace', 0, MAX_DURATION),
+    waitForReplicas: validateWaitForReplicas(given, store, storeTimeout),
   };
 }

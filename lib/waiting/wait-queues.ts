@@ -97,7 +97,8 @@ export class WaitQueues {
     }
     queue.handOvers++;
     const sentAt = performance.now();
-    if (releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN) return this.handOverAtOnce(releasing, head, sentAt);
+    const atOnce = this.store.optimisticHandOver !== false && releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
+    if (atOnce) return this.handOverAtOnce(releasing, head, sentAt);
     head.busy = true;
     try {
       const { owned, fence } = await this.store.handOver(storeKeys, token, head.token, head.ttl);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { type Lock, LockService, RedisLockModule } from '../../lib';
 import type { WorkerCommand, WorkerEvent } from './chaos-protocol';
 
@@ -11,16 +11,21 @@ import type { WorkerCommand, WorkerEvent } from './chaos-protocol';
  */
 async function main(): Promise<void> {
   const url = process.env.REDIS_URL!;
+  // REDIS_CLUSTER_NODES (host:port,…): a Cluster instead, for the module and the counters alike.
+  const nodes = process.env.REDIS_CLUSTER_NODES?.split(',').map((node) => {
+    const [host, port] = node.split(':');
+    return { host: host!, port: Number(port) };
+  });
   const send = (event: WorkerEvent) => process.send!(event);
   process.on('unhandledRejection', (error) => send({ event: 'unhandled', message: String(error) }));
   process.on('uncaughtException', (error) => send({ event: 'unhandled', message: String(error) }));
+  const redis = nodes ? new Cluster(nodes) : new Redis(url);
+  redis.on('error', () => undefined);
   const app = await NestFactory.createApplicationContext(
-    RedisLockModule.forRoot({ redis: url, storeTimeout: Number(process.env.STORE_TIMEOUT ?? 1_000) }),
+    RedisLockModule.forRoot({ redis: nodes ? redis : url, storeTimeout: Number(process.env.STORE_TIMEOUT ?? 1_000) }),
     { logger: false },
   );
   const locks = app.get(LockService);
-  const redis = new Redis(url);
-  redis.on('error', () => undefined);
   let held: Lock | undefined;
 
   const handlers: { [C in WorkerCommand as C['cmd']]: (command: C) => Promise<void> } = {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +20,15 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly extraArgs: readonly string[],
+    /** Sentinel mode: the text of its config file (Sentinel needs one it can rewrite). */
+    private readonly sentinelConfig: string | undefined,
   ) {}
 
   /** Starts a server; `extraArgs` are more redis-server options (e.g. cluster mode). */
-  static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
+  static async start(extraArgs: readonly string[] = [], sentinelConfig?: string): Promise<RedisServer> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const server = new RedisServer(await freePort(), extraArgs);
+      const server = new RedisServer(await freePort(), extraArgs, sentinelConfig);
       try {
         await server.launch();
         return server;
@@ -95,9 +97,16 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
+    // A config file, when given, must be redis-server's first argument.
+    const config = this.sentinelConfig === undefined ? [] : [this.writeSentinelConfig(), '--sentinel'];
+    const ready = this.sentinelConfig === undefined ? 'Ready to accept connections' : 'Sentinel ID is';
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs],
+      [
+        ...config,
+        ...['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
+        ...this.extraArgs,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.process = child;
@@ -108,7 +117,7 @@ export class RedisServer {
       const timer = setTimeout(() => fail(new Error(`redis-server did not start on ${this.port}:\n${output}`)), 10_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
+        if (output.includes(ready)) {
           cleanup();
           resolve();
         }
@@ -132,6 +141,12 @@ export class RedisServer {
       child.once('exit', onExit);
       child.once('error', onError);
     });
+  }
+
+  private writeSentinelConfig(): string {
+    const file = join(this.dir, 'sentinel.conf');
+    writeFileSync(file, this.sentinelConfig!);
+    return file;
   }
 
   private removeDir(): void {
