@@ -17,6 +17,8 @@ export interface LockGrant {
   maxHold: number;
   /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
   sentAt: number;
+  /** The lock's low-cardinality name in telemetry. */
+  name: string;
 }
 
 /** What a lease needs from the service that created it (one object shared by all its leases). @internal */

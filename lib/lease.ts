@@ -18,6 +18,8 @@ export class Lease {
   readonly storeKeys: readonly string[];
   readonly token: string;
   readonly fence: number;
+  /** The lock's name in telemetry (never its token). */
+  readonly name: string;
 
   private state: LeaseState = 'held';
   private lostReason: LockLostReason | undefined;
@@ -51,6 +53,7 @@ export class Lease {
     this.storeKeys = grant.storeKeys;
     this.token = grant.token;
     this.fence = grant.fence;
+    this.name = grant.name;
     this.ttl = grant.ttl;
     this.deadline = leaseEnd(grant.sentAt, grant.ttl);
     this.renewAt = grant.sentAt + grant.ttl * RENEW_AT;

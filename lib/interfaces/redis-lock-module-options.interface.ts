@@ -42,4 +42,11 @@ export interface RedisLockModuleOptions {
    * Default: 10 000.
    */
   shutdownGrace?: number;
+  /**
+   * OpenTelemetry (recorded through `@opentelemetry/api` whenever the application registered an
+   * SDK; nothing to switch on). `keyAsName: true` records each lock's resolved key as `lock.name`
+   * instead of its template or `name` option: only for apps with few distinct keys, since every
+   * key becomes its own metric series. Default: `{ keyAsName: false }`.
+   */
+  telemetry?: { keyAsName?: boolean };
 }

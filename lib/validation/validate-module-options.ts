@@ -22,9 +22,11 @@ export interface ResolvedModuleOptions {
   storeTimeout: number;
   onLockLost: RedisLockModuleOptions['onLockLost'];
   shutdownGrace: number;
+  /** Record resolved keys as `lock.name` (the user opted in). */
+  keyAsName: boolean;
 }
 
-const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost', 'shutdownGrace']);
+const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost', 'shutdownGrace', 'telemetry']);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
 export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
@@ -47,8 +49,10 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
   if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {
     throw new LockArgumentError('options.onLockLost', `expected a function, got ${describeValue(given.onLockLost)}`);
   }
+  const keyAsName = checkTelemetry(given.telemetry);
   return {
     store,
+    keyAsName,
     redis: given.redis,
     keyPrefix,
     ttl: given.ttl === undefined ? DEFAULT_TTL : validateTtl(given.ttl, 'options.ttl'),
@@ -63,4 +67,20 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
         ? DEFAULT_SHUTDOWN_GRACE
         : integerInRange(given.shutdownGrace, 'options.shutdownGrace', 0, MAX_DURATION),
   };
+}
+
+/** `telemetry: { keyAsName? }`; returns keyAsName. */
+function checkTelemetry(telemetry: RedisLockModuleOptions['telemetry']): boolean {
+  if (telemetry === undefined) return false;
+  if (typeof telemetry !== 'object' || telemetry === null || Array.isArray(telemetry)) {
+    throw new LockArgumentError('options.telemetry', `expected an object, got ${describeValue(telemetry)}`);
+  }
+  for (const name of Object.keys(telemetry)) {
+    if (name !== 'keyAsName') throw new LockArgumentError(`options.telemetry.${name}`, 'unknown option');
+  }
+  const { keyAsName = false } = telemetry;
+  if (typeof keyAsName !== 'boolean') {
+    throw new LockArgumentError('options.telemetry.keyAsName', `expected a boolean, got ${describeValue(keyAsName)}`);
+  }
+  return keyAsName;
 }
