@@ -47,7 +47,7 @@ export class LockTaker {
   /** Shared by every lease taken here. */
   readonly owner: LeaseOwner;
   readonly drain: ShutdownDrain;
-  private readonly held: HeldLeases;
+  readonly held: HeldLeases;
   private readonly telemetry = loadTelemetry();
   /** What the waiting loop needs. */
   private readonly host: AcquisitionHost;

@@ -13,6 +13,7 @@ import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface
 import type { LockKey } from './keys/lock-key.interface';
 import { toStoreKey } from './keys/store-keys';
 import { validateKeys } from './keys/validate-keys';
+import type { Lease } from './lease';
 import { Lock } from './lock';
 import { LOCK_SKIPPED } from './lock.messages';
 import { findHeldLock, runInLockScope } from './lock-scope';
@@ -96,6 +97,11 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    */
   current(key?: string): Lock | undefined {
     return findHeldLock(key, (lock) => lock.lease.owner === this.taker.owner);
+  }
+
+  /** What the testing kit (nestjs-redis-lock/testing) reaches into. @internal */
+  internals(): { readonly store: LockStore; readonly keyPrefix: string; readonly heldLeases: () => readonly Lease[] } {
+    return { store: this.store, keyPrefix: this.options.keyPrefix, heldLeases: () => this.taker.held.list() };
   }
 
   /** A decorated method's request: its options over this module's defaults. @internal */

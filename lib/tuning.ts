@@ -30,3 +30,6 @@ export const MAX_RENEWAL_RETRY_INTERVAL = 1_000;
 /** Clock-drift allowance: a lease of n ms is relied on for n less this share of it, less DRIFT_FIXED ms. */
 export const DRIFT_RATE = 0.01;
 export const DRIFT_FIXED = 2;
+
+/** Testing kit: how long `LockTesting.holdBusy` holds a key by default (ms): longer than any test. */
+export const TESTING_BUSY_TTL = 3_600_000;
