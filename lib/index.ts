@@ -20,7 +20,16 @@ export {
 } from './errors';
 export { toHttpException } from './http/to-http-exception';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
-export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './keys/lock-key.interface';
+export type {
+  KeyFactoryDecorator,
+  KeyFactoryFits,
+  LockKey,
+  LockKeyFactory,
+  LockKeySource,
+  RequestKeyFactory,
+  RouteKeyFactory,
+} from './keys/lock-key.interface';
+export { requestKey } from './keys/request-key';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
 export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
