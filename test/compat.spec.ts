@@ -13,8 +13,9 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** The supported extremes: the oldest Nest with the oldest ioredis, the newest with the newest. */
 const MATRIX = [
-  { name: 'nest11-ioredis5', dependencies: ['@nestjs/common@^11', '@nestjs/core@^11', 'ioredis@^5'] },
-  { name: 'nest12-ioredis6', dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6'] },
+  { name: 'nest11-ioredis5', dependencies: ['@nestjs/common@^11', '@nestjs/core@^11', 'ioredis@^5'], module: 'node16' },
+  // Nest 12 is ESM-only: a CommonJS project needs node20 (require of ESM) for its own imports too.
+  { name: 'nest12-ioredis6', dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6'], module: 'node20' },
 ] as const;
 const COMMON = ['reflect-metadata@^0.2', 'rxjs@^7.8', '@types/node@^20.19'];
 
@@ -70,7 +71,7 @@ describe('compatibility: the packed tarball in a consumer project', () => {
     expect(files.filter((file) => !file.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(file))).toEqual([]);
   });
 
-  describe.each(MATRIX)('$name', ({ name, dependencies }) => {
+  describe.each(MATRIX)('$name (module: $module)', ({ name, dependencies, module }) => {
     const dir = join(cache, name);
 
     beforeAll(async () => {
@@ -89,8 +90,7 @@ describe('compatibility: the packed tarball in a consumer project', () => {
         JSON.stringify({
           compilerOptions: {
             target: 'es2022',
-            // Nest 12 is ESM-only: a CommonJS project needs node20 (require of ESM) for its own imports too.
-            module: 'node20',
+            module,
             lib: ['es2023', 'esnext.disposable'],
             types: ['node'],
             strict: true,
