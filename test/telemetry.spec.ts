@@ -148,10 +148,15 @@ describe('OpenTelemetry', () => {
     });
 
     it('lock.acquire.duration and lock.hold.duration in seconds, lock.active back to 0, lock.lost by reason', async () => {
+      const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       const lock = await ctx.locks.acquire('report', { name: 'report', ttl: 50, autoRenew: false });
       expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report' }, value: 1 }));
       await waitFor(() => !lock.held, 5_000);
       await lock.release();
+      // The loss is logged, without the token.
+      expect(warnings.mock.calls.flat().join(' ')).toContain('report');
+      expect(warnings.mock.calls.flat().join(' ')).not.toContain(lock.token);
+      warnings.mockRestore();
 
       const acquire = await points('lock.acquire.duration');
       const report = acquire.find((p) => p.attributes['lock.name'] === 'report')!;
