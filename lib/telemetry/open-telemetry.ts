@@ -123,22 +123,11 @@ class RecordedAcquire implements AcquireTrace {
 }
 
 function createInstruments(meter: Meter): Instruments {
+  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description });
   return {
-    acquireDuration: meter.createHistogram('lock.acquire.duration', {
-      unit: 's',
-      description: 'Time from asking for a lock to the answer, by lock.name and lock.outcome.',
-    }),
-    holdDuration: meter.createHistogram('lock.hold.duration', {
-      unit: 's',
-      description: 'Time a lock was held, from acquisition to release or loss.',
-    }),
-    active: meter.createUpDownCounter('lock.active', {
-      unit: '{lock}',
-      description: 'Locks this process holds now.',
-    }),
-    lost: meter.createCounter('lock.lost', {
-      unit: '{lock}',
-      description: 'Held locks that were lost, by lock.lost.reason.',
-    }),
+    acquireDuration: seconds('lock.acquire.duration', 'Time from asking for a lock to the answer, by lock.name and lock.outcome.'),
+    holdDuration: seconds('lock.hold.duration', 'Time a lock was held, from acquisition to release or loss.'),
+    active: meter.createUpDownCounter('lock.active', { unit: '{lock}', description: 'Locks this process holds now.' }),
+    lost: meter.createCounter('lock.lost', { unit: '{lock}', description: 'Held locks that were lost, by lock.lost.reason.' }),
   };
 }
