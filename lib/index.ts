@@ -24,7 +24,16 @@ export { LockExceptionFilter } from './outcomes/lock-exception.filter';
 export { LockGraphQLError } from './outcomes/graphql-answer';
 export type { LockErrorPayload } from './outcomes/message-answer';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
-export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './keys/lock-key.interface';
+export type {
+  KeyFactoryDecorator,
+  KeyFactoryFits,
+  LockKey,
+  LockKeyFactory,
+  LockKeySource,
+  RequestKeyFactory,
+  RouteKeyFactory,
+} from './keys/lock-key.interface';
+export { requestKey } from './keys/request-key';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
 export type { RedisLockModuleOptions, WaitForReplicasOptions } from './interfaces/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';

@@ -17,6 +17,8 @@ export interface LockGrant {
   maxHold: number;
   /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
   sentAt: number;
+  /** The lock's low-cardinality name in telemetry. */
+  name: string;
   /** An optimistic hand-over: running before Redis confirmed it, inside the giver's lease. */
   provisional?: Provisional;
 }

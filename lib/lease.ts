@@ -1,23 +1,27 @@
 import { LockLostError, type LockLostReason, LockStoreError } from './errors';
+import { LeaseClock } from './lease-clock';
 import type { LeaseOwner, LockGrant, Provisional } from './lease-owner';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from './lock.messages';
 import { runOutsideLockScope } from './lock-scope';
-import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from './tuning';
+import { MAX_RENEWAL_RETRY_INTERVAL } from './tuning';
 
 type LeaseState = 'held' | 'released' | 'lost';
 
 /**
  * One held lease in the store, shared by the Lock handles of one call chain (the outer one and
  * those re-entered below it), released in the store when the last handle is released. Renews
- * itself about every ttl/3 while held (unless autoRenew is off, and never past maxHold). Its view of the lease runs on a monotonic clock from when the
- * acquire was sent, less a drift allowance: when no renewal is confirmed by then, the lease is
- * lost and `signal` aborts with LockLostError, even if Redis never answers. @internal
+ * itself about every ttl/3 while held (unless autoRenew is off, and never past maxHold). Its view
+ * of the lease (LeaseClock) runs on a monotonic clock from when the acquire was sent, less a drift
+ * allowance: when no renewal is confirmed by then, the lease is lost and `signal` aborts with
+ * LockLostError, even if Redis never answers. @internal
  */
 export class Lease {
   readonly keys: readonly string[];
   readonly storeKeys: readonly string[];
   readonly token: string;
   readonly fence: number;
+  /** The lock's name in telemetry (never its token). */
+  readonly name: string;
 
   private state: LeaseState = 'held';
   private lostReason: LockLostReason | undefined;
@@ -30,12 +34,7 @@ export class Lease {
   /** An optimistic hand-over Redis has not confirmed yet: no renewal until it has. */
   private confirming = false;
   private ttl: number;
-  /** Monotonic time by which a renewal must be confirmed, less a drift allowance. */
-  private deadline: number;
-  /** Monotonic time of the next renewal attempt. */
-  private renewAt: number;
-  private confirmedSentAt: number;
-  private expiresAtWall: number;
+  private readonly clock: LeaseClock;
   /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
   private readonly grantedAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
@@ -53,23 +52,19 @@ export class Lease {
     this.storeKeys = grant.storeKeys;
     this.token = grant.token;
     this.fence = grant.fence;
+    this.name = grant.name;
     this.ttl = grant.ttl;
-    this.deadline = Math.min(leaseEnd(grant.sentAt, grant.ttl), grant.provisional?.until ?? Infinity);
-    this.renewAt = grant.sentAt + grant.ttl * RENEW_AT;
-    this.confirmedSentAt = grant.sentAt;
-    this.expiresAtWall = Date.now() - (performance.now() - grant.sentAt) + grant.ttl;
+    this.clock = new LeaseClock(grant.sentAt, grant.ttl, grant.provisional?.until);
     if (grant.provisional) this.awaitConfirmation(grant.provisional);
     this.schedule();
   }
 
   get expiresAt(): number {
-    return this.expiresAtWall;
+    return this.clock.expiresAt;
   }
-
   get signal(): AbortSignal {
     return (this.controller ??= new AbortController()).signal;
   }
-
   get held(): boolean {
     return this.state === 'held';
   }
@@ -122,15 +117,11 @@ export class Lease {
     // Shutdown aborts the signal first, but the job did run: minHold still keeps other replicas out.
     const keepFor = wasHeld || this.lostReason === 'shutdown' ? this.minHoldLeft() : 0;
     this.settle('released');
+    const { storeKeys, token, fence } = this;
     const letGo =
       keepFor > 0
-        ? this.owner.store.extend(this.storeKeys, this.token, keepFor)
-        : this.owner.releaseLock({
-            storeKeys: this.storeKeys,
-            token: this.token,
-            fence: this.fence,
-            validUntil: wasHeld ? this.deadline : 0,
-          });
+        ? this.owner.store.extend(storeKeys, token, keepFor)
+        : this.owner.releaseLock({ storeKeys, token, fence, validUntil: wasHeld ? this.clock.deadline : 0 });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {
@@ -154,9 +145,7 @@ export class Lease {
   /** The error a lost (or released) lease answers extend() with. */
   lostError(): LockLostError {
     const reason = this.controller?.signal.reason;
-    return reason instanceof LockLostError
-      ? reason
-      : new LockLostError(this.keys, 'not-held', RELEASED);
+    return reason instanceof LockLostError ? reason : new LockLostError(this.keys, 'not-held', RELEASED);
   }
 
   /**
@@ -166,18 +155,13 @@ export class Lease {
    */
   private awaitConfirmation({ confirmed }: Provisional): void {
     this.confirming = true;
-    confirmed.then(
-      (stands) => {
-        this.confirming = false;
-        if (this.state !== 'held') return;
-        if (stands) this.confirm(this.grant.sentAt, this.grant.ttl);
-        else this.lose('not-held');
-      },
-      (error: unknown) => {
-        this.confirming = false;
-        if (this.state === 'held') this.lose('unreachable', error);
-      },
-    );
+    const settled = (stands: boolean, error?: unknown) => {
+      this.confirming = false;
+      if (this.state !== 'held') return;
+      if (stands) this.confirm(this.grant.sentAt, this.grant.ttl);
+      else this.lose(error === undefined ? 'not-held' : 'unreachable', error);
+    };
+    confirmed.then((stands) => settled(stands), (error: unknown) => settled(false, error ?? 'no answer'));
   }
 
   private minHoldLeft(): number {
@@ -199,12 +183,7 @@ export class Lease {
 
   /** A renewal of `length` ms sent at `sentAt` succeeded: the lease now runs from then (the latest wins). */
   private confirm(sentAt: number, length: number): void {
-    if (sentAt < this.confirmedSentAt) return;
-    this.confirmedSentAt = sentAt;
-    this.deadline = leaseEnd(sentAt, length);
-    this.renewAt = sentAt + length * RENEW_AT;
-    this.expiresAtWall = Date.now() - (performance.now() - sentAt) + length;
-    this.schedule();
+    if (this.clock.confirm(sentAt, length)) this.schedule();
   }
 
   /** One timer per lease: the next renewal, or the deadline when renewal is off, capped or failing. */
@@ -212,7 +191,7 @@ export class Lease {
     if (this.state !== 'held') return;
     clearTimeout(this.timer);
     const renews = this.grant.autoRenew && !this.capped && !this.renewing && !this.confirming;
-    const wakeAt = renews ? Math.min(this.renewAt, this.deadline) : this.deadline;
+    const wakeAt = renews ? Math.min(this.clock.renewAt, this.clock.deadline) : this.clock.deadline;
     // Rounded up: a timer firing a fraction of a ms early would find the deadline not yet passed.
     const delay = Math.max(0, Math.ceil(wakeAt - performance.now()));
     // Armed outside every lock scope: renewal and loss reports are no part of the acquiring chain.
@@ -225,7 +204,7 @@ export class Lease {
     this.timer = undefined;
     if (this.state !== 'held') return;
     const sentAt = performance.now();
-    if (sentAt >= this.deadline) {
+    if (sentAt >= this.clock.deadline) {
       if (this.capped) this.lose('max-hold');
       // A renewal still in flight, or the last one failed: Redis did not answer in time.
       else if (this.renewing || this.confirming || this.renewalError !== undefined) {
@@ -258,18 +237,13 @@ export class Lease {
     } catch (error) {
       if (this.state !== 'held') return;
       this.renewalError = error;
-      if (performance.now() >= this.deadline) {
+      if (performance.now() >= this.clock.deadline) {
         this.lose('unreachable', error);
         return;
       }
       this.owner.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
-      this.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
+      this.clock.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
       this.schedule();
     }
   }
-}
-
-/** Lease end as this process may rely on it: the length less a clock-drift allowance. */
-function leaseEnd(sentAt: number, length: number): number {
-  return sentAt + length - Math.floor(length * DRIFT_RATE) - DRIFT_FIXED;
 }

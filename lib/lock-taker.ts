@@ -16,6 +16,8 @@ import type { ResolvedAcquireOptions } from './validation/validate-acquire-optio
 import type { ResolvedModuleOptions } from './validation/validate-module-options';
 import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
 import { WaitQueues } from './waiting/wait-queues';
+import { acquireOutcome } from './telemetry/acquire-outcome';
+import { loadTelemetry } from './telemetry/load-telemetry';
 
 /** A validated lock request: the user's keys and the acquisition's options. @internal */
 export interface LockRequest {
@@ -25,6 +27,8 @@ export interface LockRequest {
   readonly onBusy: 'throw' | 'skip';
   /** The decorated method (`Class.method`) asking, for log lines; absent for LockService calls. */
   readonly source?: string;
+  /** The lock's low-cardinality name in telemetry (see telemetry/lock-name.ts). */
+  readonly name: string;
 }
 
 /** Per-call values of an acquisition, passed along beside the request. @internal */
@@ -43,7 +47,8 @@ export class LockTaker {
   /** Shared by every lease taken here. */
   readonly owner: LeaseOwner;
   readonly drain: ShutdownDrain;
-  private readonly held: HeldLeases;
+  readonly held: HeldLeases;
+  private readonly telemetry = loadTelemetry();
   /** What the waiting loop needs. */
   private readonly host: AcquisitionHost;
 
@@ -62,14 +67,30 @@ export class LockTaker {
       store,
       logger,
       releaseLock: (releasing) => waitQueues.release(releasing),
-      leaseSettled: (lease) => held.delete(lease),
+      leaseSettled: (lease) => {
+        held.delete(lease);
+        this.telemetry.holdEnded(lease);
+      },
       leaseLost: (lease, error) => this.reportLost(lease, error),
     };
     this.drain = new ShutdownDrain(options.shutdownGrace, held, waitQueues, closeStore);
   }
 
   /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
-  async take({ keys, options }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
+  async take(request: LockRequest, take: TakeOptions): Promise<Lock> {
+    const trace = this.telemetry.acquireStarted(request.name);
+    if (!trace) return this.takeLock(request, take);
+    try {
+      const lock = await this.takeLock(request, take);
+      trace.end('acquired', { fence: lock.fence, reentered: lock.reentered });
+      return lock;
+    } catch (error) {
+      trace.end(acquireOutcome(error, request.onBusy, take.signal), {});
+      throw error;
+    }
+  }
+
+  private async takeLock({ keys, options, name }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
     signal?.throwIfAborted();
     this.assertOpen();
     const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
@@ -87,7 +108,7 @@ export class LockTaker {
       if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
       throw error;
     }
-    const lease = new Lease({ ...toTake, token, ...won, ...options }, this.owner);
+    const lease = new Lease({ ...toTake, token, ...won, ...options, name }, this.owner);
     return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
   }
 
@@ -101,6 +122,7 @@ export class LockTaker {
       throw LockStoreError.closed();
     }
     this.held.add(lock.lease);
+    this.telemetry.holdStarted(lock.lease);
     if (signal?.aborted) {
       // The caller is gone, so the lock must not outlive it.
       await lock.releaseQuietly();
@@ -110,6 +132,7 @@ export class LockTaker {
   }
 
   private reportLost(lease: Lease, error: LockLostError): void {
+    this.telemetry.lost(lease, error.reason);
     this.logger.warn(error.message);
     const hook = this.options.onLockLost;
     if (!hook) return;

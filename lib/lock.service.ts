@@ -13,6 +13,7 @@ import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface
 import type { LockKey } from './keys/lock-key.interface';
 import { toStoreKey } from './keys/store-keys';
 import { validateKeys } from './keys/validate-keys';
+import type { Lease } from './lease';
 import { Lock } from './lock';
 import { LOCK_SKIPPED } from './lock.messages';
 import { findHeldLock, runInLockScope } from './lock-scope';
@@ -21,6 +22,7 @@ import { lockServiceRegistry } from './lock-service.registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import { type CancelSignal, Cancellation, UNSUBSCRIBED } from './utils/cancellation';
 import { describeValue } from './utils/describe-value';
+import { UNNAMED_LOCK, decoratedLockName, lockName } from './telemetry/lock-name';
 import {
   ACQUIRE_OPTIONS,
   type CheckedOptions,
@@ -42,7 +44,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   private readonly logger = new Logger('RedisLock');
   private readonly taker: LockTaker;
   /** Decorator options over this module's defaults, resolved once per decorated method. */
-  private readonly decorated = new WeakMap<WithLockMetadata, ResolvedAcquireOptions>();
+  private readonly decorated = new WeakMap<WithLockMetadata, { options: ResolvedAcquireOptions; name: string }>();
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
@@ -97,14 +99,21 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     return findHeldLock(key, (lock) => lock.lease.owner === this.taker.owner);
   }
 
+  /** What the testing kit (nestjs-redis-lock/testing) reaches into. @internal */
+  internals(): { readonly store: LockStore; readonly keyPrefix: string; readonly heldLeases: () => readonly Lease[] } {
+    return { store: this.store, keyPrefix: this.options.keyPrefix, heldLeases: () => this.taker.held.list() };
+  }
+
   /** A decorated method's request: its options over this module's defaults. @internal */
   decoratedRequest(keys: readonly string[], metadata: WithLockMetadata): LockRequest {
-    let options = this.decorated.get(metadata);
-    if (!options) {
-      options = resolveAcquireOptions(metadata.options, this.options, '@WithLock options');
-      this.decorated.set(metadata, options);
+    let resolved = this.decorated.get(metadata);
+    if (!resolved) {
+      const options = resolveAcquireOptions(metadata.options, this.options, '@WithLock options');
+      resolved = { options, name: decoratedLockName(metadata) };
+      this.decorated.set(metadata, resolved);
     }
-    return { keys, options, onBusy: onBusyOf(metadata.options), source: metadata.method };
+    const { options, name } = resolved;
+    return { keys, options, onBusy: onBusyOf(metadata.options), source: metadata.method, name: lockName(name, keys, this.options.keyAsName) };
   }
 
   /**
@@ -188,7 +197,9 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
 
   /** A LockService call's request: the checked options over this module's defaults. */
   private callRequest(key: LockKey, options: CheckedOptions): LockRequest {
-    return { keys: validateKeys(key), options: resolveAcquireOptions(options, this.options, 'options'), onBusy: 'throw' };
+    const keys = validateKeys(key);
+    const name = lockName(options.name ?? UNNAMED_LOCK, keys, this.options.keyAsName);
+    return { keys, options: resolveAcquireOptions(options, this.options, 'options'), onBusy: 'throw', name };
   }
 
   /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */

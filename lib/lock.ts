@@ -90,7 +90,7 @@ export class Lock implements AsyncDisposable {
     try {
       await this.release();
     } catch (error) {
-      this.lease.owner.logger.error(RELEASE_FAILED(this.keys, (error as Error).message));
+      this.lease.owner.logger.warn(RELEASE_FAILED(this.keys, (error as Error).message));
     }
   }
 }

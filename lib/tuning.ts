@@ -43,3 +43,6 @@ export const DRIFT_FIXED = 2;
  * level until a lock is acquired again through a route, or until none was answered for this long (ms).
  */
 export const OUTAGE_QUIET_PERIOD = 30_000;
+
+/** Testing kit: how long `LockTesting.holdBusy` holds a key by default (ms): longer than any test. */
+export const TESTING_BUSY_TTL = 3_600_000;

@@ -13,7 +13,7 @@ class Orders {
   })
   async keyFunctionThrows(_id: string): Promise<void> {}
 
-  @WithLock((id: string) => `order:${id}`)
+  @WithLock((id?: string) => `order:${id}`)
   async keyFromUndefined(_id?: string): Promise<void> {}
 
   @WithLock(() => 42 as unknown as string)

@@ -72,6 +72,7 @@ describe('Lease (fake timers)', () => {
         minHold: 0,
         maxHold: Infinity,
         sentAt: performance.now(),
+        name: 'k',
         ...grant,
       },
       owner,

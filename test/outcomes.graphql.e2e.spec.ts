@@ -3,7 +3,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { APP_FILTER } from '@nestjs/core';
 import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockExceptionFilter, LockService, WithLock } from '../lib';
+import { LockExceptionFilter, LockService, WithLock, requestKey } from '../lib';
 import { type LoggedApp, startLoggedApp } from './support/logged-app';
 import { waitFor } from './support/wait-for';
 
@@ -34,9 +34,9 @@ class OrdersResolver {
     return `paid ${id}`;
   }
 
-  // A factory receives the arguments first, then the execution context.
+  // A factory receives the arguments first, then the execution context (marked with requestKey).
   @Mutation('payFor')
-  @WithLock((args: { order: { id: string } }) => `order:${args.order.id}`, { wait: 0 })
+  @WithLock(requestKey((args: { order: { id: string } }) => `order:${args.order.id}`), { wait: 0 })
   payFor(@Args('order') order: { id: string }) {
     return `paid ${order.id}`;
   }

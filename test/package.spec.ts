@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -32,17 +32,41 @@ describe('the published package', () => {
     const specifiers = files.flatMap((f) => [...readFileSync(join(outDir, f), 'utf8').matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
     const outside = specifiers.filter((s) => !s.startsWith('.') && !s.startsWith('node:') && !peers.some((p) => s === p || s.startsWith(`${p}/`)));
     expect(outside).toEqual([]);
+    // The subpath entries load both ways too.
+    for (const [entryPath, name] of [['testing/index.js', 'RedisLockTestingModule'], ['health/index.js', 'RedisLockHealthIndicator']]) {
+      const sub = JSON.stringify(join(outDir, entryPath!));
+      const viaRequire = await run(process.execPath, ['-e', `console.log(Object.keys(require(${sub})))`], { cwd: root });
+      const viaImport = await run(process.execPath, ['--input-type=module', '-e', `console.log(Object.keys(await import(${sub})))`], { cwd: root });
+      expect(viaRequire.stdout).toContain(name);
+      expect(viaImport.stdout).toContain(name);
+    }
   }, 120_000);
+
+  it('the main and testing declarations never name an optional peer (they compile without them)', () => {
+    const reached = declarationsReachedFrom([join(outDir, 'index.d.ts'), join(outDir, 'testing/index.d.ts')]);
+    expect(reached.length).toBeGreaterThan(10);
+    for (const file of reached) {
+      const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+      expect(text, file).not.toMatch(/@opentelemetry|@nestjs\/terminus/);
+    }
+  });
 
   it('its declarations type-check in a consumer, with the internals stripped', async () => {
     writeFileSync(
       join(outDir, 'consumer.ts'),
       [
         "import { CurrentLock, type Lock, type LockErrorCode, type LockErrorPayload, LockExceptionFilter, type LockLostEvent, LockService, LockStoreError, RedisLockModule, WithLock } from './index.js';",
+        "import { LockTesting, RedisLockTestingModule } from './testing/index.js';",
+        "export async function useTesting(testing: LockTesting): Promise<number> {",
+        "  void RedisLockTestingModule.forRoot({ ttl: 1_000 });",
+        "  const busy = await testing.holdBusy('order:7');",
+        "  await busy.release();",
+        "  return testing.loseHeldLocks({ key: 'order:7', reason: 'expired' });",
+        "}",
         'export async function use(locks: LockService): Promise<number> {',
         "  const lock: Lock = await locks.acquire(['a', 'b'], { minHold: 10, maxHold: 60_000 });",
         "  RedisLockModule.forRoot({ onLockLost: (event: LockLostEvent) => event.reason });",
-        "  void CurrentLock('a'); void WithLock('k', { onBusy: 'skip' });",
+        "  void CurrentLock('a'); void WithLock('k', { onBusy: 'skip', name: 'k' });",
         "  const code: LockErrorCode = LockStoreError.closed().code; const payload: LockErrorPayload = { status: 'error', code, message: '' };",
         '  void new LockExceptionFilter(); void payload;',
         '  // @ts-expect-error the lease behind a handle is not public',
@@ -66,8 +90,33 @@ describe('the published package', () => {
     expect(pkg.types).toBe('dist/index.d.ts');
     expect(pkg.exports['.'].require).toBe('./dist/index.js');
     expect(pkg.exports['.'].import).toBe('./dist/index.js');
+    expect(pkg.exports['./testing']).toEqual({
+      types: './dist/testing/index.d.ts',
+      require: './dist/testing/index.js',
+      import: './dist/testing/index.js',
+      default: './dist/testing/index.js',
+    });
+    expect(pkg.peerDependenciesMeta).toEqual({ '@nestjs/terminus': { optional: true }, '@opentelemetry/api': { optional: true } });
     expect(Object.keys(pkg.peerDependencies)).toEqual(
       expect.arrayContaining(['@nestjs/common', '@nestjs/core', 'ioredis', 'reflect-metadata', 'rxjs']),
     );
   });
 });
+
+/** Every emitted .d.ts a consumer's compiler reads, starting from `entries` (relative imports only). */
+function declarationsReachedFrom(entries: string[]): string[] {
+  const seen = new Set<string>();
+  const queue = [...entries];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+      const base = join(dirname(file), match[1]!.replace(/\.js$/, ''));
+      const next = [`${base}.d.ts`, join(base, 'index.d.ts')].find((candidate) => existsSync(candidate));
+      if (next) queue.push(next);
+    }
+  }
+  return [...seen];
+}

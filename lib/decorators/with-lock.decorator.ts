@@ -1,7 +1,13 @@
 import { UseFilters, UseInterceptors } from '@nestjs/common';
 import { isObservable, Observable } from 'rxjs';
 import { LockArgumentError } from '../errors';
-import type { LockKeySource } from '../keys/lock-key.interface';
+import type {
+  KeyFactoryDecorator,
+  LockKey,
+  LockKeyFactory,
+  LockKeySource,
+  RequestKeyFactory,
+} from '../keys/lock-key.interface';
 import type { WithLockMetadata } from '../interfaces/with-lock-metadata.interface';
 import type { WithLockOptions } from '../interfaces/with-lock-options.interface';
 import { LockInterceptor } from '../lock.interceptor';
@@ -27,14 +33,22 @@ import { describeValue } from '../utils/describe-value';
  * - On a provider method (service, @Cron job, queue processor) a key factory receives the
  *   method's own arguments and templates read them by position: `'invoice:{0}'`, `'{0.id}'`.
  *
+ * A factory of the method's arguments is type-checked against the method's parameters; a route's
+ * factory of the request is marked with `requestKey()`.
+ *
  * @param key a key, a template, several keys (taken together), or a factory of the call.
- * @param ttlOrOptions the lease in ms, or { ttl, wait, autoRenew, minHold, maxHold, onBusy }; unset
- *   values use the module's.
+ * @param ttlOrOptions the lease in ms, or { ttl, wait, autoRenew, minHold, maxHold, name, onBusy };
+ *   unset values use the module's.
  */
-export function WithLock<TArgs extends unknown[] = any[]>(
-  key: LockKeySource<TArgs>,
+export function WithLock<TRequest = any>(
+  key: LockKey | RequestKeyFactory<TRequest>,
   ttlOrOptions?: number | WithLockOptions,
-): MethodDecorator {
+): MethodDecorator;
+export function WithLock<TArgs extends unknown[]>(
+  key: LockKeyFactory<TArgs>,
+  ttlOrOptions?: number | WithLockOptions,
+): KeyFactoryDecorator<TArgs>;
+export function WithLock(key: LockKeySource, ttlOrOptions?: number | WithLockOptions): MethodDecorator {
   checkKeySource(key);
   const options = toOptions(ttlOrOptions);
   return (target, propertyKey, descriptor) => {

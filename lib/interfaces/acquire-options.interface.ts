@@ -20,6 +20,13 @@ export interface AcquireOptions {
    * the lock (reason `max-hold`) instead of keeping it forever. Default: no cap.
    */
   maxHold?: number;
+  /**
+   * The lock's name in telemetry (the `lock.name` attribute of spans and metrics): keep it
+   * low-cardinality, such as `'order'` for `order:${id}`. The key itself is never recorded unless
+   * the module's `telemetry.keyAsName` opts in. Default: the @WithLock key template as written,
+   * `'unnamed'` for LockService calls.
+   */
+  name?: string;
   /** Cancels waiting: the call rejects with the signal's reason and leaves no lock behind. */
   signal?: AbortSignal;
 }

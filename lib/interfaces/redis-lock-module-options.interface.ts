@@ -59,4 +59,11 @@ export interface RedisLockModuleOptions {
    * grant and blocks the store's connection while WAIT waits. Not on a Redis Cluster. Default: off.
    */
   waitForReplicas?: WaitForReplicasOptions;
+  /**
+   * OpenTelemetry (recorded through `@opentelemetry/api` whenever the application registered an
+   * SDK; nothing to switch on). `keyAsName: true` records each lock's resolved key as `lock.name`
+   * instead of its template or `name` option: only for apps with few distinct keys, since every
+   * key becomes its own metric series. Default: `{ keyAsName: false }`.
+   */
+  telemetry?: { keyAsName?: boolean };
 }

@@ -22,6 +22,11 @@ export class HeldLeases {
     for (const resolve of this.emptied.splice(0)) resolve();
   }
 
+  /** The leases held now (a copy: losing one removes it from the set). */
+  list(): Lease[] {
+    return [...this.leases];
+  }
+
   /** Resolves once no lease is held (at once if none is). */
   drained(): Promise<void> {
     if (this.leases.size === 0) return Promise.resolve();
@@ -34,7 +39,7 @@ export class HeldLeases {
     for (const lease of leases) lease.lose('shutdown');
     await Promise.all(
       leases.map((lease) =>
-        lease.release().catch((error: unknown) => this.logger.error(RELEASE_FAILED(lease.keys, (error as Error).message))),
+        lease.release().catch((error: unknown) => this.logger.warn(RELEASE_FAILED(lease.keys, (error as Error).message))),
       ),
     );
   }

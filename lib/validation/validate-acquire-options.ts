@@ -4,10 +4,13 @@ import type { OnBusy, WithLockOptions } from '../interfaces/with-lock-options.in
 import { MAX_DURATION, MIN_TTL } from '../redis-lock.constants';
 import { describeValue } from '../utils/describe-value';
 
+/** Longest `name` option: a telemetry attribute, not a key. */
+const MAX_NAME_LENGTH = 256;
+
 /** The options LockService's methods accept. */
-export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'signal']);
+export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'signal']);
 /** The options @WithLock accepts (the call's life cycle is its signal; onBusy is its own). */
-export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'onBusy']);
+export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'onBusy']);
 
 /** Options as given, each checked; unset ones stay unset (the module's defaults fill them per call). */
 export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;
@@ -35,7 +38,7 @@ export function checkAcquireOptions(options: unknown, argument: string, known: R
   for (const name of Object.keys(options)) {
     if (!known.has(name)) throw new LockArgumentError(`${argument}.${name}`, 'unknown option');
   }
-  const { ttl, wait, autoRenew, minHold, maxHold, signal, onBusy } = options as CheckedOptions;
+  const { ttl, wait, autoRenew, minHold, maxHold, name, signal, onBusy } = options as CheckedOptions;
   if (ttl !== undefined) validateTtl(ttl, `${argument}.ttl`);
   if (wait !== undefined) validateWait(wait, `${argument}.wait`);
   if (autoRenew !== undefined && typeof autoRenew !== 'boolean') {
@@ -43,6 +46,9 @@ export function checkAcquireOptions(options: unknown, argument: string, known: R
   }
   if (minHold !== undefined) integerInRange(minHold, `${argument}.minHold`, 0, MAX_DURATION);
   if (maxHold !== undefined) integerInRange(maxHold, `${argument}.maxHold`, MIN_TTL, MAX_DURATION);
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH)) {
+    throw new LockArgumentError(`${argument}.name`, `expected a string of 1 to ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockArgumentError(`${argument}.signal`, `expected an AbortSignal, got ${describeValue(signal)}`);
   }

@@ -24,9 +24,22 @@ export interface ResolvedModuleOptions {
   onLockLost: RedisLockModuleOptions['onLockLost'];
   shutdownGrace: number;
   waitForReplicas: WaitForReplicasOptions | undefined;
+  /** Record resolved keys as `lock.name` (the user opted in). */
+  keyAsName: boolean;
 }
 
-const KNOWN = new Set(['store', 'redis', 'keyPrefix', 'ttl', 'wait', 'storeTimeout', 'onLockLost', 'shutdownGrace', 'waitForReplicas']);
+const KNOWN = new Set([
+  'store',
+  'redis',
+  'keyPrefix',
+  'ttl',
+  'wait',
+  'storeTimeout',
+  'onLockLost',
+  'shutdownGrace',
+  'waitForReplicas',
+  'telemetry',
+]);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
 export function validateModuleOptions(options: RedisLockModuleOptions | undefined): ResolvedModuleOptions {
@@ -53,8 +66,10 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
     given.storeTimeout === undefined
       ? DEFAULT_STORE_TIMEOUT
       : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION);
+  const keyAsName = checkTelemetry(given.telemetry);
   return {
     store,
+    keyAsName,
     redis: given.redis,
     keyPrefix,
     ttl: given.ttl === undefined ? DEFAULT_TTL : validateTtl(given.ttl, 'options.ttl'),
@@ -67,4 +82,20 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
         : integerInRange(given.shutdownGrace, 'options.shutdownGrace', 0, MAX_DURATION),
     waitForReplicas: validateWaitForReplicas(given, store, storeTimeout),
   };
+}
+
+/** `telemetry: { keyAsName? }`; returns keyAsName. */
+function checkTelemetry(telemetry: RedisLockModuleOptions['telemetry']): boolean {
+  if (telemetry === undefined) return false;
+  if (typeof telemetry !== 'object' || telemetry === null || Array.isArray(telemetry)) {
+    throw new LockArgumentError('options.telemetry', `expected an object, got ${describeValue(telemetry)}`);
+  }
+  for (const name of Object.keys(telemetry)) {
+    if (name !== 'keyAsName') throw new LockArgumentError(`options.telemetry.${name}`, 'unknown option');
+  }
+  const { keyAsName = false } = telemetry;
+  if (typeof keyAsName !== 'boolean') {
+    throw new LockArgumentError('options.telemetry.keyAsName', `expected a boolean, got ${describeValue(keyAsName)}`);
+  }
+  return keyAsName;
 }

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Observable, interval, map, take } from 'rxjs';
-import { LockService, WithLock } from '../../lib';
+import { LockService, WithLock, requestKey } from '../../lib';
 import { ExclusionProbe } from './exclusion-probe';
 
 /** Lets a test decide when a handler finishes: handlers await `gates.wait(name)`. */
@@ -84,7 +84,7 @@ export class OrdersController {
   }
 
   @Post('cart')
-  @WithLock((request: { user: { id: string } }) => `cart:${request.user.id}`)
+  @WithLock(requestKey((request: { user: { id: string } }) => `cart:${request.user.id}`))
   async cart() {
     return { held: await this.locks.isLocked('cart:u1') };
   }

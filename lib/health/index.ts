@@ -1,0 +1,1 @@
+export { RedisLockHealthIndicator } from './redis-lock.health-indicator';

@@ -1,0 +1,38 @@
+import type { LockLostReason } from '../errors';
+
+/** How an acquisition ended, as spans and the `lock.acquire.duration` histogram report it. */
+export type AcquireOutcome = 'acquired' | 'busy' | 'skipped' | 'unavailable' | 'aborted' | 'error';
+
+/** One recorded acquisition in flight: its span and when it began. @internal */
+export interface AcquireTrace {
+  readonly startedAt: number;
+  end(outcome: AcquireOutcome, attributes: { fence?: number; reentered?: boolean }): void;
+}
+
+/** A held lease as telemetry sees it: its low-cardinality name. @internal */
+export interface HeldLeaseView {
+  readonly name: string;
+}
+
+/**
+ * The seam the core records through: one call per event, each a no-op (no allocation) while no
+ * OpenTelemetry SDK is registered. Implemented over `@opentelemetry/api` when that package is
+ * installed (see open-telemetry.ts), by NO_TELEMETRY when it is not. @internal
+ */
+export interface LockTelemetry {
+  /** An acquisition begins; undefined when nothing records. */
+  acquireStarted(name: string): AcquireTrace | undefined;
+  /** A lease was won and handed out. */
+  holdStarted(lease: HeldLeaseView): void;
+  /** The lease stopped being held (released or lost). */
+  holdEnded(lease: HeldLeaseView): void;
+  lost(lease: HeldLeaseView, reason: LockLostReason): void;
+}
+
+/** Records nothing: `@opentelemetry/api` is not installed. @internal */
+export const NO_TELEMETRY: LockTelemetry = {
+  acquireStarted: () => undefined,
+  holdStarted: () => undefined,
+  holdEnded: () => undefined,
+  lost: () => undefined,
+};

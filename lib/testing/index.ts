@@ -1,0 +1,2 @@
+export { RedisLockTestingModule } from './redis-lock-testing.module';
+export { type BusyLock, LockTesting } from './lock-testing';
