@@ -22,7 +22,7 @@ export { toHttpException } from './http/to-http-exception';
 export type { AcquireOptions } from './interfaces/acquire-options.interface';
 export type { LockKey, LockKeyFactory, LockKeySource, RouteKeyFactory } from './keys/lock-key.interface';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
-export type { RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
+export type { RedisConnectionOption, RedisLockModuleOptions } from './interfaces/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
 export {
   DEFAULT_KEY_PREFIX,

@@ -2,7 +2,8 @@ import { LockLostError, type LockLostReason, LockStoreError } from './errors';
 import type { LeaseOwner, LockGrant } from './lease-owner';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from './lock.messages';
 import { runOutsideLockScope } from './lock-scope';
-import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from './tuning';
+import { MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from './tuning';
+import { reliableLength } from './utils/reliable-length';
 
 type LeaseState = 'held' | 'released' | 'lost';
 
@@ -240,5 +241,5 @@ export class Lease {
 
 /** Lease end as this process may rely on it: the length less a clock-drift allowance. */
 function leaseEnd(sentAt: number, length: number): number {
-  return sentAt + length - Math.floor(length * DRIFT_RATE) - DRIFT_FIXED;
+  return sentAt + reliableLength(length);
 }

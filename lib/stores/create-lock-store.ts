@@ -3,10 +3,16 @@ import type { LockStore } from '../interfaces/lock-store.interface';
 import type { ResolvedModuleOptions } from '../validation/validate-module-options';
 import { createRedisClient } from './create-redis-client';
 import { MemoryStore } from './memory.store';
+import { QuorumStore } from './quorum/quorum.store';
 import { RedisStore } from './redis.store';
 
+/** The store the options select: memory, one Redis (or Cluster), or a quorum of independent masters. */
 export function createLockStore(options: ResolvedModuleOptions, logger: Logger): LockStore {
   if (options.store === 'memory') return new MemoryStore();
-  const { client, owned } = createRedisClient(options.redis, logger);
-  return new RedisStore(client, owned, options.storeTimeout, logger);
+  const redisStore = (option: unknown) => {
+    const { client, owned } = createRedisClient(option as Parameters<typeof createRedisClient>[0], logger);
+    return new RedisStore(client, owned, options.storeTimeout, logger);
+  };
+  if (Array.isArray(options.redis)) return new QuorumStore(options.redis.map(redisStore));
+  return redisStore(options.redis);
 }

@@ -3,7 +3,8 @@
  * EVALSHA. Key layout for a lock over n keys: KEYS[1..n] are the lock keys, KEYS[n+1..2n] their
  * fence counters (same hash slot as their lock key, see store-keys.ts). A release is announced on
  * the channel `<lock key>:released` (see store-keys.ts); PUBLISH takes no key, so this holds on a
- * Cluster too.
+ * Cluster too. The message names the release ('' unless the caller gave an id): a listener on
+ * several independent Redis (a quorum) hears one release once, however many nodes announce it.
  *
  * Fence counters expire (a while after the last lease on their key, see FENCE_RETENTION), so one
  * lock per order id does not leave a key behind forever. A missing counter (expired, or lost with
@@ -15,7 +16,7 @@
  */
 
 /** The Redis server's clock in microseconds, as an exact decimal string. */
-const CLOCK = `
+export const CLOCK = `
 local function clock_us()
   local t = redis.call('TIME')
   return t[1] .. string.format('%06d', tonumber(t[2]))
@@ -75,13 +76,17 @@ end
  * script may run twice. A second run finds the keys already held by the token it grants to and
  * answers as the first run did, with the fence that run issued (read back from the counters).
  */
-const RERUN = `
+/** Whether `token` holds every one of the n lock keys. */
+export const HELD_BY = `
 local function held_by(n, token)
   for i = 1, n do
     if redis.call('GET', KEYS[i]) ~= token then return false end
   end
   return true
 end
+`;
+
+const RERUN = `${HELD_BY}
 local function issued_fence(n)
   local fence = 0
   for i = n + 1, 2 * n do
@@ -170,14 +175,17 @@ end
 return 1
 `;
 
-/** ARGV: token. Deletes and announces each key the token owns; returns 1 if it owned all of them. */
+/**
+ * ARGV: token, optional release id. Deletes and announces each key the token owns (the message is
+ * the release id, or ''); returns 1 if it owned all of them.
+ */
 export const RELEASE_SCRIPT = `
-local token = ARGV[1]
+local token, said = ARGV[1], ARGV[2] or ''
 local owned = 0
 for i = 1, #KEYS do
   if redis.call('GET', KEYS[i]) == token then
     redis.call('DEL', KEYS[i])
-    redis.call('PUBLISH', KEYS[i] .. ':released', '')
+    redis.call('PUBLISH', KEYS[i] .. ':released', said)
     owned = owned + 1
   end
 end

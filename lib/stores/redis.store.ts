@@ -5,7 +5,7 @@ import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lo
 import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
-import { ReleaseSubscriber } from './release-subscriber';
+import { type ReleaseListener, ReleaseSubscriber } from './release-subscriber';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { fenceKeyOf } from '../keys/store-keys';
 
@@ -53,10 +53,11 @@ export class RedisStore implements LockStore {
     return Number(await this.call('extend', SCRIPTS.extend, keys, [token, ttl])) === 1;
   }
 
-  async release(keys: readonly string[], token: string): Promise<boolean> {
+  /** `releaseId` is announced to listeners (a quorum's nodes announce one release under one id). */
+  async release(keys: readonly string[], token: string, releaseId = ''): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
     if (this.state === 'closed') throw LockStoreError.closed();
-    return Number(await this.call('release', SCRIPTS.release, keys, [token])) === 1;
+    return Number(await this.call('release', SCRIPTS.release, keys, [token, releaseId])) === 1;
   }
 
   async handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
@@ -91,7 +92,7 @@ export class RedisStore implements LockStore {
     return count > 0;
   }
 
-  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+  async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
     this.assertAccepting();
     return this.subscriber.listen(keys, listener);
   }
@@ -136,7 +137,11 @@ export class RedisStore implements LockStore {
     for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token]).catch(() => undefined);
   }
 
-  private call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]) {
+  /**
+   * Runs one of the registered scripts, bounded like every call. Open to a quorum's nodes, whose
+   * QuorumStore keeps its own open/closing state. @internal
+   */
+  call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
     return this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
   }

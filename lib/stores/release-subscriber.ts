@@ -6,8 +6,11 @@ import { releaseChannelOf } from '../keys/store-keys';
 import type { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 
+/** Told of one release; `releaseId` names it when the releaser gave it a name, else ''. */
+export type ReleaseListener = (releaseId: string) => void;
+
 interface Channel {
-  listeners: Set<() => void>;
+  listeners: Set<ReleaseListener>;
   /** Settles once Redis confirmed the subscription (or it failed: waiters then rely on polling). */
   ready: Promise<void>;
 }
@@ -32,7 +35,7 @@ export class ReleaseSubscriber {
   }
 
   /** Calls `listener` on each announced release of one of `storeKeys`; resolves once subscribed. */
-  async listen(storeKeys: readonly string[], listener: () => void): Promise<() => void> {
+  async listen(storeKeys: readonly string[], listener: ReleaseListener): Promise<() => void> {
     const connection = this.connect();
     // The release script publishes on its KEYS, which a client's keyPrefix has prefixed; SUBSCRIBE
     // takes channel names, which ioredis leaves alone, so the prefix is added here.
@@ -71,9 +74,9 @@ export class ReleaseSubscriber {
     // outside any lock scope: its events outlive the waiter that opened it.
     const connection = runOutsideLockScope(() => duplicateForSubscribing(this.source));
     connection.on('error', () => undefined); // the command connection reports outages already
-    connection.on('message', (channel: string) => {
+    connection.on('message', (channel: string, message: string) => {
       const listeners = this.channels.get(channel)?.listeners;
-      if (listeners) for (const listener of [...listeners]) listener();
+      if (listeners) for (const listener of [...listeners]) listener(message);
     });
     this.connection = connection;
     return connection;
