@@ -10,16 +10,19 @@ import type { WorkerCommand, WorkerEvent } from './chaos-protocol';
  * that nothing was.
  */
 async function main(): Promise<void> {
+  // REDIS_URL: one Redis, or a comma-separated list of a quorum's nodes; the counter the workers
+  // update lives on COUNTER_URL (default: the one Redis), outside the faults injected into nodes.
   const url = process.env.REDIS_URL!;
+  const nodes = url.split(',');
   const send = (event: WorkerEvent) => process.send!(event);
   process.on('unhandledRejection', (error) => send({ event: 'unhandled', message: String(error) }));
   process.on('uncaughtException', (error) => send({ event: 'unhandled', message: String(error) }));
   const app = await NestFactory.createApplicationContext(
-    RedisLockModule.forRoot({ redis: url, storeTimeout: Number(process.env.STORE_TIMEOUT ?? 1_000) }),
+    RedisLockModule.forRoot({ redis: nodes.length > 1 ? nodes : url, storeTimeout: Number(process.env.STORE_TIMEOUT ?? 1_000) }),
     { logger: false },
   );
   const locks = app.get(LockService);
-  const redis = new Redis(url);
+  const redis = new Redis(process.env.COUNTER_URL ?? url);
   redis.on('error', () => undefined);
   let held: Lock | undefined;
 
