@@ -59,20 +59,6 @@ export async function createAdapter(name: AdapterName, url: string): Promise<Loc
         close: () => app.close(),
       };
     }
-    case 'redlock-quorum': {
-      // redlock on the same masters, tuned as redlock-tuned (10 ± 5 ms retries, unlimited).
-      const clients = url.split(',').map((node) => new Redis(node));
-      const redlock = new Redlock(clients, { retryCount: -1, retryDelay: 10, retryJitter: 5 });
-      return {
-        name,
-        waits: true,
-        acquire: async (key, ttl) => {
-          const lock = await redlock.acquire([`${name}:${key}`], ttl);
-          return { release: async () => void (await lock.release()) };
-        },
-        close: async () => void (await Promise.all(clients.map((client) => client.quit()))),
-      };
-    }
     case 'raw-ioredis':
     case 'spin-1ms': {
       // SET NX PX + compare-and-delete: two round trips, nothing else. spin-1ms retries every 1 ms.
@@ -99,12 +85,14 @@ export async function createAdapter(name: AdapterName, url: string): Promise<Loc
       };
     }
     case 'redlock-default':
-    case 'redlock-tuned': {
-      const client = new Redis(url);
+    case 'redlock-tuned':
+    case 'redlock-quorum': {
+      // redlock-quorum: the same masters as our quorum (`url` lists them), tuned as redlock-tuned.
+      const clients = (name === 'redlock-quorum' ? url.split(',') : [url]).map((node) => new Redis(node));
       const redlock =
         name === 'redlock-default'
-          ? new Redlock([client])
-          : new Redlock([client], { retryCount: -1, retryDelay: 10, retryJitter: 5 });
+          ? new Redlock(clients)
+          : new Redlock(clients, { retryCount: -1, retryDelay: 10, retryJitter: 5 });
       return {
         name,
         waits: true,
@@ -112,7 +100,7 @@ export async function createAdapter(name: AdapterName, url: string): Promise<Loc
           const lock = await redlock.acquire([`${name}:${key}`], ttl);
           return { release: async () => void (await lock.release()) };
         },
-        close: async () => void (await client.quit()),
+        close: async () => void (await Promise.all(clients.map((client) => client.quit()))),
       };
     }
     case 'redis-semaphore': {

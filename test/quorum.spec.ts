@@ -215,7 +215,7 @@ describe('quorum module options', () => {
       await expect(locks.tryAcquire('opts')).resolves.toBeNull();
       expect(await lock.release()).toBe(true);
       const observer = servers[1]!.client();
-      const connections = async () => (await observer.client('LIST')).split('\n').filter(Boolean).length;
+      const connections = async () => String(await observer.client('LIST')).split('\n').filter(Boolean).length;
       const before = await connections();
       await module.close();
       expect(mine.status).toBe('ready');

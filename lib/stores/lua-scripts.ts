@@ -41,12 +41,11 @@ end
 `;
 
 /**
- * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys
- * (or the clock, if any counter is gone) and is written back to all of them, so it increases
- * strictly for every key.
+ * The next fence over the n keys whose counters are KEYS[n+1..2n]: one more than the highest
+ * counter, or the clock when a counter is gone (whichever is higher). Needs CLOCK.
  */
-const TAKE = `
-local function take(n, token, ttl, keep)
+export const FRESH_FENCE = `
+local function fresh_fence(n)
   local fence = 0
   local missing = false
   for i = n + 1, 2 * n do
@@ -62,6 +61,18 @@ local function take(n, token, ttl, keep)
     local now = tonumber(clock_us())
     if now > fence then fence = now end
   end
+  return fence
+end
+`;
+
+/**
+ * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys
+ * (or the clock, if any counter is gone) and is written back to all of them, so it increases
+ * strictly for every key.
+ */
+const TAKE = `${FRESH_FENCE}
+local function take(n, token, ttl, keep)
+  local fence = fresh_fence(n)
   local written = string.format('%.0f', fence)
   for i = 1, n do
     redis.call('SET', KEYS[i], token, 'PX', ttl)
@@ -130,32 +141,50 @@ return take(n, token, ttl, keep)
 `;
 
 /**
+ * Shared by release and both hand-overs: `let_go` deletes and announces each of the n keys the
+ * token owns (the message names the release, '' if unnamed) and counts them; `giver_state` says
+ * whether the giver owns every key, and which key (if any) another owner holds.
+ */
+export const GIVER = `
+local function let_go(n, token, said)
+  local owned = 0
+  for i = 1, n do
+    if redis.call('GET', KEYS[i]) == token then
+      redis.call('DEL', KEYS[i])
+      redis.call('PUBLISH', KEYS[i] .. ':released', said)
+      owned = owned + 1
+    end
+  end
+  return owned
+end
+local function giver_state(n, from)
+  local owned = 1
+  local blocked = nil
+  for i = 1, n do
+    local holder = redis.call('GET', KEYS[i])
+    if holder ~= from then
+      owned = 0
+      if holder and not blocked then blocked = i end
+    end
+  end
+  return owned, blocked
+end
+`;
+
+/**
  * ARGV: from token, to token, ttl, fence counter expiry. When every key is owned by the from token
  * or free, all are taken for the to token: { owned (1 if the from token owned every key), fence }.
  * When another owner holds one of them, the from token's keys are released (and announced) as by
  * RELEASE: { 0, minus that key's remaining lease }. A re-run (every key already the to token's)
  * answers { 1, the fence issued }.
  */
-export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}
+export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}${GIVER}
 local n = #KEYS / 2
 local from, to, ttl, keep = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if held_by(n, to) then return { 1, issued_fence(n) or take(n, to, ttl, keep) } end
-local owned = 1
-local blocked = nil
-for i = 1, n do
-  local holder = redis.call('GET', KEYS[i])
-  if holder ~= from then
-    owned = 0
-    if holder and not blocked then blocked = i end
-  end
-end
+local owned, blocked = giver_state(n, from)
 if blocked then
-  for i = 1, n do
-    if redis.call('GET', KEYS[i]) == from then
-      redis.call('DEL', KEYS[i])
-      redis.call('PUBLISH', KEYS[i] .. ':released', '')
-    end
-  end
+  let_go(n, from, '')
   local left = redis.call('PTTL', KEYS[blocked])
   if left < 0 then left = 0 end
   return { 0, -left }
@@ -179,16 +208,7 @@ return 1
  * ARGV: token, optional release id. Deletes and announces each key the token owns (the message is
  * the release id, or ''); returns 1 if it owned all of them.
  */
-export const RELEASE_SCRIPT = `
-local token, said = ARGV[1], ARGV[2] or ''
-local owned = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == token then
-    redis.call('DEL', KEYS[i])
-    redis.call('PUBLISH', KEYS[i] .. ':released', said)
-    owned = owned + 1
-  end
-end
-if owned == #KEYS then return 1 end
+export const RELEASE_SCRIPT = `${GIVER}
+if let_go(#KEYS, ARGV[1], ARGV[2] or '') == #KEYS then return 1 end
 return 0
 `;

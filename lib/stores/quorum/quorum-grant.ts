@@ -6,7 +6,7 @@ import { FENCE_RETENTION } from '../../tuning';
 import { reliableLength } from '../../utils/reliable-length';
 import type { RedisStore } from '../redis.store';
 import { SCRIPTS } from '../script-commands';
-import { askMajority, majorityOf } from './majority';
+import { type Answer, askMajority, majorityOf } from './majority';
 import { quorumUnreachable } from './quorum-errors';
 import { quorumKeysOf } from './quorum-keys';
 
@@ -73,22 +73,40 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
     const left = proposals.no.map((answer) => -answer.value.fence).filter((ms) => ms > 0);
     return { fence: null, remaining: left.length > 0 ? Math.min(...left) : 0, owned };
   }
-  const fence = chooseFence(proposals.yes.map((answer) => answer.value), majorityOf(count));
+  const granting = await withLateAnswers(proposals.yes, proposals.silent, asked);
+  const fence = chooseFence(granting.map((answer) => answer.value), majorityOf(count));
   const writeFence = (node: number) =>
     nodes[node]!.call('fence', SCRIPTS.quorumFence, quorumKeysOf(keys), [token, String(fence), ttl + FENCE_RETENTION]).then(Number);
   // Nodes that take the keys after the verdict get the fence too (a later re-run then finds it
   // recorded there); it is written only where the token still holds the keys, so an undo queued
   // before it leaves nothing behind.
-  for (const node of proposals.silent) {
+  const writers = granting.map((answer) => answer.node);
+  for (const node of proposals.silent.filter((silent) => !writers.includes(silent))) {
     asked[node]!.then((late) => (late.fence > 0 ? writeFence(node) : undefined)).catch(() => undefined);
   }
-  const written = await askMajority(count, proposals.yes.map((answer) => answer.node), writeFence, (reply) => reply === 1);
+  const written = await askMajority(count, writers, writeFence, (reply) => reply === 1);
   const elapsed = performance.now() - sentAt;
   if (written.outcome === 'yes' && elapsed < reliableLength(ttl)) return { fence, remaining: 0, owned };
   undo(nodes, everyNode, keys, request.undoTokens);
   if (written.outcome === 'unreachable') throw quorumUnreachable(operation, count, written);
   // Confirmed too late, or the keys ran out on a majority meanwhile: nothing left to rely on.
   throw new LockStoreError(QUORUM_TOO_SLOW(operation, Math.round(elapsed), ttl));
+}
+
+/**
+ * A re-run (some node answered with a recorded fence) waits for every node's answer, each bounded
+ * by storeTimeout: a node that took the keys late in the first run may have answered the re-run
+ * before that run's fence reached it, and the nodes that did record it make the majority.
+ */
+async function withLateAnswers(
+  yes: readonly Answer<Proposal>[],
+  silent: readonly number[],
+  asked: readonly Promise<Proposal>[],
+): Promise<Answer<Proposal>[]> {
+  if (!yes.some((answer) => answer.value.recorded) || silent.length === 0) return [...yes];
+  const late = await Promise.allSettled(silent.map(async (node) => ({ node, value: await asked[node]! })));
+  const took = late.flatMap((result) => (result.status === 'fulfilled' && result.value.value.fence > 0 ? [result.value] : []));
+  return [...yes, ...took];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { CLOCK, HELD_BY } from '../lua-scripts';
+import { CLOCK, FRESH_FENCE, GIVER, HELD_BY } from '../lua-scripts';
 
 /**
  * The per-node steps of the quorum (Redlock) store. A grant takes two: the node takes the keys
@@ -13,27 +13,10 @@ import { CLOCK, HELD_BY } from '../lua-scripts';
  */
 
 /**
- * A fresh proposal: one more than the highest counter, or the server's clock in microseconds when
- * a counter is missing (expired, or lost with a node that restarted empty), as on one Redis.
+ * Proposals: a fresh one is fresh_fence (see lua-scripts.ts: one more than the highest counter,
+ * or the server's clock in microseconds when a counter is missing, as on one Redis).
  */
-const PROPOSALS = `
-local function fresh_fence(n)
-  local fence = 0
-  local missing = false
-  for i = n + 1, 2 * n do
-    local seen = tonumber(redis.call('GET', KEYS[i]))
-    if seen then
-      if seen + 1 > fence then fence = seen + 1 end
-    else
-      missing = true
-    end
-  end
-  if missing then
-    local now = tonumber(clock_us())
-    if now > fence then fence = now end
-  end
-  return fence
-end
+const PROPOSALS = `${FRESH_FENCE}
 -- A re-run by the token that holds every key here: { the fence phase 2 recorded for it, 1 } if
 -- it did (idempotence), else { a fresh proposal, 0 } (always safe, see quorum.store.ts).
 local function proposal_for_holder(n, token)
@@ -83,29 +66,16 @@ return { 0, fence, 0 }
  * fence }. When another token holds one, the from token's keys are released and announced as by
  * RELEASE: { 0, minus the blocking lease's remaining ms }. A re-run answers { 1, its proposal }.
  */
-export const QUORUM_HAND_OVER_SCRIPT = `${CLOCK}${HELD_BY}${PROPOSALS}
+export const QUORUM_HAND_OVER_SCRIPT = `${CLOCK}${HELD_BY}${GIVER}${PROPOSALS}
 local n = #KEYS / 3
 local from, to, ttl, said = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if held_by(n, to) then
   local again = proposal_for_holder(n, to)
   return { 1, again[1], again[2] }
 end
-local owned = 1
-local blocked = nil
-for i = 1, n do
-  local holder = redis.call('GET', KEYS[i])
-  if holder ~= from then
-    owned = 0
-    if holder and not blocked then blocked = i end
-  end
-end
+local owned, blocked = giver_state(n, from)
 if blocked then
-  for i = 1, n do
-    if redis.call('GET', KEYS[i]) == from then
-      redis.call('DEL', KEYS[i])
-      redis.call('PUBLISH', KEYS[i] .. ':released', said)
-    end
-  end
+  let_go(n, from, said)
   return { 0, -left_of(blocked), 0 }
 end
 local fence = fresh_fence(n)
