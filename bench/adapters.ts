@@ -28,19 +28,26 @@ export type AdapterName =
   | 'redlock-tuned'
   | 'redis-semaphore'
   | 'redlock-universal'
-  | 'spin-1ms';
+  | 'spin-1ms'
+  | 'nestjs-redis-lock-quorum'
+  | 'redlock-quorum';
 
 /** Libraries that wait for a busy lock, compared in the contention scenarios. */
 export const WAITING: AdapterName[] = ['nestjs-redis-lock', 'redlock-default', 'redlock-tuned', 'redis-semaphore', 'redlock-universal', 'spin-1ms'];
 /** All of them, compared uncontended; raw-ioredis is the physical limit there. */
 export const ALL: AdapterName[] = ['nestjs-redis-lock', 'raw-ioredis', 'redlock-default', 'redlock-tuned', 'redis-semaphore', 'redlock-universal'];
 
+/** The quorum (Redlock) comparison, on the same independent masters (`url`: their URLs, comma-separated). */
+export const QUORUM: AdapterName[] = ['nestjs-redis-lock-quorum', 'redlock-quorum'];
+
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export async function createAdapter(name: AdapterName, url: string): Promise<LockAdapter> {
   switch (name) {
-    case 'nestjs-redis-lock': {
-      const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis: url }), { logger: false });
+    case 'nestjs-redis-lock':
+    case 'nestjs-redis-lock-quorum': {
+      const redis = name === 'nestjs-redis-lock' ? url : url.split(',');
+      const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis }), { logger: false });
       const locks = app.get(LockService);
       return {
         name,
@@ -78,12 +85,14 @@ export async function createAdapter(name: AdapterName, url: string): Promise<Loc
       };
     }
     case 'redlock-default':
-    case 'redlock-tuned': {
-      const client = new Redis(url);
+    case 'redlock-tuned':
+    case 'redlock-quorum': {
+      // redlock-quorum: the same masters as our quorum (`url` lists them), tuned as redlock-tuned.
+      const clients = (name === 'redlock-quorum' ? url.split(',') : [url]).map((node) => new Redis(node));
       const redlock =
         name === 'redlock-default'
-          ? new Redlock([client])
-          : new Redlock([client], { retryCount: -1, retryDelay: 10, retryJitter: 5 });
+          ? new Redlock(clients)
+          : new Redlock(clients, { retryCount: -1, retryDelay: 10, retryJitter: 5 });
       return {
         name,
         waits: true,
@@ -91,7 +100,7 @@ export async function createAdapter(name: AdapterName, url: string): Promise<Loc
           const lock = await redlock.acquire([`${name}:${key}`], ttl);
           return { release: async () => void (await lock.release()) };
         },
-        close: async () => void (await client.quit()),
+        close: async () => void (await Promise.all(clients.map((client) => client.quit()))),
       };
     }
     case 'redis-semaphore': {

@@ -219,6 +219,8 @@ function label(name: AdapterName): string {
     'redis-semaphore': 'redis-semaphore Mutex',
     'redlock-universal': 'redlock-universal',
     'spin-1ms': 'reference: 1 ms spin lock',
+    'nestjs-redis-lock-quorum': '**nestjs-redis-lock, quorum of 3**',
+    'redlock-quorum': 'redlock on 3 masters (retry 10±5 ms, unlimited)',
   }[name];
 }
 

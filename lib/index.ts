@@ -35,7 +35,11 @@ export type {
 } from './keys/lock-key.interface';
 export { requestKey } from './keys/request-key';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
-export type { RedisLockModuleOptions, WaitForReplicasOptions } from './interfaces/redis-lock-module-options.interface';
+export type {
+  RedisConnectionOption,
+  RedisLockModuleOptions,
+  WaitForReplicasOptions,
+} from './interfaces/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
 export {
   DEFAULT_KEY_PREFIX,

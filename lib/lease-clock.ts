@@ -1,4 +1,5 @@
-import { DRIFT_FIXED, DRIFT_RATE, RENEW_AT } from './tuning';
+import { RENEW_AT } from './tuning';
+import { reliableLength } from './utils/reliable-length';
 
 /**
  * A lease's times on the monotonic clock, counted from when the request that granted or renewed it
@@ -39,7 +40,7 @@ export class LeaseClock {
 
 /** Lease end as this process may rely on it: the length less a clock-drift allowance. */
 function leaseEnd(sentAt: number, length: number): number {
-  return sentAt + length - Math.floor(length * DRIFT_RATE) - DRIFT_FIXED;
+  return sentAt + reliableLength(length);
 }
 
 function wallTimeOf(monotonic: number): number {

@@ -17,6 +17,12 @@ export const REPLICAS_MISSING = (operation: string, acknowledged: number, requir
   `Lock store: only ${acknowledged} of ${required} replica(s) acknowledged the ${operation} within ${ms} ms ` +
   `(waitForReplicas), so the lock was released`;
 
+export const QUORUM_UNREACHABLE = (operation: string, failed: number, count: number, detail: string) =>
+  `Lock store could not reach a majority for ${operation}: ${failed} of ${count} Redis nodes failed or did not answer (${detail})`;
+
+export const QUORUM_TOO_SLOW = (operation: string, elapsed: number, ttl: number) =>
+  `Lock store took ${elapsed} ms to ${operation} a ${ttl} ms lease on a majority: nothing is left of its validity, so it was undone`;
+
 export const STORE_CLOSED = () => 'Lock store is closed (the application is shutting down)';
 
 export const INVALID_ARGUMENT = (argument: string, problem: string) =>

@@ -20,3 +20,5 @@ export const MIN_TTL = 10;
 export const MAX_KEY_LENGTH = 1024;
 /** Most keys one lock may take at once (one script call, one slot on a cluster). */
 export const MAX_KEYS = 64;
+/** Fewest independent Redis masters a quorum (`redis: [a, b, c]`) may have. */
+export const MIN_QUORUM_NODES = 3;

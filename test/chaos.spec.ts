@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ChaosWorker, type ChaosWorkers, compileChaosWorkers } from './support/chaos-workers';
 import { RedisServer } from './support/redis-server';
-import { sleep } from './support/wait-for';
+import { sleep, waitFor } from './support/wait-for';
 
 /**
  * Chaos: worker processes (each its own Nest app) against a real redis-server, with faults
@@ -57,6 +57,38 @@ describe('chaos: worker processes, real redis-server, injected faults', () => {
     expect(seen.map((section) => section.read)).toEqual(Array.from({ length: total }, (_, i) => i));
     for (let i = 1; i < seen.length; i++) expect(seen[i]!.fence).toBeGreaterThan(seen[i - 1]!.fence);
     expectNoCrash();
+  }, 180_000);
+
+  it('quorum of 3: 3 processes x 6 callers, one node killed and restarted empty mid-run: the counter comes out exact', async () => {
+    const nodes = await Promise.all([0, 1, 2].map(() => RedisServer.start()));
+    server = await RedisServer.start(); // the counter, outside the faults
+    try {
+      const processes = await Promise.all(
+        [0, 1, 2].map(() => workers.start('chaos-worker', { REDIS_URL: nodes.map((node) => node.url).join(','), COUNTER_URL: server!.url })),
+      );
+      started.push(...processes);
+      const [callers, sections] = [6, 60];
+      for (const worker of processes) {
+        worker.send({ cmd: 'count', key: 'quorum-lock', counterKey: 'quorum-counter', callers, sections, maxDelay: 1 });
+      }
+      const counter = server.client();
+      const total = processes.length * callers * sections;
+      // Mid-run: node 1 dies with every lease on it, and comes back empty.
+      await waitFor(async () => Number(await counter.get('quorum-counter')) >= total / 4, 60_000);
+      await nodes[1]!.kill();
+      await sleep(300);
+      await nodes[1]!.restart();
+      const reports = await Promise.all(processes.map((worker) => worker.next('counted', 150_000)));
+      expect(Number(await counter.get('quorum-counter'))).toBe(total);
+      const seen = reports.flatMap((report) => report.seen).sort((a, b) => a.read - b.read);
+      expect(seen.map((section) => section.read)).toEqual(Array.from({ length: total }, (_, i) => i));
+      for (let i = 1; i < seen.length; i++) expect(seen[i]!.fence).toBeGreaterThan(seen[i - 1]!.fence);
+      expectNoCrash();
+    } finally {
+      await workers.endAll();
+      started = [];
+      await Promise.all(nodes.map((node) => node.stop()));
+    }
   }, 180_000);
 
   it('Redis killed (-9) and restarted while a lock is held and others wait: the holder loses it, the waiters get it', async () => {

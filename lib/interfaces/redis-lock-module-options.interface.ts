@@ -9,6 +9,9 @@ export interface WaitForReplicasOptions {
   timeout: number;
 }
 
+/** One Redis (or Cluster) connection: a client instance, ioredis options, or a URL. */
+export type RedisConnectionOption = Redis | Cluster | RedisOptions | string;
+
 /** Options of RedisLockModule.forRoot / forRootAsync. */
 export interface RedisLockModuleOptions {
   /**
@@ -21,9 +24,11 @@ export interface RedisLockModuleOptions {
    * The Redis connection. An ioredis `Redis` or `Cluster` instance is yours: used as is and never
    * closed by the module. Options or a URL string make the module create its own client, closed on
    * shutdown. Sentinel: `{ sentinels: [{ host, port }, …], name: 'mymaster' }` (ioredis' Sentinel
-   * options). Default: ioredis' default, 127.0.0.1:6379.
+   * options). An array of three or more of these names independent Redis masters, and selects the
+   * quorum (Redlock) store: a lock is held while a majority of them holds it (see the README's
+   * Deployments). Default: ioredis' default, 127.0.0.1:6379.
    */
-  redis?: Redis | Cluster | RedisOptions | string;
+  redis?: RedisConnectionOption | RedisConnectionOption[];
   /** Prepended to every key in Redis. Default: `'lock:'`. */
   keyPrefix?: string;
   /** Default lease in ms (positive integer, 10 to 2^31-1). Default: 30 000. */

@@ -10,9 +10,10 @@ import { describeValue } from '../utils/describe-value';
 export function toStoreKey(prefix: string, key: string, argument = 'key'): string {
   const full = prefix + key;
   if (!hasHashTag(full)) return `${prefix}{${key}}`;
-  // Kept verbatim, it could name another lock's fence counter (`{a}:fence` is the counter of `a`).
-  if (full.endsWith(FENCE_SUFFIX)) {
-    throw new LockArgumentError(argument, `${describeValue(key)} ends in "${FENCE_SUFFIX}", which names fence counters`);
+  // Kept verbatim, it could name another lock's fence counter (`{a}:fence` is the counter of `a`)
+  // or a quorum's grant record (`{a}:fence:grant`).
+  if (full.endsWith(FENCE_SUFFIX) || full.includes(`${FENCE_SUFFIX}:`)) {
+    throw new LockArgumentError(argument, `${describeValue(key)} has a "${FENCE_SUFFIX}" segment, which names fence counters`);
   }
   return full;
 }
@@ -21,6 +22,11 @@ const FENCE_SUFFIX = ':fence';
 
 export function fenceKeyOf(storeKey: string): string {
   return storeKey + FENCE_SUFFIX;
+}
+
+/** Where a quorum node records the fence its phase 2 last wrote for a lock key, and for whom. */
+export function grantKeyOf(storeKey: string): string {
+  return `${fenceKeyOf(storeKey)}:grant`;
 }
 
 function hasHashTag(key: string): boolean {

@@ -5,6 +5,8 @@
  * the channel `<lock key>:released` (see store-keys.ts) with the publish command the store passes
  * as an ARGV (see pubsub-mode.ts): SPUBLISH on a Redis 7 Cluster, where the channel shares its lock
  * key's slot and the message stays on that shard; PUBLISH elsewhere. One script text serves both.
+ * The message names the release ('' unless the caller gave an id): a listener on several
+ * independent Redis (a quorum) hears one release once, however many nodes announce it.
  *
  * Fence counters expire (a while after the last lease on their key, see FENCE_RETENTION), so one
  * lock per order id does not leave a key behind forever. A missing counter (expired, or lost with
@@ -16,7 +18,7 @@
  */
 
 /** The Redis server's clock in microseconds, as an exact decimal string. */
-const CLOCK = `
+export const CLOCK = `
 local function clock_us()
   local t = redis.call('TIME')
   return t[1] .. string.format('%06d', tonumber(t[2]))
@@ -41,12 +43,11 @@ end
 `;
 
 /**
- * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys
- * (or the clock, if any counter is gone) and is written back to all of them, so it increases
- * strictly for every key.
+ * The next fence over the n keys whose counters are KEYS[n+1..2n]: one more than the highest
+ * counter, or the clock when a counter is gone (whichever is higher). Needs CLOCK.
  */
-const TAKE = `
-local function take(n, token, ttl, keep)
+export const FRESH_FENCE = `
+local function fresh_fence(n)
   local fence = 0
   local missing = false
   for i = n + 1, 2 * n do
@@ -62,6 +63,18 @@ local function take(n, token, ttl, keep)
     local now = tonumber(clock_us())
     if now > fence then fence = now end
   end
+  return fence
+end
+`;
+
+/**
+ * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys
+ * (or the clock, if any counter is gone) and is written back to all of them, so it increases
+ * strictly for every key.
+ */
+const TAKE = `${FRESH_FENCE}
+local function take(n, token, ttl, keep)
+  local fence = fresh_fence(n)
   local written = string.format('%.0f', fence)
   for i = 1, n do
     redis.call('SET', KEYS[i], token, 'PX', ttl)
@@ -76,13 +89,17 @@ end
  * script may run twice. A second run finds the keys already held by the token it grants to and
  * answers as the first run did, with the fence that run issued (read back from the counters).
  */
-const RERUN = `
+/** Whether `token` holds every one of the n lock keys. */
+export const HELD_BY = `
 local function held_by(n, token)
   for i = 1, n do
     if redis.call('GET', KEYS[i]) ~= token then return false end
   end
   return true
 end
+`;
+
+const RERUN = `${HELD_BY}
 local function issued_fence(n)
   local fence = 0
   for i = n + 1, 2 * n do
@@ -126,6 +143,37 @@ return take(n, token, ttl, keep)
 `;
 
 /**
+ * Shared by release and both hand-overs: `let_go` deletes and announces (with `publish`) each of
+ * the n keys the token owns (the message names the release, '' if unnamed) and counts them;
+ * `giver_state` says whether the giver owns every key, and which key (if any) another owner holds.
+ */
+export const GIVER = `
+local function let_go(n, token, said, publish)
+  local owned = 0
+  for i = 1, n do
+    if redis.call('GET', KEYS[i]) == token then
+      redis.call('DEL', KEYS[i])
+      redis.call(publish, KEYS[i] .. ':released', said)
+      owned = owned + 1
+    end
+  end
+  return owned
+end
+local function giver_state(n, from)
+  local owned = 1
+  local blocked = nil
+  for i = 1, n do
+    local holder = redis.call('GET', KEYS[i])
+    if holder ~= from then
+      owned = 0
+      if holder and not blocked then blocked = i end
+    end
+  end
+  return owned, blocked
+end
+`;
+
+/**
  * ARGV: from token, to token, ttl, fence counter expiry, publish command, expected fence ('' for
  * a confirmed hand-over). Confirmed: when every key is owned by the from token or free, all are
  * taken for the to token: { owned (1 if the from token owned every key), fence }; when another
@@ -136,18 +184,10 @@ return take(n, token, ttl, keep)
  * from token's keys are released and announced: { 0, 0 }. A re-run (every key already the to
  * token's) answers { 1, the fence issued }.
  */
-export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}
+export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}${GIVER}
 local n = #KEYS / 2
 local from, to, ttl, keep, publish, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if held_by(n, to) then return { 1, issued_fence(n) or take(n, to, ttl, keep) } end
-local function let_go()
-  for i = 1, n do
-    if redis.call('GET', KEYS[i]) == from then
-      redis.call('DEL', KEYS[i])
-      redis.call(publish, KEYS[i] .. ':released', '')
-    end
-  end
-end
 if expected ~= '' then
   local stands = held_by(n, from)
   for i = n + 1, 2 * n do
@@ -155,7 +195,7 @@ if expected ~= '' then
     if counter and counter ~= expected then stands = false end
   end
   if not stands then
-    let_go()
+    let_go(n, from, '', publish)
     return { 0, 0 }
   end
   local fence = tonumber(expected) + 1
@@ -166,17 +206,9 @@ if expected ~= '' then
   end
   return { 1, fence }
 end
-local owned = 1
-local blocked = nil
-for i = 1, n do
-  local holder = redis.call('GET', KEYS[i])
-  if holder ~= from then
-    owned = 0
-    if holder and not blocked then blocked = i end
-  end
-end
+local owned, blocked = giver_state(n, from)
 if blocked then
-  let_go()
+  let_go(n, from, '', publish)
   local left = redis.call('PTTL', KEYS[blocked])
   if left < 0 then left = 0 end
   return { 0, -left }
@@ -197,19 +229,10 @@ return 1
 `;
 
 /**
- * ARGV: token, publish command. Deletes and announces each key the token owns; returns 1 if it
- * owned all of them.
+ * ARGV: token, publish command, optional release id. Deletes and announces each key the token owns
+ * (the message is the release id, or ''); returns 1 if it owned all of them.
  */
-export const RELEASE_SCRIPT = `
-local token, publish = ARGV[1], ARGV[2]
-local owned = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == token then
-    redis.call('DEL', KEYS[i])
-    redis.call(publish, KEYS[i] .. ':released', '')
-    owned = owned + 1
-  end
-end
-if owned == #KEYS then return 1 end
+export const RELEASE_SCRIPT = `${GIVER}
+if let_go(#KEYS, ARGV[1], ARGV[3] or '', ARGV[2]) == #KEYS then return 1 end
 return 0
 `;

@@ -6,7 +6,7 @@ import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
-import { ReleaseSubscriber } from './release-subscriber';
+import { type ReleaseListener, ReleaseSubscriber } from './release-subscriber';
 import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from '../interfaces/redis-lock-module-options.interface';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
@@ -66,11 +66,12 @@ export class RedisStore implements LockStore {
     return Number(await this.call('extend', SCRIPTS.extend, keys, [token, ttl])) === 1;
   }
 
-  async release(keys: readonly string[], token: string): Promise<boolean> {
+  /** `releaseId` is announced to listeners (a quorum's nodes announce one release under one id). */
+  async release(keys: readonly string[], token: string, releaseId = ''): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
     if (this.state === 'closed') throw LockStoreError.closed();
     const publish = this.publishNow() ?? (await this.publishCommand());
-    return Number(await this.call('release', SCRIPTS.release, keys, [token, publish])) === 1;
+    return Number(await this.call('release', SCRIPTS.release, keys, [token, publish, releaseId])) === 1;
   }
 
   async handOver(
@@ -124,7 +125,7 @@ export class RedisStore implements LockStore {
     return count > 0;
   }
 
-  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+  async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
     this.assertAccepting();
     return this.subscriber.listen(keys, listener);
   }
@@ -196,7 +197,11 @@ export class RedisStore implements LockStore {
     return PUBLISH_COMMAND[this.pubsub.current ?? (await this.pubsub.mode())];
   }
 
-  private call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]) {
+  /**
+   * Runs one of the registered scripts, bounded like every call. Open to a quorum's nodes, whose
+   * QuorumStore keeps its own open/closing state. @internal
+   */
+  call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
     return this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
   }

@@ -7,8 +7,11 @@ import type { BoundedCalls } from './bounded-calls';
 import { isCluster, type RedisConnection } from './create-redis-client';
 import type { PubSubMode, PubSubModeDetector } from './pubsub-mode';
 
+/** Told of one release; `releaseId` names it when the releaser gave it a name, else ''. */
+export type ReleaseListener = (releaseId: string) => void;
+
 interface Channel {
-  listeners: Set<() => void>;
+  listeners: Set<ReleaseListener>;
   /** Settles once Redis confirmed the subscription (or it failed: waiters then rely on polling). */
   ready: Promise<void>;
 }
@@ -36,7 +39,7 @@ export class ReleaseSubscriber {
   }
 
   /** Calls `listener` on each announced release of one of `storeKeys`; resolves once subscribed. */
-  async listen(storeKeys: readonly string[], listener: () => void): Promise<() => void> {
+  async listen(storeKeys: readonly string[], listener: ReleaseListener): Promise<() => void> {
     let mode: PubSubMode;
     try {
       mode = await this.pubsub.mode();
@@ -83,9 +86,9 @@ export class ReleaseSubscriber {
     // outside any lock scope: its events outlive the waiter that opened it.
     const connection = runOutsideLockScope(() => duplicateForSubscribing(this.source, mode));
     connection.on('error', () => undefined); // the command connection reports outages already
-    connection.on(mode === 'sharded' ? 'smessage' : 'message', (channel: string) => {
+    connection.on(mode === 'sharded' ? 'smessage' : 'message', (channel: string, message: string) => {
       const listeners = this.channels.get(channel)?.listeners;
-      if (listeners) for (const listener of [...listeners]) listener();
+      if (listeners) for (const listener of [...listeners]) listener(message);
     });
     this.connection = connection;
     return connection;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisConnection } from './create-redis-client';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
+import { QUORUM_ACQUIRE_SCRIPT, QUORUM_FENCE_SCRIPT, QUORUM_HAND_OVER_SCRIPT } from './quorum/quorum-scripts';
 
 /** Every script, by the operation it performs. */
 const SOURCES = {
@@ -8,6 +9,10 @@ const SOURCES = {
   extend: EXTEND_SCRIPT,
   release: RELEASE_SCRIPT,
   handOver: HAND_OVER_SCRIPT,
+  // A quorum's nodes: the two phases of a grant (see quorum/quorum-scripts.ts).
+  quorumAcquire: QUORUM_ACQUIRE_SCRIPT,
+  quorumHandOver: QUORUM_HAND_OVER_SCRIPT,
+  quorumFence: QUORUM_FENCE_SCRIPT,
 } as const;
 
 /**

@@ -7,6 +7,7 @@ import {
   DEFAULT_TTL,
   DEFAULT_WAIT,
   MAX_DURATION,
+  MIN_QUORUM_NODES,
 } from '../redis-lock.constants';
 import { integerInRange, validateTtl, validateWait } from './validate-acquire-options';
 import { checkKeyText } from '../keys/validate-keys';
@@ -61,6 +62,12 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
   checkKeyText(keyPrefix, 'options.keyPrefix');
   if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {
     throw new LockArgumentError('options.onLockLost', `expected a function, got ${describeValue(given.onLockLost)}`);
+  }
+  if (Array.isArray(given.redis) && given.redis.length < MIN_QUORUM_NODES) {
+    throw new LockArgumentError(
+      'options.redis',
+      `a quorum needs at least ${MIN_QUORUM_NODES} independent Redis masters, got ${given.redis.length}`,
+    );
   }
   const storeTimeout =
     given.storeTimeout === undefined

@@ -10,19 +10,27 @@ import type { WorkerCommand, WorkerEvent } from './chaos-protocol';
  * that nothing was.
  */
 async function main(): Promise<void> {
+  // REDIS_URL: one Redis, or a comma-separated list of a quorum's nodes; the counter the workers
+  // update lives on COUNTER_URL (default: the one Redis), outside the faults injected into nodes.
   const url = process.env.REDIS_URL!;
   // REDIS_CLUSTER_NODES (host:port,…): a Cluster instead, for the module and the counters alike.
-  const nodes = process.env.REDIS_CLUSTER_NODES?.split(',').map((node) => {
+  const clusterNodes = process.env.REDIS_CLUSTER_NODES?.split(',').map((node) => {
     const [host, port] = node.split(':');
     return { host: host!, port: Number(port) };
   });
+  // REDIS_URL with several URLs: a quorum of independent masters (counters on COUNTER_URL).
+  const quorum = url ? url.split(',') : [];
   const send = (event: WorkerEvent) => process.send!(event);
   process.on('unhandledRejection', (error) => send({ event: 'unhandled', message: String(error) }));
   process.on('uncaughtException', (error) => send({ event: 'unhandled', message: String(error) }));
-  const redis = nodes ? new Cluster(nodes) : new Redis(url);
+  // The counters: on the Cluster, or on COUNTER_URL / the one Redis.
+  const redis = clusterNodes ? new Cluster(clusterNodes) : new Redis(process.env.COUNTER_URL ?? url);
   redis.on('error', () => undefined);
   const app = await NestFactory.createApplicationContext(
-    RedisLockModule.forRoot({ redis: nodes ? redis : url, storeTimeout: Number(process.env.STORE_TIMEOUT ?? 1_000) }),
+    RedisLockModule.forRoot({
+      redis: clusterNodes ? redis : quorum.length > 1 ? quorum : url,
+      storeTimeout: Number(process.env.STORE_TIMEOUT ?? 1_000),
+    }),
     { logger: false },
   );
   const locks = app.get(LockService);

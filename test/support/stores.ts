@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
 import type { LockStore } from '../../lib/interfaces/lock-store.interface';
 import { MemoryStore } from '../../lib/stores/memory.store';
+import { QuorumStore } from '../../lib/stores/quorum/quorum.store';
 import { RedisStore } from '../../lib/stores/redis.store';
 import { RedisServer } from './redis-server';
 
@@ -11,7 +12,7 @@ import { RedisServer } from './redis-server';
 export interface StoreRun {
   /** The module options that select this store. */
   options: RedisLockModuleOptions;
-  /** The redis-server behind it; undefined for the memory store (which starts none). */
+  /** The redis-server behind it (a quorum's first node); undefined for the memory store. */
   server: RedisServer | undefined;
   /** A LockStore of its own, constructed directly (no module): close it with `close()`. */
   createStore(timeout: number): LockStore;
@@ -19,8 +20,8 @@ export interface StoreRun {
 }
 
 /**
- * The stores every behavioural suite runs against: a real redis-server, and the memory store.
- * Each starts what it needs: only the Redis one starts a server.
+ * The stores every behavioural suite runs against: a real redis-server, a quorum of three, and
+ * the memory store. Each starts what it needs.
  */
 export const STORES = [
   {
@@ -36,6 +37,18 @@ export const STORES = [
     },
   },
   {
+    name: 'quorum',
+    async start(): Promise<StoreRun> {
+      const servers = await Promise.all([0, 1, 2].map(() => RedisServer.start()));
+      return {
+        options: { redis: servers.map((server) => server.url) },
+        server: servers[0],
+        createStore: (timeout) => quorumOf(servers, timeout),
+        stop: async () => void (await Promise.all(servers.map((server) => server.stop()))),
+      };
+    },
+  },
+  {
     name: 'memory',
     async start(): Promise<StoreRun> {
       return {
@@ -47,6 +60,15 @@ export const STORES = [
     },
   },
 ] as const;
+
+/** A QuorumStore on `servers`, built directly (no module), owning its connections. */
+export function quorumOf(servers: readonly RedisServer[], timeout: number, logger = new Logger('QuorumStore')): QuorumStore {
+  return new QuorumStore(servers.map((server) => {
+    const client = new Redis(server.url);
+    client.on('error', () => undefined); // a node down is part of these tests
+    return new RedisStore(client, true, timeout, logger);
+  }));
+}
 
 export type StoreDescriptor = (typeof STORES)[number];
 
@@ -68,7 +90,7 @@ export async function startLockPair(
 ): Promise<{ run: StoreRun; locks: LockService; other: LockService; close: () => Promise<void> }> {
   const run = await store.start();
   const first = await lockModule({ ...run.options, ...options });
-  const second = store.name === 'redis' ? await lockModule({ ...run.options, ...options }) : first;
+  const second = store.name !== 'memory' ? await lockModule({ ...run.options, ...options }) : first;
   return {
     run,
     locks: first.locks,

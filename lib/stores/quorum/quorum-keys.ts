@@ -1,0 +1,6 @@
+import { fenceKeyOf, grantKeyOf } from '../../keys/store-keys';
+
+/** A quorum node's keys for a lock: the lock keys, their fence counters, their grant records. */
+export function quorumKeysOf(keys: readonly string[]): string[] {
+  return [...keys, ...keys.map(fenceKeyOf), ...keys.map(grantKeyOf)];
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { LockStoreError } from '../../errors';
+import type { AcquireAttempt, HandOverResult, LockStore } from '../../interfaces/lock-store.interface';
+import type { RedisStore } from '../redis.store';
+import { SCRIPTS } from '../script-commands';
+import { askMajority } from './majority';
+import { oncePerRelease } from './once-per-release';
+import { quorumUnreachable } from './quorum-errors';
+import { grantByMajority, undo } from './quorum-grant';
+import { quorumKeysOf } from './quorum-keys';
+
+type StoreState = 'open' | 'closing' | 'closed';
+
+/**
+ * Locks on N independent Redis masters (Redlock): a lock is held while a majority holds it.
+ * Each node is a RedisStore of its own (its connection, bounded calls, release notifications);
+ * this store asks them all at once and acts on the majority's answer as soon as it is known.
+ *
+ * Round trips (parallel to every node): acquire and hand-over 2 (take + propose a fence, then
+ * write the fence back), extend 1, release 1, isLocked 1.
+ *
+ * Why fences strictly increase per key, whichever nodes answer: a grant of F needs a majority W
+ * whose counters were raised to >= F (phase 2) while the token held the keys there. A later grant
+ * to another token needs a majority P that took the keys (phase 1); P and W share a node X. X's
+ * counter is >= F from phase 2 on, and only rises (phase 2 writes max(counter, F')). When the
+ * later token takes X it proposes counter + 1 > F; when it already held X (a re-run), it proposes
+ * either the fence its own phase 2 recorded on X, which was computed from a proposal of X made
+ * after F was written there, or counter + 1. So F' = max(proposals) > F. A node that restarted
+ * empty has lost its counter: it proposes its clock in microseconds, as a single Redis does, which
+ * is above every fence issued before as long as its clock did not step back (see README).
+ */
+export class QuorumStore implements LockStore {
+  private state: StoreState = 'open';
+  private closed: Promise<void> | undefined;
+  /** Quorum operations in flight; close() lets them finish (each is bounded). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /**
+   * A hand-over is granted by a majority like an acquisition (two phases), so its receiver waits
+   * for that grant: no optimistic start inside the giver's lease.
+   */
+  readonly optimisticHandOver = false;
+
+  constructor(private readonly nodes: readonly RedisStore[]) {}
+
+  tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
+    return this.track(async () => {
+      const { fence, remaining } = await grantByMajority(this.nodes, {
+        operation: 'acquire',
+        keys,
+        token,
+        ttl,
+        undoTokens: [token],
+        propose: (node) => node.call('acquire', SCRIPTS.quorumAcquire, quorumKeysOf(keys), [token, ttl]),
+      });
+      if (fence === null) return { fence: null, remaining };
+      if (this.state !== 'open') {
+        undo(this.nodes, this.everyNode(), keys, [token]);
+        throw LockStoreError.closed();
+      }
+      return { fence };
+    });
+  }
+
+  /**
+   * Atomic on each node (the keys pass from the giver to the receiver with no moment in which
+   * they are free there), granted only as tryAcquire is: a majority, the fence written back,
+   * within validity. Otherwise the receiver's keys are undone everywhere, the giver's released,
+   * and the receiver is told it got nothing (fence null): never a lock it does not hold.
+   */
+  handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
+    return this.track(async () => {
+      const releaseId = randomUUID();
+      const { fence, owned } = await grantByMajority(this.nodes, {
+        operation: 'handOver',
+        keys,
+        token: toToken,
+        ttl,
+        undoTokens: [toToken, fromToken],
+        propose: (node) =>
+          node.call('handOver', SCRIPTS.quorumHandOver, quorumKeysOf(keys), [fromToken, toToken, ttl, releaseId]),
+      });
+      if (fence === null) return { owned, fence: null };
+      if (this.state !== 'open') {
+        undo(this.nodes, this.everyNode(), keys, [toToken]);
+        return { owned, fence: null };
+      }
+      return { owned, fence };
+    });
+  }
+
+  /** True when a majority extended the lease; the lease then runs from when this was sent. */
+  extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
+    return this.track(() => this.majoritySays('extend', (node) => node.extend(keys, token, ttl)));
+  }
+
+  /** Sent to every node; true when a majority still held the lock for `token`. */
+  release(keys: readonly string[], token: string): Promise<boolean> {
+    if (this.state === 'closed') return Promise.reject(LockStoreError.closed());
+    const releaseId = randomUUID();
+    return this.track(() => this.majoritySays('release', (node) => node.release(keys, token, releaseId)), true);
+  }
+
+  /** True when a majority has one of the keys. */
+  isLocked(keys: readonly string[]): Promise<boolean> {
+    return this.track(() => this.majoritySays('isLocked', (node) => node.isLocked(keys)));
+  }
+
+  /**
+   * Listens on every node, hears each release once (every node announces it under one id), and
+   * resolves once a majority listens: any release by a majority reaches one of them.
+   */
+  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+    this.assertAccepting();
+    const heard = oncePerRelease(listener);
+    const stops: (() => void)[] = [];
+    let stopped = false;
+    const listening = this.nodes.map((node) =>
+      node.onRelease(keys, heard).then(
+        (stop) => (stopped ? stop() : stops.push(stop)),
+        () => undefined,
+      ),
+    );
+    await askMajority(this.nodes.length, this.everyNode(), (node) => listening[node]!, () => true);
+    return () => {
+      stopped = true;
+      for (const stop of stops.splice(0)) stop();
+    };
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closing';
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    this.state = 'closed';
+    // Each node lets its own calls finish (undos, late answers), then closes what we opened.
+    await Promise.all(this.nodes.map((node) => node.close()));
+  }
+
+  private async majoritySays(operation: string, ask: (node: RedisStore) => Promise<boolean>): Promise<boolean> {
+    const verdict = await askMajority(this.nodes.length, this.everyNode(), (node) => ask(this.nodes[node]!), (yes) => yes);
+    if (verdict.outcome === 'unreachable') throw quorumUnreachable(operation, this.nodes.length, verdict);
+    return verdict.outcome === 'yes';
+  }
+
+  /** Runs a quorum operation, tracked so close() waits for it. */
+  private track<T>(operation: () => Promise<T>, whileClosing = false): Promise<T> {
+    if (this.state === 'closed' || (this.state === 'closing' && !whileClosing)) return Promise.reject(LockStoreError.closed());
+    const running = operation();
+    this.inFlight.add(running);
+    const done = () => this.inFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  private assertAccepting(): void {
+    if (this.state !== 'open') throw LockStoreError.closed();
+  }
+
+  private everyNode(): number[] {
+    return this.nodes.map((_, index) => index);
+  }
+}
