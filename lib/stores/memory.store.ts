@@ -79,6 +79,13 @@ export class MemoryStore implements LockStore {
         return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
       });
       if (!owned || moved) {
+        // The receiver ran with expectedFence + 1: no later holder may be issued that fence again.
+        for (const key of keys) {
+          const counter = this.fences.get(key);
+          if (!counter || counter.expiresAt <= now || counter.value < expectedFence + 1) {
+            this.fences.set(key, { value: expectedFence + 1, expiresAt: now + ttl + FENCE_RETENTION });
+          }
+        }
         await this.release(keys, fromToken);
         return { owned: false, fence: null };
       }

@@ -56,6 +56,9 @@ export class WaitQueues {
   /** Removes `waiter`; the next one becomes head, told whether the lock was taken on the way. */
   leave(storeKeys: readonly string[], waiter: Waiter, acquired: boolean): void {
     waiter.active = false;
+    // Handed a lock it leaves without (it gave up in the same turn, or its subscription failed):
+    // let go of it, queued behind the hand-over itself, so the key is not left to its ttl.
+    if (!acquired && waiter.handedOver) this.store.release(storeKeys, waiter.token).catch(() => undefined);
     const id = keySetId(storeKeys);
     const queue = this.queues.get(id);
     if (!queue) return;
