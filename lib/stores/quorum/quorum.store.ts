@@ -107,7 +107,8 @@ export class QuorumStore implements LockStore {
 
   /**
    * Listens on every node, hears each release once (every node announces it under one id), and
-   * resolves once a majority listens: any release by a majority reaches one of them.
+   * resolves once a majority has answered its subscription (a node whose subscription failed
+   * counts as answered: waiters keep their poll, so a missed announcement costs one poll).
    */
   async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
     this.assertAccepting();
