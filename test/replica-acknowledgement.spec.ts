@@ -7,6 +7,7 @@ import { recordCommands } from './support/command-recorder';
 import { FaultProxy, commandNamed } from './support/fault-proxy';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
+import { acknowledgedOnce } from './support/redis-sentinel';
 import { sleep, waitFor } from './support/wait-for';
 
 /** WAIT's bound in these tests: short, so a missing replica fails an attempt quickly. */
@@ -14,6 +15,7 @@ const ACK_TIMEOUT = 300;
 
 async function replicaOnline(master: Redis): Promise<void> {
   await waitFor(async () => (await master.info('replication')).includes('state=online'), 15_000, 50);
+  await acknowledgedOnce(master);
 }
 
 describe('waitForReplicas: a grant counts once replicas acknowledged it', () => {

@@ -98,6 +98,7 @@ export class RedisSentinelDeployment {
   private async ready(): Promise<void> {
     const master = this.master.client();
     await waitFor(async () => (await master.info('replication')).includes('state=online'), 20_000, 50);
+    await acknowledgedOnce(master);
     await waitFor(
       async () => {
         const views = await Promise.all(
@@ -113,6 +114,16 @@ export class RedisSentinelDeployment {
       100,
     );
   }
+}
+
+/**
+ * The replica has acknowledged a write once: its first acknowledgement after the sync can take
+ * longer than a test's short WAIT bound on a loaded machine.
+ */
+export async function acknowledgedOnce(master: Redis): Promise<void> {
+  await master.set('replication-warm-up', '1');
+  await waitFor(async () => Number(await master.wait(1, 1_000)) >= 1, 20_000, 0);
+  await master.del('replication-warm-up');
 }
 
 async function portNamedBy(sentinel: Redis): Promise<number> {
