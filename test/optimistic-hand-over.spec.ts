@@ -38,13 +38,19 @@ describe('optimistic hand-over inside a process', () => {
    * A waiter queued in `locks` (of `module`), listening for releases, and idle: resolved just after
    * one of its polling attempts was answered, so the next is at least 25 ms away (RETRY_MIN_DELAY).
    */
-  async function queuedBehind(module: TestingModule, locks: LockService, k: string): Promise<{ waiting: Promise<Lock> }> {
+  async function queuedBehind(
+    module: TestingModule,
+    locks: LockService,
+    k: string,
+    signal?: AbortSignal,
+  ): Promise<{ waiting: Promise<Lock> }> {
     const store = module.get<LockStore>(LOCK_STORE);
     const attempt = store.tryAcquire.bind(store);
     let answered: (() => void) | undefined;
     store.tryAcquire = (...args) => attempt(...args).finally(() => answered?.());
     try {
-      const waiting = locks.acquire(k, { wait: 5_000 });
+      const waiting = locks.acquire(k, { wait: 5_000, signal });
+      waiting.catch(() => undefined); // a test that aborts it reads the outcome itself
       await waitFor(async () => Number((await direct.pubsub('NUMSUB', `lock:{${k}}:released`))[1]) === 1, 2_000);
       await new Promise<void>((resolve) => (answered = resolve));
       await sleep(2); // the head has taken the answer and gone back to sleep
@@ -154,6 +160,77 @@ describe('optimistic hand-over inside a process', () => {
       for (const spy of spies) spy.mockRestore();
       await one.module.close();
       await two.module.close();
+    }
+  });
+
+  // Edges found by review, each a test that failed before its fix: a refused receiver's fence is
+  // never issued again, and a waiter that leaves without the lock handed to it (it gave up in the
+  // same turn, its subscription failed) does not strand the key.
+
+  it('a refused receiver ran with fence F+1: the next holder gets a higher one', async () => {
+    const a = await lockModule({ redis: server.url, ttl: 30_000 });
+    const b = await lockModule({ redis: server.url, ttl: 30_000 });
+    try {
+      const k = key();
+      const holder = await a.locks.acquire(k, { autoRenew: false });
+      const { waiting } = await queuedBehind(a.module, a.locks, k);
+      await direct.del(`lock:{${k}}`); // the giver's lease is gone from Redis (expiry, eviction, failover, admin)
+      await holder.release();
+      const receiver = await waiting;
+      const usedFence = receiver.fence; // the receiver did its fenced writes with this
+      await waitFor(() => receiver.signal.aborted, 5_000);
+      const next = await b.locks.acquire(k);
+      await next.release();
+      expect(next.fence).toBeGreaterThan(usedFence);
+    } finally {
+      await a.module.close();
+      await b.module.close();
+    }
+  });
+
+  it('a waiter whose signal aborts in the turn the holder releases leaves the key free, not held by its token', async () => {
+    const a = await lockModule({ redis: server.url, ttl: 30_000 });
+    try {
+      const k = key();
+      const holder = await a.locks.acquire(k, { autoRenew: false });
+      const controller = new AbortController();
+      const { waiting } = await queuedBehind(a.module, a.locks, k, controller.signal);
+      controller.abort(); // e.g. the client disconnected
+      const released = holder.release(); // same turn (e.g. an abort listener, or a continuation queued first)
+      const outcome = await waiting.then((lock) => lock, (error: unknown) => error);
+      expect(outcome).toBe(controller.signal.reason);
+      expect(await released).toBe(true);
+      await waitFor(async () => (await direct.exists(`lock:{${k}}`)) === 0, 1_000).catch(() => undefined);
+      const inRedis = await direct.get(`lock:{${k}}`);
+      await direct.del(`lock:{${k}}`);
+      expect(inRedis).toBeNull();
+    } finally {
+      await a.module.close();
+    }
+  });
+
+  it('a hand-over to a head whose subscription then fails leaves the key free', async () => {
+    const a = await lockModule({ redis: server.url, ttl: 30_000 });
+    const store = a.module.get<LockStore>(LOCK_STORE);
+    const onRelease = store.onRelease.bind(store);
+    try {
+      const k = key();
+      const holder = await a.locks.acquire(k, { autoRenew: false });
+      // The subscription is slow, then fails (a subscriber connection that times out).
+      store.onRelease = () => new Promise((_, reject) => setTimeout(() => reject(new Error('subscribe timed out')), 300));
+      const waiting = a.locks.acquire(k, { wait: 10_000 });
+      waiting.catch(() => undefined);
+      await sleep(100); // first attempt answered busy; now awaiting `listening` in the queue
+      expect(await holder.release()).toBe(true);
+      const outcome = await waiting.then((lock) => lock, (error: unknown) => error);
+      expect((outcome as Error).message).toMatch(/subscribe timed out/);
+      await waitFor(async () => (await direct.exists(`lock:{${k}}`)) === 0, 1_000).catch(() => undefined);
+      const inRedis = await direct.get(`lock:{${k}}`);
+      await direct.del(`lock:{${k}}`);
+      expect(inRedis).toBeNull();
+    } finally {
+      store.onRelease = onRelease;
+      await a.module.close();
     }
   });
 });
