@@ -2,6 +2,7 @@ import type { Logger } from '@nestjs/common';
 import type { LockLostError } from './errors';
 import type { LockStore } from './interfaces/lock-store.interface';
 import type { Lease } from './lease';
+import type { LeaseTimers } from './lease-timers';
 
 /** One acquisition as the store granted it. @internal */
 export interface LockGrant {
@@ -44,6 +45,8 @@ export interface Releasing {
 export interface LeaseOwner {
   readonly store: LockStore;
   readonly logger: Logger;
+  /** Wakes the leases for renewal and at their deadline (one timer for all of them). */
+  readonly timers: LeaseTimers;
   /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */
   releaseLock(releasing: Releasing): Promise<boolean>;
   /** Called once when the lease stops being held (released or lost). */

@@ -2,7 +2,7 @@ import { LockLostError, type LockLostReason, LockStoreError } from './errors';
 import { LeaseClock } from './lease-clock';
 import type { LeaseOwner, LockGrant, Provisional } from './lease-owner';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from './lock.messages';
-import { runOutsideLockScope } from './lock-scope';
+import type { TimedEntry } from './lease-timers';
 import { MAX_RENEWAL_RETRY_INTERVAL } from './tuning';
 
 type LeaseState = 'held' | 'released' | 'lost';
@@ -15,7 +15,7 @@ type LeaseState = 'held' | 'released' | 'lost';
  * allowance: when no renewal is confirmed by then, the lease is lost and `signal` aborts with
  * LockLostError, even if Redis never answers. @internal
  */
-export class Lease {
+export class Lease implements TimedEntry {
   readonly keys: readonly string[];
   readonly storeKeys: readonly string[];
   readonly token: string;
@@ -37,7 +37,9 @@ export class Lease {
   private readonly clock: LeaseClock;
   /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
   private readonly grantedAt = performance.now();
-  private timer: NodeJS.Timeout | undefined;
+  /** Where the owner's LeaseTimers keep this lease (see TimedEntry). */
+  wakeAt = 0;
+  timerSlot = -1;
   private releasing: Promise<boolean> | undefined;
   /** Lock handles not yet released (the acquisition's and re-entered ones): the last one releases. */
   private handles = 1;
@@ -176,8 +178,7 @@ export class Lease {
   private settle(state: LeaseState): void {
     if (this.state !== 'held') return;
     this.state = state;
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.owner.timers.cancel(this);
     this.owner.leaseSettled(this);
   }
 
@@ -186,22 +187,19 @@ export class Lease {
     if (this.clock.confirm(sentAt, length)) this.schedule();
   }
 
-  /** One timer per lease: the next renewal, or the deadline when renewal is off, capped or failing. */
+  /** One wake-up per lease (in the owner's shared LeaseTimers): the next renewal, or the deadline when renewal is off, capped or failing. */
   private schedule(): void {
     if (this.state !== 'held') return;
-    clearTimeout(this.timer);
     const renews = this.grant.autoRenew && !this.capped && !this.renewing && !this.confirming;
-    const wakeAt = renews ? Math.min(this.clock.renewAt, this.clock.deadline) : this.clock.deadline;
-    // Rounded up: a timer firing a fraction of a ms early would find the deadline not yet passed.
-    const delay = Math.max(0, Math.ceil(wakeAt - performance.now()));
-    // Armed outside every lock scope: renewal and loss reports are no part of the acquiring chain.
-    this.timer = runOutsideLockScope(() => setTimeout(() => void this.tick(), delay));
-    // A held lock must not keep the process alive by itself.
-    this.timer.unref();
+    this.owner.timers.schedule(this, renews ? Math.min(this.clock.renewAt, this.clock.deadline) : this.clock.deadline);
+  }
+
+  /** @internal Called by LeaseTimers at the wake time. */
+  onTimer(): void {
+    void this.tick();
   }
 
   private async tick(): Promise<void> {
-    this.timer = undefined;
     if (this.state !== 'held') return;
     const sentAt = performance.now();
     if (sentAt >= this.clock.deadline) {

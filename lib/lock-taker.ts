@@ -4,7 +4,8 @@ import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from './interfaces/lock-store.interface';
 import { toStoreKey } from './keys/store-keys';
 import { Lease } from './lease';
-import type { LeaseOwner } from './lease-owner';
+import { LeaseTimers } from './lease-timers';
+import type { LeaseOwner, LockGrant } from './lease-owner';
 import { Lock } from './lock';
 import { LOST_HOOK_FAILED } from './lock.messages';
 import { inLockScope } from './lock-scope';
@@ -66,6 +67,7 @@ export class LockTaker {
     this.owner = {
       store,
       logger,
+      timers: new LeaseTimers(),
       releaseLock: (releasing) => waitQueues.release(releasing),
       leaseSettled: (lease) => {
         held.delete(lease);
@@ -99,16 +101,33 @@ export class LockTaker {
       const [innermost, ...others] = reentry.covering;
       return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
     }
-    const toTake = reentry ? { keys: reentry.missingKeys, storeKeys: reentry.missingStoreKeys } : { keys, storeKeys };
+    // Objects below are written out field by field: spreading them took several µs per lock (V8's
+    // generic clone path), a measurable share of an uncontended acquire + release.
+    const takeKeys = reentry ? reentry.missingKeys : keys;
+    const takeStoreKeys = reentry ? reentry.missingStoreKeys : storeKeys;
     const token = createToken();
     let won: Won;
     try {
-      won = await new Acquisition(this.host, { ...toTake, token, ttl: options.ttl, wait, signal }).run();
+      const request = { keys: takeKeys, storeKeys: takeStoreKeys, token, ttl: options.ttl, wait, signal };
+      won = await new Acquisition(this.host, request).run();
     } catch (error) {
       if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
       throw error;
     }
-    const lease = new Lease({ ...toTake, token, ...won, ...options, name }, this.owner);
+    const grant: LockGrant = {
+      keys: takeKeys,
+      storeKeys: takeStoreKeys,
+      token,
+      fence: won.fence,
+      sentAt: won.sentAt,
+      provisional: won.provisional,
+      ttl: options.ttl,
+      autoRenew: options.autoRenew,
+      minHold: options.minHold,
+      maxHold: options.maxHold,
+      name,
+    };
+    const lease = new Lease(grant, this.owner);
     return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
   }
 
@@ -116,18 +135,18 @@ export class LockTaker {
    * A won acquisition, handed out. One won in a race with an abort is released at once, and so
    * is one that arrives after the drain ended (its caller is told the store is closed).
    */
-  private async granted(lock: Lock, signal: CancelSignal | undefined): Promise<Lock> {
-    if (!this.drain.granting) {
-      await lock.releaseQuietly();
-      throw LockStoreError.closed();
-    }
+  private granted(lock: Lock, signal: CancelSignal | undefined): Lock | Promise<Lock> {
+    if (!this.drain.granting) return lock.releaseQuietly().then(() => Promise.reject(LockStoreError.closed()));
     this.held.add(lock.lease);
     this.telemetry.holdStarted(lock.lease);
+    // The caller is gone, so the lock must not outlive it.
     if (signal?.aborted) {
-      // The caller is gone, so the lock must not outlive it.
-      await lock.releaseQuietly();
-      signal.throwIfAborted();
+      return lock.releaseQuietly().then(() => {
+        signal.throwIfAborted();
+        return lock;
+      });
     }
+    // The common case without a promise of its own: takeLock's resolves with the lock.
     return lock;
   }
 

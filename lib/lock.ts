@@ -74,9 +74,12 @@ export class Lock implements AsyncDisposable {
    * then ends on its own.
    */
   release(): Promise<boolean> {
-    this.releasing ??= Promise.all([this.lease, ...this.alsoHeld].map((lease) => lease.releaseHandle())).then(
-      (released) => released.every(Boolean),
-    );
+    this.releasing ??=
+      this.alsoHeld.length === 0
+        ? this.lease.releaseHandle()
+        : Promise.all([this.lease, ...this.alsoHeld].map((lease) => lease.releaseHandle())).then((released) =>
+            released.every(Boolean),
+          );
     return this.releasing;
   }
 

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LockLostError } from '../lib';
 import type { LockStore } from '../lib/interfaces/lock-store.interface';
 import { Lease } from '../lib/lease';
+import { LeaseTimers } from '../lib/lease-timers';
 import type { LeaseOwner, LockGrant, Releasing } from '../lib/lease-owner';
 import { DRIFT_FIXED, DRIFT_RATE, MAX_RENEWAL_RETRY_INTERVAL, RENEW_AT } from '../lib/tuning';
 
@@ -53,6 +54,7 @@ describe('Lease (fake timers)', () => {
     const owner = {
       store,
       logger: { warn: vi.fn(), error: vi.fn(), log: vi.fn(), debug: vi.fn() } as unknown as Logger,
+      timers: new LeaseTimers(),
       releaseLock: vi.fn(async (_releasing: Releasing) => true),
       leaseSettled: vi.fn((_lease: Lease) => undefined),
       leaseLost: vi.fn((_lease: Lease, _error: LockLostError) => undefined),
@@ -198,7 +200,7 @@ describe('Lease (fake timers)', () => {
     expect(owner.releaseLock).toHaveBeenCalledTimes(1);
     expect(owner.releaseLock).toHaveBeenCalledWith(expect.objectContaining({ storeKeys: ['lock:{k}'], token: 'token-1' }));
     expect(owner.leaseSettled).toHaveBeenCalledTimes(1);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(owner.timers.size).toBe(0); // the lease left the shared timer queue
     await advanceTo(30_000);
     expect(extendCalls).toEqual([]);
     expect(owner.leaseLost).not.toHaveBeenCalled();
@@ -228,7 +230,7 @@ describe('Lease (fake timers)', () => {
     expect(extendCalls).toEqual([{ at: 500, keys: ['lock:{k}'], token: 'token-1', ttl: 1_500 }]);
     expect(owner.releaseLock).not.toHaveBeenCalled();
     expect(held.held).toBe(false);
-    expect(vi.getTimerCount()).toBe(0);
+    expect(owner.timers.size).toBe(0); // the lease left the shared timer queue
 
     // Once minHold has passed, a release deletes.
     const later = double(true);

@@ -25,6 +25,11 @@ export class BoundedCalls {
     this.resolution = Math.min(250, Math.max(5, Math.floor(timeout / 10)));
   }
 
+  /** Calls started and not yet settled. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   /** Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound. */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

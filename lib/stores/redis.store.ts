@@ -4,6 +4,8 @@ import { QUIT_FAILED } from '../lock.messages';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
 import { FENCE_RETENTION } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
+import { WriteCoalescer } from './write-coalescer';
+import { isCluster } from './create-redis-client';
 import type { RedisConnection } from './create-redis-client';
 import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
 import { type ReleaseListener, ReleaseSubscriber } from './release-subscriber';
@@ -21,6 +23,8 @@ export class RedisStore implements LockStore {
   private closed: Promise<void> | undefined;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
+  /** One socket write per turn for a single Redis (see WriteCoalescer); a Cluster writes at once. */
+  private readonly writes: WriteCoalescer | undefined;
   private readonly pubsub: PubSubModeDetector;
   /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
   private readonly replicaAck: ReplicaAcknowledgement | undefined;
@@ -38,6 +42,7 @@ export class RedisStore implements LockStore {
   ) {
     defineScripts(client);
     this.calls = new BoundedCalls(timeout);
+    this.writes = isCluster(client) ? undefined : new WriteCoalescer(client);
     this.pubsub = new PubSubModeDetector(client, this.calls);
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
     this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
@@ -67,11 +72,17 @@ export class RedisStore implements LockStore {
   }
 
   /** `releaseId` is announced to listeners (a quorum's nodes announce one release under one id). */
-  async release(keys: readonly string[], token: string, releaseId = ''): Promise<boolean> {
+  release(keys: readonly string[], token: string, releaseId = ''): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
-    if (this.state === 'closed') throw LockStoreError.closed();
-    const publish = this.publishNow() ?? (await this.publishCommand());
-    return Number(await this.call('release', SCRIPTS.release, keys, [token, publish, releaseId])) === 1;
+    if (this.state === 'closed') return Promise.reject(LockStoreError.closed());
+    // Not async: the hot path's release goes out in this turn, with no promise of its own.
+    const publish = this.publishNow();
+    if (publish === undefined) return this.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
+    return this.sendRelease(keys, token, publish, releaseId);
+  }
+
+  private sendRelease(keys: readonly string[], token: string, publish: string, releaseId: string): Promise<boolean> {
+    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(isOne);
   }
 
   async handOver(
@@ -203,6 +214,7 @@ export class RedisStore implements LockStore {
    */
   call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
+    this.writes?.beforeSend(this.calls.inFlight);
     return this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
   }
 
@@ -213,6 +225,11 @@ export class RedisStore implements LockStore {
 
 type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
+function isOne(reply: unknown): boolean {
+  return Number(reply) === 1;
+}
+
 function withFenceKeys(keys: readonly string[]): string[] {
+  if (keys.length === 1) return [keys[0]!, fenceKeyOf(keys[0]!)];
   return [...keys, ...keys.map(fenceKeyOf)];
 }

@@ -57,24 +57,26 @@ export class Acquisition {
     private readonly request: AcquisitionRequest,
   ) {}
 
-  async run(): Promise<Won> {
+  run(): Promise<Won> {
     const { wait, storeKeys } = this.request;
-    if (wait === 0 || !this.host.waitQueues.has(storeKeys)) {
-      const won = await this.attempt();
+    if (wait !== 0 && this.host.waitQueues.has(storeKeys)) return this.waitInQueue();
+    // Not async: the uncontended path is one store call and one continuation.
+    return this.attempt().then((won) => {
       if (won) return won;
       if (this.elapsed() >= wait) throw this.notAcquired();
-    }
-    return this.waitInQueue();
+      return this.waitInQueue();
+    });
   }
 
   /** One try at the store: the grant, or null when busy (remembering for how long). */
-  private async attempt(): Promise<Won | null> {
+  private attempt(): Promise<Won | null> {
     const sentAt = performance.now();
     const { storeKeys, token, ttl } = this.request;
-    const result = await this.host.store.tryAcquire(storeKeys, token, ttl);
-    if (result.fence !== null) return { fence: result.fence, sentAt };
-    this.remaining = result.remaining;
-    return null;
+    return this.host.store.tryAcquire(storeKeys, token, ttl).then((result) => {
+      if (result.fence !== null) return { fence: result.fence, sentAt };
+      this.remaining = result.remaining;
+      return null;
+    });
   }
 
   private async waitInQueue(): Promise<Won> {

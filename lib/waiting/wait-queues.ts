@@ -28,7 +28,8 @@ export class WaitQueues {
 
   /** True when callers of this process already wait for exactly these keys. */
   has(storeKeys: readonly string[]): boolean {
-    return this.queues.has(keySetId(storeKeys));
+    // Nobody waiting in this process (the common case): no id to build.
+    return this.queues.size > 0 && this.queues.has(keySetId(storeKeys));
   }
 
   /** Appends `waiter`; resolves once release notifications for the keys are being received. */
@@ -91,7 +92,7 @@ export class WaitQueues {
    */
   async release(releasing: Releasing): Promise<boolean> {
     const { storeKeys, token } = releasing;
-    const queue = this.closed ? undefined : this.queues.get(keySetId(storeKeys));
+    const queue = this.closed || this.queues.size === 0 ? undefined : this.queues.get(keySetId(storeKeys));
     const head = queue?.waiters[0];
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
     if (!queue || !head || !head.active || head.busy || head.token === token || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
