@@ -17,7 +17,9 @@ export const FENCE_RETENTION = 600_000;
 
 /**
  * Consecutive hand-overs inside this process before a release goes through Redis again, so waiters
- * in other processes (woken by the release notification) get their turn.
+ * in other processes (woken by the release notification) get their turn. Counted only while
+ * another process listens for the keys: each hand-over's reply says (see HAND_OVER_SCRIPT), and
+ * one that says nobody else does starts the count again.
  */
 export const MAX_LOCAL_HAND_OVERS = 8;
 

@@ -7,6 +7,11 @@ export interface HandOverResult {
   owned: boolean;
   /** The new owner's fence, or null when another owner took the lock in between. */
   fence: number | null;
+  /**
+   * Whether waiters of other processes listen for these keys when the hand-over ran (false: only
+   * the giver's process does, so it may keep handing over; undefined: the store cannot tell).
+   */
+  othersWaiting?: boolean;
 }
 
 /**

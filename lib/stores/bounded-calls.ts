@@ -36,7 +36,9 @@ export class BoundedCalls {
       const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject };
       this.pending.add(entry);
       // Armed outside any lock scope: the interval outlives the call that starts it.
-      this.sweeper ??= runOutsideLockScope(() => setInterval(() => this.sweep(), this.resolution));
+      // Unref'd: the calls themselves keep the process alive, this check of them must not (nor
+      // show up as an active handle once the last call settled, until its next tick stops it).
+      this.sweeper ??= runOutsideLockScope(() => setInterval(() => this.sweep(), this.resolution).unref());
       let running: Promise<T>;
       try {
         running = call();

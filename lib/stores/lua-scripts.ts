@@ -182,9 +182,22 @@ end
  * expected fence plus one): it stands only if the from token still owns every key and no counter
  * has moved past the expected fence (a counter may have expired under a long lease); otherwise the
  * from token's keys are released and announced: { 0, 0 }. A re-run (every key already the to
- * token's) answers { 1, the fence issued }.
+ * token's) answers { 1, the fence issued }. A hand-over that took the keys adds a third value:
+ * how many connections listen for their release (see `listeners`), so the giver's process learns
+ * whether waiters elsewhere wait for its turn.
  */
 export const HAND_OVER_SCRIPT = `${CLOCK}${TAKE}${RERUN}${GIVER}
+-- Connections listening for a release of any of the keys (the most on one key's channel): a
+-- process with waiters listens with one. The hand-over's own process is one of them.
+local function listeners(n, publish)
+  local most = 0
+  local command = publish == 'spublish' and 'SHARDNUMSUB' or 'NUMSUB'
+  for i = 1, n do
+    local count = redis.call('PUBSUB', command, KEYS[i] .. ':released')[2]
+    if count > most then most = count end
+  end
+  return most
+end
 local n = #KEYS / 2
 local from, to, ttl, keep, publish, expected = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 if held_by(n, to) then return { 1, issued_fence(n) or take(n, to, ttl, keep) } end
@@ -210,7 +223,7 @@ if expected ~= '' then
     redis.call('SET', KEYS[i], to, 'PX', ttl)
     redis.call('SET', KEYS[n + i], written, 'PX', keep)
   end
-  return { 1, fence }
+  return { 1, fence, listeners(n, publish) }
 end
 local owned, blocked = giver_state(n, from)
 if blocked then
@@ -219,7 +232,7 @@ if blocked then
   if left < 0 then left = 0 end
   return { 0, -left }
 end
-return { owned, take(n, to, ttl, keep) }
+return { owned, take(n, to, ttl, keep), listeners(n, publish) }
 `;
 
 /** ARGV: token, ttl. Resets the lease of every key to ttl only if the token owns all of them. */

@@ -93,18 +93,14 @@ export class RedisStore implements LockStore {
     expectedFence?: number,
   ): Promise<HandOverResult> {
     this.assertAccepting();
-    let reply: [number | string, number | string];
+    let reply: [number | string, number | string, (number | string)?];
     try {
       // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
       const publish = this.publishNow() ?? (await this.publishCommand());
-      reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), [
-        fromToken,
-        toToken,
-        ttl,
-        ttl + FENCE_RETENTION,
-        publish,
-        expectedFence === undefined ? '' : String(expectedFence),
-      ])) as typeof reply;
+      const optimistic = expectedFence !== undefined;
+      const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(expectedFence) : ''];
+      // Optimistic: the receiver already runs; its first steps go before this write's system call.
+      reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), args, optimistic)) as typeof reply;
     } catch (error) {
       // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.
       this.undo(keys, [toToken, fromToken]);
@@ -127,7 +123,7 @@ export class RedisStore implements LockStore {
       this.undo(keys, [toToken]);
       return { owned, fence: null };
     }
-    return { owned, fence };
+    return { owned, fence, othersWaiting: this.othersWaiting(reply[2]) };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
@@ -197,6 +193,17 @@ export class RedisStore implements LockStore {
     for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token, publish]).catch(() => undefined);
   }
 
+  /**
+   * From a hand-over's count of listeners: our own process is one (its waiters are queued), so
+   * more is someone else. Unknown on a Cluster with classic pub/sub, where a subscriber may be
+   * connected to another node than the one counting.
+   */
+  private othersWaiting(listeners: number | string | undefined): boolean | undefined {
+    if (listeners === undefined) return undefined;
+    if (isCluster(this.client) && this.pubsub.current !== 'sharded') return undefined;
+    return Number(listeners) > 1;
+  }
+
   /** The publish command, when the mode is already known (no await: the call goes out in this turn). */
   private publishNow(): string | undefined {
     const known = this.pubsub.current;
@@ -212,9 +219,16 @@ export class RedisStore implements LockStore {
    * Runs one of the registered scripts, bounded like every call. Open to a quorum's nodes, whose
    * QuorumStore keeps its own open/closing state. @internal
    */
-  call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]): Promise<unknown> {
+  call(
+    operation: string,
+    script: ScriptName,
+    keys: readonly string[],
+    args: (string | number)[],
+    /** Hold the write until the turn's microtasks ran (see WriteCoalescer). */
+    gather = false,
+  ): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
-    this.writes?.beforeSend(this.calls.inFlight);
+    this.writes?.beforeSend(this.calls.inFlight, gather);
     return this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
   }
 

@@ -25,8 +25,12 @@ export class WriteCoalescer {
 
   constructor(private readonly client: RedisConnection) {}
 
-  /** Called just before a command is sent; `inFlight`: the store's calls not yet answered. */
-  beforeSend(inFlight: number): void {
+  /**
+   * Called just before a command is sent. `gather`: hold it for the rest of the turn even when
+   * nothing else is in flight (an optimistic hand-over: its receiver starts first, and whatever
+   * the receiver sends in the same turn follows it in the same write).
+   */
+  beforeSend(inFlight: number, gather = false): void {
     if (this.held) {
       if (++this.gathered < WRITE_BATCH) return;
       this.gathered = 0;
@@ -34,7 +38,7 @@ export class WriteCoalescer {
       this.held.cork();
       return;
     }
-    if (inFlight === 0) return;
+    if (inFlight === 0 && !gather) return;
     const { status, stream } = this.client as unknown as { status: string; stream?: Partial<Corkable> };
     if (status !== 'ready' || typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
     const socket = stream as Corkable;

@@ -102,10 +102,11 @@ export class WaitQueues {
     queue.handOvers++;
     const sentAt = performance.now();
     const atOnce = this.store.optimisticHandOver !== false && releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
-    if (atOnce) return this.handOverAtOnce(releasing, head, sentAt);
+    if (atOnce) return this.handOverAtOnce(releasing, head, sentAt, queue);
     head.busy = true;
     try {
-      const { owned, fence } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
+      const { owned, fence, othersWaiting } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
+      if (othersWaiting === false) queue.handOvers = 0;
       if (fence !== null && !head.receive({ fence, sentAt })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
         await this.store.release(storeKeys, head.token);
@@ -116,12 +117,20 @@ export class WaitQueues {
     }
   }
 
-  private handOverAtOnce({ storeKeys, token, fence, validUntil }: Releasing, head: Waiter, sentAt: number): Promise<boolean> {
+  private handOverAtOnce(
+    { storeKeys, token, fence, validUntil }: Releasing,
+    head: Waiter,
+    sentAt: number,
+    queue: Queue,
+  ): Promise<boolean> {
     const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence);
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it
     // The head is active and idle (checked above, in the same turn), so it takes the lock.
     head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed } });
-    return result.then((answer) => answer.owned);
+    return result.then((answer) => {
+      if (answer.othersWaiting === false) queue.handOvers = 0;
+      return answer.owned;
+    });
   }
 }
