@@ -17,8 +17,10 @@ import { shuffle } from './stats';
  * interleaved in rounds (the round-trip time here swings several-fold from second to second), each
  * round in a fresh random order. Writes bench/results/latest.md and the handoff-two-processes chart.
  */
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const HTTP_ROUNDS = Math.min(ROUNDS, 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+// Every round: the route's added latency swings more than the others from round to round (3 rounds
+// once put it at +0.71 ms where an isolated 5-round run of the same build gave +0.37 ms).
+const HTTP_ROUNDS = ROUNDS;
 const UNCONTENDED_SEQUENTIAL = { ops: 2_000 };
 const UNCONTENDED_CONCURRENT = { callers: 64, opsEach: 100 };
 const HANDOFF_TWO_PROCESSES = { callers: 32, processes: 2, holdMs: 5 };
