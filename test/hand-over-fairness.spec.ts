@@ -65,7 +65,9 @@ describe('hand-over fairness across processes', () => {
       // row than the cap would allow if it counted without anyone else waiting.
       expect(handOver.mock.calls.length).toBeGreaterThan(8 * MAX_LOCAL_HAND_OVERS);
       const releasesWithWaiters = release.mock.calls.length - 1; // the last holder's release has nobody to go to
-      expect(releasesWithWaiters).toBeLessThanOrEqual(3);
+      // A few may still go through Redis (a head busy with its fallback poll at that moment);
+      // with the cap counting regardless, about one in MAX_LOCAL_HAND_OVERS + 1 (11 here).
+      expect(releasesWithWaiters).toBeLessThanOrEqual(5);
     } finally {
       release.mockRestore();
       handOver.mockRestore();
