@@ -24,6 +24,14 @@ export const FENCE_RETENTION = 600_000;
 export const MAX_LOCAL_HAND_OVERS = 8;
 
 /**
+ * Consecutive local hand-overs before a release goes through Redis even when nobody else seemed
+ * to listen: waiters the count cannot see (a process polling because its subscription failed,
+ * callers retrying with wait 0) still get a chance. At 1 ms sections, one release through Redis
+ * (about 0.5 ms) per 64 costs under 1% of the time held.
+ */
+export const MAX_UNCONTESTED_HAND_OVERS = 64;
+
+/**
  * An in-process hand-over starts the next holder at once (before Redis confirms it) only while
  * the giver's lease has more than this left (ms): many round trips, so the confirmation arrives
  * well before the giver's lease, which covers the receiver until then, ends.
@@ -54,3 +62,12 @@ export const TESTING_BUSY_TTL = 3_600_000;
  * 64 concurrent callers, 16 measured best (8 and 32 a little slower; unbounded, much slower).
  */
 export const WRITE_BATCH = 16;
+
+/**
+ * An optimistic hand-over's command may wait for the end of the turn (its receiver starts first)
+ * only while the giver's lease covers the receiver for longer than this (ms); otherwise it is
+ * written at once. Synchronous work that blocks the event loop this long would stall every lease's
+ * renewal anyway. Measured in steady-contention: gap p50 about 0.1 ms written at once, 0.05 ms
+ * gathered.
+ */
+export const HAND_OVER_GATHER_MARGIN = 1_000;

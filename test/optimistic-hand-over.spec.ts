@@ -5,6 +5,7 @@ import type { Lock, LockLostError, LockService } from '../lib';
 import type { LockStore } from '../lib/interfaces/lock-store.interface';
 import { LOCK_STORE } from '../lib/redis-lock.tokens';
 import { HAND_OVER_SCRIPT } from '../lib/stores/lua-scripts';
+import { HAND_OVER_GATHER_MARGIN } from '../lib/tuning';
 import { ExclusionProbe } from './support/exclusion-probe';
 import { FaultProxy, scriptCall } from './support/fault-proxy';
 import { RedisServer } from './support/redis-server';
@@ -106,6 +107,36 @@ describe('optimistic hand-over inside a process', () => {
       expect(await direct.get(`lock:{${k}}`)).not.toBe(receiver.token);
       expect(await receiver.release()).toBe(false);
       await direct.del(`lock:{${k}}`, `lock:{${k}}:fence`);
+    } finally {
+      await module.close();
+    }
+  });
+
+  it('with under HAND_OVER_GATHER_MARGIN of cover, the hand-over is written at once, also with other calls in flight and a receiver that first works synchronously', async () => {
+    const ttl = 900;
+    expect(ttl).toBeLessThan(HAND_OVER_GATHER_MARGIN);
+    const { module, locks } = await lockModule({ redis: server.url, ttl });
+    try {
+      const k = key();
+      const holder = await locks.acquire(k);
+      const { waiting } = await queuedBehind(module, locks, k);
+      // A call in flight: commands sent now gather in the socket until the turn's microtasks ran.
+      const inFlight = locks.isLocked(`${k}-unrelated`);
+      const released = holder.release();
+      // The receiver's code runs in those microtasks: 300 ms of synchronous work before any await.
+      const worked = waiting.then((receiver) => {
+        const end = performance.now() + 300;
+        while (performance.now() < end);
+        return receiver;
+      });
+      const receiver = await worked;
+      await Promise.all([released, inFlight]);
+      // Redis ran the hand-over before the work ended: the receiver's lease was counted from
+      // then, so more than the work's time has gone from it (written after the work: about none).
+      const left = await direct.pttl(`lock:{${k}}`);
+      expect(await direct.get(`lock:{${k}}`)).toBe(receiver.token);
+      expect(left).toBeLessThan(ttl - 250);
+      expect(await receiver.release()).toBe(true);
     } finally {
       await module.close();
     }

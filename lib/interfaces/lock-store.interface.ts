@@ -40,7 +40,9 @@ export interface LockStore {
    * lock is free, no notification): the next waiter of this process takes over in one round trip.
    * With `expectedFence` (an optimistic hand-over, whose receiver already runs with that fence plus
    * one) it stands only if `fromToken` still owns every key and no fence counter moved past
-   * `expectedFence`; otherwise `fromToken`'s keys are released and the fence is null.
+   * `expectedFence`; otherwise `fromToken`'s keys are released and the fence is null. `coveredFor`:
+   * how long (ms) the giver's lease still covers that receiver, which lets the store decide how
+   * soon the command must leave (see WriteCoalescer).
    */
   handOver(
     keys: readonly string[],
@@ -48,6 +50,7 @@ export interface LockStore {
     toToken: string,
     ttl: number,
     expectedFence?: number,
+    coveredFor?: number,
   ): Promise<HandOverResult>;
   /** True if any of the keys is held. */
   isLocked(keys: readonly string[]): Promise<boolean>;

@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { LockStoreError } from '../errors';
 import { QUIT_FAILED } from '../lock.messages';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../interfaces/lock-store.interface';
-import { FENCE_RETENTION } from '../tuning';
+import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../tuning';
 import { BoundedCalls } from './bounded-calls';
 import { WriteCoalescer } from './write-coalescer';
 import { isCluster } from './create-redis-client';
@@ -91,6 +91,7 @@ export class RedisStore implements LockStore {
     toToken: string,
     ttl: number,
     expectedFence?: number,
+    coveredFor = 0,
   ): Promise<HandOverResult> {
     this.assertAccepting();
     let reply: [number | string, number | string, (number | string)?];
@@ -99,8 +100,12 @@ export class RedisStore implements LockStore {
       const publish = this.publishNow() ?? (await this.publishCommand());
       const optimistic = expectedFence !== undefined;
       const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(expectedFence) : ''];
-      // Optimistic: the receiver already runs; its first steps go before this write's system call.
-      reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), args, optimistic)) as typeof reply;
+      // An optimistic receiver runs on its predecessor's lease until this arrives. With plenty of
+      // that lease left, the command may gather until the turn's microtasks ran (the receiver
+      // starts before the write's system call); with less, it leaves at once, so the receiver's
+      // own code (maybe long synchronous work) cannot hold it back past the lease.
+      const write = optimistic && coveredFor > HAND_OVER_GATHER_MARGIN ? 'gather' : 'urgent';
+      reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), args, write)) as typeof reply;
     } catch (error) {
       // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.
       this.undo(keys, [toToken, fromToken]);
@@ -123,7 +128,7 @@ export class RedisStore implements LockStore {
       this.undo(keys, [toToken]);
       return { owned, fence: null };
     }
-    return { owned, fence, othersWaiting: this.othersWaiting(reply[2]) };
+    return { owned, fence, othersWaiting: this.othersWaiting(keys, reply[2]) };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
@@ -194,13 +199,16 @@ export class RedisStore implements LockStore {
   }
 
   /**
-   * From a hand-over's count of listeners: our own process is one (its waiters are queued), so
-   * more is someone else. Unknown on a Cluster with classic pub/sub, where a subscriber may be
+   * From a hand-over's count of listeners: when this store is known to listen for the keys (its
+   * waiters are queued and subscribed), it is one of them, so more is someone else. Unknown while
+   * its own subscription is not confirmed (in flight, failed, reconnecting: the count may be
+   * someone else alone), and on a Cluster with classic pub/sub, where a subscriber may be
    * connected to another node than the one counting.
    */
-  private othersWaiting(listeners: number | string | undefined): boolean | undefined {
+  private othersWaiting(keys: readonly string[], listeners: number | string | undefined): boolean | undefined {
     if (listeners === undefined) return undefined;
     if (isCluster(this.client) && this.pubsub.current !== 'sharded') return undefined;
+    if (!this.subscriber.isListening(keys)) return undefined;
     return Number(listeners) > 1;
   }
 
@@ -224,12 +232,18 @@ export class RedisStore implements LockStore {
     script: ScriptName,
     keys: readonly string[],
     args: (string | number)[],
-    /** Hold the write until the turn's microtasks ran (see WriteCoalescer). */
-    gather = false,
+    /**
+     * When the command leaves (see WriteCoalescer): 'batched' gathers while other calls are in
+     * flight; 'urgent' is written at once, with whatever gathered before it; 'gather' waits for
+     * the end of the turn even when nothing else is in flight.
+     */
+    write: 'batched' | 'urgent' | 'gather' = 'batched',
   ): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
-    this.writes?.beforeSend(this.calls.inFlight, gather);
-    return this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
+    this.writes?.beforeSend(this.calls.inFlight, write === 'gather');
+    const running = this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
+    if (write === 'urgent') this.writes?.flush();
+    return running;
   }
 
   private assertAccepting(): void {

@@ -14,6 +14,8 @@ interface Channel {
   listeners: Set<ReleaseListener>;
   /** Settles once Redis confirmed the subscription (or it failed: waiters then rely on polling). */
   ready: Promise<void>;
+  /** Redis confirmed the subscription (false while in flight, or when it failed). */
+  subscribed: boolean;
 }
 
 /**
@@ -55,7 +57,7 @@ export class ReleaseSubscriber {
     const joined = channelNames.map((name) => {
       let channel = this.channels.get(name);
       if (!channel) {
-        channel = { listeners: new Set(), ready: this.subscribe(connection, name, sharded) };
+        channel = { listeners: new Set(), ready: this.subscribe(connection, name, sharded), subscribed: false };
         this.channels.set(name, channel);
       }
       channel.listeners.add(listener);
@@ -71,6 +73,15 @@ export class ReleaseSubscriber {
         (sharded ? connection.sunsubscribe(name) : connection.unsubscribe(name)).catch(() => undefined);
       }
     };
+  }
+
+  /**
+   * True when this store is known to be listening for every one of `storeKeys` right now: each
+   * subscription confirmed, and the subscriber connection up (not reconnecting).
+   */
+  isListening(storeKeys: readonly string[]): boolean {
+    if ((this.connection as { status?: string } | undefined)?.status !== 'ready') return false;
+    return storeKeys.every((key) => this.channels.get(this.keyPrefix + releaseChannelOf(key))?.subscribed === true);
   }
 
   close(): void {
@@ -97,6 +108,8 @@ export class ReleaseSubscriber {
   private async subscribe(connection: RedisConnection, name: string, sharded: boolean): Promise<void> {
     try {
       await this.calls.run('subscribe', () => (sharded ? connection.ssubscribe(name) : connection.subscribe(name)));
+      const channel = this.channels.get(name);
+      if (channel) channel.subscribed = true;
     } catch (error) {
       this.logger.debug?.(NOTIFICATIONS_UNAVAILABLE((error as Error).message));
     }

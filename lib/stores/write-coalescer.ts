@@ -25,17 +25,21 @@ export class WriteCoalescer {
 
   constructor(private readonly client: RedisConnection) {}
 
+  /** Writes what has gathered now (the socket stays held for the rest of the turn). */
+  flush(): void {
+    if (!this.held) return;
+    this.gathered = 0;
+    this.held.uncork();
+    this.held.cork();
+  }
+
   /**
-   * Called just before a command is sent. `gather`: hold it for the rest of the turn even when
-   * nothing else is in flight (an optimistic hand-over: its receiver starts first, and whatever
-   * the receiver sends in the same turn follows it in the same write).
+   * Called just before a command is sent; `inFlight`: the store's calls not yet answered.
+   * `gather`: hold it for the rest of the turn even when nothing else is in flight.
    */
   beforeSend(inFlight: number, gather = false): void {
     if (this.held) {
-      if (++this.gathered < WRITE_BATCH) return;
-      this.gathered = 0;
-      this.held.uncork();
-      this.held.cork();
+      if (++this.gathered >= WRITE_BATCH) this.flush();
       return;
     }
     if (inFlight === 0 && !gather) return;
@@ -46,6 +50,7 @@ export class WriteCoalescer {
     this.held = socket;
     this.gathered = 1;
     process.nextTick(() => {
+      this.gathered = 0;
       this.held = undefined;
       socket.uncork();
     });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { LockStore } from '../interfaces/lock-store.interface';
 import { keySetId } from '../keys/key-set-id';
 import type { Releasing } from '../lease-owner';
-import { MAX_LOCAL_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
+import { MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
 import type { Waiter } from './waiter';
 
 
@@ -11,7 +11,10 @@ interface Queue {
   readonly waiters: Waiter[];
   /** Settles once release notifications for the keys are being received. */
   listening: Promise<() => void>;
+  /** Consecutive local hand-overs counted against MAX_LOCAL_HAND_OVERS (restarted while nobody else listens). */
   handOvers: number;
+  /** Consecutive local hand-overs since a release last went through Redis (never restarted otherwise). */
+  sinceRedis: number;
 }
 
 /**
@@ -37,7 +40,7 @@ export class WaitQueues {
     const id = keySetId(storeKeys);
     let queue = this.queues.get(id);
     if (!queue) {
-      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined), handOvers: 0 };
+      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined), handOvers: 0, sinceRedis: 0 };
       created.listening = this.store.onRelease(storeKeys, () => created.waiters[0]?.wake('released'));
       this.queues.set(id, (queue = created));
     }
@@ -95,11 +98,20 @@ export class WaitQueues {
     const queue = this.closed || this.queues.size === 0 ? undefined : this.queues.get(keySetId(storeKeys));
     const head = queue?.waiters[0];
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
-    if (!queue || !head || !head.active || head.busy || head.token === token || queue.handOvers >= MAX_LOCAL_HAND_OVERS) {
-      if (queue) queue.handOvers = 0;
+    if (
+      !queue ||
+      !head ||
+      !head.active ||
+      head.busy ||
+      head.token === token ||
+      queue.handOvers >= MAX_LOCAL_HAND_OVERS ||
+      queue.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS
+    ) {
+      if (queue) queue.handOvers = queue.sinceRedis = 0;
       return this.store.release(storeKeys, token);
     }
     queue.handOvers++;
+    queue.sinceRedis++;
     const sentAt = performance.now();
     const atOnce = this.store.optimisticHandOver !== false && releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
     if (atOnce) return this.handOverAtOnce(releasing, head, sentAt, queue);
@@ -123,7 +135,7 @@ export class WaitQueues {
     sentAt: number,
     queue: Queue,
   ): Promise<boolean> {
-    const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence);
+    const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence, validUntil - sentAt);
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it
     // The head is active and idle (checked above, in the same turn), so it takes the lock.
