@@ -240,7 +240,8 @@ export class RedisStore implements LockStore {
     write: 'batched' | 'urgent' | 'gather' = 'batched',
   ): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
-    this.writes?.beforeSend(this.calls.inFlight, write === 'gather');
+    // An urgent command never starts holding the socket: it only flushes what others gathered.
+    if (write !== 'urgent') this.writes?.beforeSend(this.calls.inFlight, write === 'gather');
     const running = this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
     if (write === 'urgent') this.writes?.flush();
     return running;

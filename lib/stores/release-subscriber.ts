@@ -53,7 +53,7 @@ export class ReleaseSubscriber {
     const sharded = mode === 'sharded';
     // The release script publishes on its KEYS, which a client's keyPrefix has prefixed; SUBSCRIBE
     // takes channel names, which ioredis leaves alone, so the prefix is added here.
-    const channelNames = storeKeys.map((key) => this.keyPrefix + releaseChannelOf(key));
+    const channelNames = storeKeys.map((key) => this.channelOf(key));
     const joined = channelNames.map((name) => {
       let channel = this.channels.get(name);
       if (!channel) {
@@ -81,7 +81,12 @@ export class ReleaseSubscriber {
    */
   isListening(storeKeys: readonly string[]): boolean {
     if ((this.connection as { status?: string } | undefined)?.status !== 'ready') return false;
-    return storeKeys.every((key) => this.channels.get(this.keyPrefix + releaseChannelOf(key))?.subscribed === true);
+    return storeKeys.every((key) => this.channels.get(this.channelOf(key))?.subscribed === true);
+  }
+
+  /** The channel name subscribed for `storeKey` (see listen). */
+  private channelOf(storeKey: string): string {
+    return this.keyPrefix + releaseChannelOf(storeKey);
   }
 
   close(): void {
