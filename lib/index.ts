@@ -1,15 +1,15 @@
-export { RedisLockModule } from './redis-lock.module';
+export { RedisLockModule } from './nest/redis-lock.module';
 export {
   REDIS_LOCK_ASYNC_OPTIONS_TYPE,
   REDIS_LOCK_MODULE_OPTIONS,
   REDIS_LOCK_OPTIONS_TYPE,
-} from './redis-lock.module-definition';
-export { LockService } from './lock.service';
-export { Lock } from './lock';
-export { LockInterceptor } from './lock.interceptor';
-export { WithLock } from './decorators/with-lock.decorator';
-export { CurrentLock } from './decorators/current-lock.decorator';
-export { runOutsideLockScope } from './lock-scope';
+} from './nest/redis-lock.module-definition';
+export { LockService } from './nest/lock.service';
+export { Lock } from './core/lock';
+export { LockInterceptor } from './nest/lock.interceptor';
+export { WithLock } from './nest/decorators/with-lock.decorator';
+export { CurrentLock } from './nest/decorators/current-lock.decorator';
+export { runOutsideLockScope } from './core/scope/lock-scope';
 export {
   LockArgumentError,
   LockError,
@@ -18,12 +18,12 @@ export {
   type LockLostReason,
   LockNotAcquiredError,
   LockStoreError,
-} from './errors';
-export { toHttpException } from './outcomes/http-answer';
-export { LockExceptionFilter } from './outcomes/lock-exception.filter';
-export { LockGraphQLError } from './outcomes/graphql-answer';
-export type { LockErrorPayload } from './outcomes/message-answer';
-export type { AcquireOptions } from './interfaces/acquire-options.interface';
+} from './core/errors';
+export { toHttpException } from './nest/outcomes/http-answer';
+export { LockExceptionFilter } from './nest/outcomes/lock-exception.filter';
+export { LockGraphQLError } from './nest/outcomes/graphql-answer';
+export type { LockErrorPayload } from './nest/outcomes/message-answer';
+export type { AcquireOptions } from './core/options/acquire-options.interface';
 export type {
   KeyFactoryDecorator,
   KeyFactoryFits,
@@ -32,19 +32,19 @@ export type {
   LockKeySource,
   RequestKeyFactory,
   RouteKeyFactory,
-} from './keys/lock-key.interface';
-export { requestKey } from './keys/request-key';
-export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
+} from './nest/keys/lock-key.interface';
+export { requestKey } from './nest/keys/request-key';
+export type { LockLostEvent } from './core/lock-lost-event.interface';
 export type {
   RedisConnectionOption,
   RedisLockModuleOptions,
   WaitForReplicasOptions,
-} from './interfaces/redis-lock-module-options.interface';
-export type { OnBusy, WithLockOptions } from './interfaces/with-lock-options.interface';
+} from './nest/options/redis-lock-module-options.interface';
+export type { OnBusy, WithLockOptions } from './core/options/with-lock-options.interface';
 export {
   DEFAULT_KEY_PREFIX,
   DEFAULT_SHUTDOWN_GRACE,
   DEFAULT_STORE_TIMEOUT,
   DEFAULT_TTL,
   DEFAULT_WAIT,
-} from './redis-lock.constants';
+} from './core/defaults';

@@ -2,10 +2,10 @@ import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
 import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
-import type { LockStore } from '../../lib/interfaces/lock-store.interface';
-import { MemoryStore } from '../../lib/stores/memory.store';
+import type { LockStore } from '../../lib/stores/lock-store.interface';
+import { MemoryStore } from '../../lib/stores/memory/memory.store';
 import { QuorumStore } from '../../lib/stores/quorum/quorum.store';
-import { RedisStore } from '../../lib/stores/redis.store';
+import { RedisStore } from '../../lib/stores/redis/redis.store';
 import { RedisServer } from './redis-server';
 
 /** One store started for a suite: what it needs is running until `stop()`. */

@@ -1,5 +1,5 @@
-import { LockStoreError } from '../../errors';
-import { QUORUM_UNREACHABLE } from '../../lock.messages';
+import { LockStoreError } from '../../core/errors';
+import { QUORUM_UNREACHABLE } from '../../core/lock.messages';
 import type { Verdict } from './majority';
 
 /** The quorum could not answer: too many nodes failed or stayed silent within storeTimeout. */

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
-import { LockStoreError } from '../../errors';
-import { QUORUM_TOO_SLOW } from '../../lock.messages';
-import { FENCE_RETENTION } from '../../tuning';
-import { reliableLength } from '../../utils/reliable-length';
-import type { RedisStore } from '../redis.store';
-import { SCRIPTS } from '../script-commands';
+import { LockStoreError } from '../../core/errors';
+import { QUORUM_TOO_SLOW } from '../../core/lock.messages';
+import { FENCE_RETENTION } from '../../core/tuning';
+import { reliableLength } from '../../core/utils/reliable-length';
+import type { RedisStore } from '../redis/redis.store';
+import { SCRIPTS } from '../redis/script-commands';
 import { type Answer, askMajority, majorityOf } from './majority';
 import { quorumUnreachable } from './quorum-errors';
 import { quorumKeysOf } from './quorum-keys';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { LockStoreError } from '../../errors';
-import type { AcquireAttempt, HandOverResult, LockStore } from '../../interfaces/lock-store.interface';
-import type { RedisStore } from '../redis.store';
-import { SCRIPTS } from '../script-commands';
+import { LockStoreError } from '../../core/errors';
+import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
+import type { RedisStore } from '../redis/redis.store';
+import { SCRIPTS } from '../redis/script-commands';
 import { askMajority } from './majority';
 import { oncePerRelease } from './once-per-release';
 import { quorumUnreachable } from './quorum-errors';

@@ -1,0 +1,48 @@
+import { RENEW_AT } from '../tuning';
+import { reliableLength } from '../utils/reliable-length';
+
+/**
+ * A lease's times on the monotonic clock, counted from when the request that granted or renewed it
+ * was sent (not from the reply): the deadline this process may rely on (less a drift allowance),
+ * and when to renew next. @internal
+ */
+export class LeaseClock {
+  /** Monotonic time by which a renewal must be confirmed. */
+  deadline: number;
+  /** Monotonic time of the next renewal attempt. */
+  renewAt: number;
+  private confirmedSentAt: number;
+  private expiresAtWall: number;
+
+  /** `until`: an earlier end the lease is bound by (an unconfirmed hand-over's giver's deadline). */
+  constructor(sentAt: number, length: number, until = Infinity) {
+    this.confirmedSentAt = sentAt;
+    this.deadline = Math.min(leaseEnd(sentAt, length), until);
+    this.renewAt = sentAt + length * RENEW_AT;
+    this.expiresAtWall = wallTimeOf(sentAt + length);
+  }
+
+  /** When the lease ends if not renewed (epoch ms, this process' clock). */
+  get expiresAt(): number {
+    return this.expiresAtWall;
+  }
+
+  /** A renewal of `length` ms sent at `sentAt` succeeded: false if a later one was confirmed already. */
+  confirm(sentAt: number, length: number): boolean {
+    if (sentAt < this.confirmedSentAt) return false;
+    this.confirmedSentAt = sentAt;
+    this.deadline = leaseEnd(sentAt, length);
+    this.renewAt = sentAt + length * RENEW_AT;
+    this.expiresAtWall = wallTimeOf(sentAt + length);
+    return true;
+  }
+}
+
+/** Lease end as this process may rely on it: the length less a clock-drift allowance. */
+function leaseEnd(sentAt: number, length: number): number {
+  return sentAt + reliableLength(length);
+}
+
+function wallTimeOf(monotonic: number): number {
+  return Date.now() + (monotonic - performance.now());
+}

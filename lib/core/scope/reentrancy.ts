@@ -1,0 +1,40 @@
+import type { Lease } from '../lease/lease';
+import type { LeaseOwner } from '../lease/lease-context';
+import { heldInCallChain } from './lock-scope';
+
+/** What the current call chain already holds of a request, and what it still has to take. */
+export interface Reentry {
+  /**
+   * The chain's leases (of one LockService) covering the requested keys, innermost first, each
+   * retained once: the new handle keeps every one of them held until it is released.
+   */
+  readonly covering: Lease[];
+  /** The requested keys no lease of the chain holds (empty: a pure re-entry, no round trip). */
+  readonly missingKeys: string[];
+  readonly missingStoreKeys: string[];
+}
+
+/**
+ * Reentrancy: the leases of `owner` the current call chain holds that cover some of the requested
+ * keys (retained for the caller's handle), and the keys still to take, so a chain never waits on
+ * itself. Undefined when the chain holds none of them.
+ */
+export function reenter(owner: LeaseOwner, keys: readonly string[], storeKeys: readonly string[]): Reentry | undefined {
+  const covering: Lease[] = [];
+  const covered = new Set<string>();
+  for (const { lease } of heldInCallChain()) {
+    if (lease.owner !== owner || covering.includes(lease)) continue;
+    if (!lease.storeKeys.some((key) => storeKeys.includes(key) && !covered.has(key))) continue;
+    covering.push(lease);
+    for (const key of lease.storeKeys) covered.add(key);
+    if (covered.size >= storeKeys.length && storeKeys.every((key) => covered.has(key))) break;
+  }
+  if (covering.length === 0) return undefined;
+  for (const lease of covering) lease.retain();
+  const missing = storeKeys.flatMap((key, index) => (covered.has(key) ? [] : [index]));
+  return {
+    covering,
+    missingKeys: missing.map((i) => keys[i]!),
+    missingStoreKeys: missing.map((i) => storeKeys[i]!),
+  };
+}

@@ -1,0 +1,150 @@
+import { performance } from 'node:perf_hooks';
+import { LockNotAcquiredError, LockStoreError } from '../errors';
+import type { LockStore } from '../../stores/lock-store.interface';
+import type { Provisional } from '../lease/lease-context';
+import type { CancelSignal } from '../utils/cancellation';
+import { retryDelay } from '../utils/retry-delay';
+import type { WaitQueues } from './wait-queues';
+import { Waiter } from './waiter';
+
+/** A lock the store granted to an acquisition: its fence, and when the winning request was sent. */
+export interface Won {
+  readonly fence: number;
+  readonly sentAt: number;
+  /** Handed over optimistically: not confirmed by Redis yet (see WaitQueues.release). */
+  readonly provisional?: Provisional;
+}
+
+/** What an acquisition needs from the service it runs for. */
+export interface AcquisitionHost {
+  readonly store: LockStore;
+  readonly waitQueues: WaitQueues;
+  /** Throws LockStoreError once the service no longer hands out locks. */
+  assertOpen(): void;
+}
+
+/** One request for a lock: what to take, for how long, and how long to wait. */
+export interface AcquisitionRequest {
+  /** The user's keys, for errors. */
+  readonly keys: readonly string[];
+  readonly storeKeys: readonly string[];
+  readonly token: string;
+  readonly ttl: number;
+  readonly wait: number;
+  readonly signal?: CancelSignal;
+}
+
+/**
+ * One caller's way to a lock, step by step: the first attempt (unless callers of this process
+ * already wait for these keys: it queues behind them), then waiting in the queue, where only the
+ * head attempts, woken by release notifications or by a hand-over from a holder of this process,
+ * with a backoff poll as the fallback for expired leases and lost messages. The first attempt
+ * reports a store failure at once; a caller already waiting retries through it until its wait
+ * ends, then reports it. Resolves with the won grant once the waiter has left its queue, so a
+ * grant the caller turns down (aborted meanwhile) is released to whoever is next.
+ */
+export class Acquisition {
+  private readonly started = performance.now();
+  /** The blocking lease's time left, from the last busy answer (0: unknown). */
+  private remaining = 0;
+  /** Attempts made as the head of the queue (the poll backs off with them). */
+  private attempts = 0;
+  /** A waiter outlasts a store outage: its last failed attempt, reported if the wait ends on it. */
+  private storeError: LockStoreError | undefined;
+
+  constructor(
+    private readonly host: AcquisitionHost,
+    private readonly request: AcquisitionRequest,
+  ) {}
+
+  run(): Promise<Won> {
+    const { wait, storeKeys } = this.request;
+    if (wait !== 0 && this.host.waitQueues.has(storeKeys)) return this.waitInQueue();
+    // Not async: the uncontended path is one store call and one continuation.
+    return this.attempt().then((won) => {
+      if (won) return won;
+      if (this.elapsed() >= wait) throw this.notAcquired();
+      return this.waitInQueue();
+    });
+  }
+
+  /** One try at the store: the grant, or null when busy (remembering for how long). */
+  private attempt(): Promise<Won | null> {
+    const sentAt = performance.now();
+    const { storeKeys, token, ttl } = this.request;
+    return this.host.store.tryAcquire(storeKeys, token, ttl).then((result) => {
+      if (result.fence !== null) return { fence: result.fence, sentAt };
+      this.remaining = result.remaining;
+      return null;
+    });
+  }
+
+  private async waitInQueue(): Promise<Won> {
+    const { storeKeys, token, ttl } = this.request;
+    const queues = this.host.waitQueues;
+    const waiter = new Waiter(token, ttl);
+    await queues.join(storeKeys, waiter);
+    let won: Won | null = null;
+    try {
+      // Listening now: one attempt closes the gap in which a release could have gone unheard.
+      let tryNow = true;
+      for (;;) {
+        if (waiter.handedOver) return (won = waiter.handedOver);
+        const left = this.request.wait - this.elapsed();
+        if (left <= 0) throw this.storeError ?? this.notAcquired();
+        const head = queues.isHead(storeKeys, waiter);
+        if (head && tryNow && !waiter.busy) {
+          won = await this.attemptAsHead(waiter);
+          if (won) return won;
+        }
+        tryNow = await this.sleep(waiter, head, left);
+      }
+    } finally {
+      // Before the caller sees the grant: releasing it must reach the next waiter, never this one.
+      queues.leave(storeKeys, waiter, won !== null);
+    }
+  }
+
+  private async attemptAsHead(waiter: Waiter): Promise<Won | null> {
+    this.host.assertOpen();
+    waiter.busy = true;
+    try {
+      const won = await this.attempt();
+      this.storeError = undefined;
+      return won;
+    } catch (error) {
+      if (!(error instanceof LockStoreError)) throw error;
+      this.host.assertOpen();
+      this.storeError = error;
+      this.remaining = 0;
+      return null;
+    } finally {
+      waiter.busy = false;
+      this.attempts++;
+    }
+  }
+
+  /**
+   * Sleeps until woken or the next poll: the head polls as a fallback (never later than the
+   * blocking lease ends), the rest wait their turn. Returns whether to attempt on waking.
+   */
+  private async sleep(waiter: Waiter, head: boolean, left: number): Promise<boolean> {
+    // Shutdown may have woken the waiters while this one was attempting: it must not sleep on.
+    this.host.assertOpen();
+    const leaseEnds = this.remaining > 0 ? this.remaining + 1 : Infinity;
+    const poll = head ? Math.min(retryDelay(this.attempts, left), leaseEnds) : left;
+    const { signal } = this.request;
+    const reason = await waiter.sleep(Math.min(poll, left), signal);
+    if (reason === 'aborted') signal!.throwIfAborted();
+    if (reason === 'closed') this.host.assertOpen();
+    return reason !== 'head-behind-holder';
+  }
+
+  private elapsed(): number {
+    return performance.now() - this.started;
+  }
+
+  private notAcquired(): LockNotAcquiredError {
+    return new LockNotAcquiredError(this.request.keys, Math.round(this.elapsed()));
+  }
+}

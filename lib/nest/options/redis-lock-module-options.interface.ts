@@ -1,0 +1,74 @@
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { LockLostEvent } from '../../core/lock-lost-event.interface';
+
+/** `waitForReplicas`: how many replicas must acknowledge a grant, and how long to wait for them. */
+export interface WaitForReplicasOptions {
+  /** Replicas that must acknowledge (integer, at least 1). */
+  replicas: number;
+  /** How long Redis' WAIT may block for them, in ms (integer, at least 1, below `storeTimeout`). */
+  timeout: number;
+}
+
+/** One Redis (or Cluster) connection: a client instance, ioredis options, or a URL. */
+export type RedisConnectionOption = Redis | Cluster | RedisOptions | string;
+
+/** Options of RedisLockModule.forRoot / forRootAsync. */
+export interface RedisLockModuleOptions {
+  /**
+   * Where locks live. `'redis'` (default) shares them with every process on the same Redis;
+   * `'memory'` keeps them in this process only, with the same semantics (single-instance apps,
+   * demos, unit tests).
+   */
+  store?: 'redis' | 'memory';
+  /**
+   * The Redis connection. An ioredis `Redis` or `Cluster` instance is yours: used as is and never
+   * closed by the module. Options or a URL string make the module create its own client, closed on
+   * shutdown. Sentinel: `{ sentinels: [{ host, port }, …], name: 'mymaster' }` (ioredis' Sentinel
+   * options). An array of three or more of these names independent Redis masters, and selects the
+   * quorum (Redlock) store: a lock is held while a majority of them holds it (see the README's
+   * Deployments). Default: ioredis' default, 127.0.0.1:6379.
+   */
+  redis?: RedisConnectionOption | RedisConnectionOption[];
+  /** Prepended to every key in Redis. Default: `'lock:'`. */
+  keyPrefix?: string;
+  /** Default lease in ms (positive integer, 10 to 2^31-1). Default: 30 000. */
+  ttl?: number;
+  /** Default wait for a busy lock in ms (integer, 0 to 2^31-1; 0 = one attempt). Default: 5 000. */
+  wait?: number;
+  /**
+   * Bound on each Redis call in ms: past it the call fails with LockStoreError (HTTP 503) instead of
+   * waiting on ioredis' offline queue. Default: 3 000.
+   */
+  storeTimeout?: number;
+  /**
+   * Called when a held lock is lost (renewal found it gone or taken, Redis stayed unreachable
+   * until the lease ended, maxHold, shutdown), after the lock's signal has aborted. For metrics and
+   * alerts; an error it throws is logged. Default: none (the loss is logged as a warning).
+   */
+  onLockLost?: (event: LockLostEvent) => void;
+  /**
+   * When the application shuts down (`app.close()`, or a signal under `enableShutdownHooks()`),
+   * locks already held stay held and renewed for up to this many ms, so the work under them can
+   * finish while the app drains; acquisitions keep working until the module closes its store,
+   * after every other module's shutdown hooks. Past it the remaining holders' signals abort
+   * (reason `shutdown`) and their locks are released. 0: abort them as soon as shutdown begins.
+   * Keep it below your orchestrator's grace period (Kubernetes' terminationGracePeriodSeconds).
+   * Default: 10 000.
+   */
+  shutdownGrace?: number;
+  /**
+   * Count an acquisition (or a hand-over) only once `replicas` replicas acknowledged it, within
+   * `timeout` ms (Redis `WAIT` on the connection that ran the script, as Redisson does). When too
+   * few acknowledge, the grant is released and the attempt fails with LockStoreError (HTTP 503).
+   * Keeps a lock through a failover to an acknowledging replica; costs one more round trip per
+   * grant and blocks the store's connection while WAIT waits. Not on a Redis Cluster. Default: off.
+   */
+  waitForReplicas?: WaitForReplicasOptions;
+  /**
+   * OpenTelemetry (recorded through `@opentelemetry/api` whenever the application registered an
+   * SDK; nothing to switch on). `keyAsName: true` records each lock's resolved key as `lock.name`
+   * instead of its template or `name` option: only for apps with few distinct keys, since every
+   * key becomes its own metric series. Default: `{ keyAsName: false }`.
+   */
+  telemetry?: { keyAsName?: boolean };
+}

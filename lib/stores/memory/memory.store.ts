@@ -1,0 +1,191 @@
+import { performance } from 'node:perf_hooks';
+import { LockStoreError } from '../../core/errors';
+import { FENCE_RETENTION } from '../../core/tuning';
+import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
+
+interface Lease {
+  token: string;
+  /** Monotonic time (performance.now()) at which the lease ends. */
+  expiresAt: number;
+}
+
+/** A key's fence counter; like Redis', it expires FENCE_RETENTION after the key's last lease. */
+interface FenceCounter {
+  value: number;
+  expiresAt: number;
+}
+
+/**
+ * Locks held in this process only, with the Redis store's semantics (atomic multi-key acquire,
+ * fences, compare-and-act extend/release, leases that expire, release notifications). For
+ * single-instance apps, demos and tests; it shares nothing with other processes.
+ */
+export class MemoryStore implements LockStore {
+  private readonly leases = new Map<string, Lease>();
+  private readonly fences = new Map<string, FenceCounter>();
+  private readonly listeners = new Map<string, Set<() => void>>();
+  /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
+  private sweepAt = 1024;
+  private closed = false;
+
+  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
+    this.assertOpen();
+    const now = performance.now();
+    const issued = this.issuedTo(keys, token, now);
+    if (issued !== null) return { fence: issued };
+    const busy = this.busy(keys, now);
+    if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
+    if (this.fences.size >= this.sweepAt) this.sweep(now);
+    return { fence: this.take(keys, token, ttl, now) };
+  }
+
+  async extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
+    this.assertOpen();
+    const now = performance.now();
+    if (!keys.every((key) => this.live(key, now)?.token === token)) return false;
+    for (const key of keys) this.leases.get(key)!.expiresAt = now + ttl;
+    return true;
+  }
+
+  async release(keys: readonly string[], token: string): Promise<boolean> {
+    this.assertOpen();
+    const now = performance.now();
+    let owned = 0;
+    for (const key of keys) {
+      if (this.live(key, now)?.token === token) {
+        this.leases.delete(key);
+        owned++;
+        this.notify(key);
+      }
+    }
+    return owned === keys.length;
+  }
+
+  async handOver(
+    keys: readonly string[],
+    fromToken: string,
+    toToken: string,
+    ttl: number,
+    expectedFence?: number,
+  ): Promise<HandOverResult> {
+    this.assertOpen();
+    const now = performance.now();
+    const issued = this.issuedTo(keys, toToken, now);
+    if (issued !== null) return { owned: true, fence: issued };
+    const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
+    if (expectedFence !== undefined) {
+      const moved = keys.some((key) => {
+        const counter = this.fences.get(key);
+        return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
+      });
+      if (!owned || moved) {
+        // The receiver ran with expectedFence + 1: no later holder may be issued that fence again.
+        for (const key of keys) {
+          const counter = this.fences.get(key);
+          if (!counter || counter.expiresAt <= now || counter.value < expectedFence + 1) {
+            this.fences.set(key, { value: expectedFence + 1, expiresAt: now + ttl + FENCE_RETENTION });
+          }
+        }
+        await this.release(keys, fromToken);
+        return { owned: false, fence: null };
+      }
+      return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
+    }
+    if (!owned && this.busy(keys, now, fromToken)) {
+      await this.release(keys, fromToken); // another owner holds a key: let go of ours as a release would
+      return { owned, fence: null };
+    }
+    return { owned, fence: this.take(keys, toToken, ttl, now) };
+  }
+
+  async isLocked(keys: readonly string[]): Promise<boolean> {
+    this.assertOpen();
+    return this.busy(keys, performance.now()) !== undefined;
+  }
+
+  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
+    this.assertOpen();
+    for (const key of keys) {
+      let set = this.listeners.get(key);
+      if (!set) this.listeners.set(key, (set = new Set()));
+      set.add(listener);
+    }
+    return () => {
+      for (const key of keys) {
+        const set = this.listeners.get(key);
+        if (set?.delete(listener) && set.size === 0) this.listeners.delete(key);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.leases.clear();
+    this.listeners.clear();
+  }
+
+  /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
+  private issuedTo(keys: readonly string[], token: string, now: number): number | null {
+    if (!keys.every((key) => this.live(key, now)?.token === token)) return null;
+    // A counter gone (a lease renewed past the retention): a new fence, as the script takes one.
+    if (!keys.every((key) => this.fences.has(key))) return this.take(keys, token, this.leases.get(keys[0]!)!.expiresAt - now, now);
+    return Math.max(...keys.map((key) => this.fences.get(key)!.value));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw LockStoreError.closed();
+  }
+
+  /** The first live lease on one of `keys` not owned by `except`. */
+  private busy(keys: readonly string[], now: number, except?: string): Lease | undefined {
+    for (const key of keys) {
+      const lease = this.live(key, now);
+      if (lease && lease.token !== except) return lease;
+    }
+    return undefined;
+  }
+
+  /**
+   * As the Redis script: one above the highest live counter, or the clock (µs) if one is gone;
+   * `given` (an optimistic hand-over's, checked by the caller) is taken as it is.
+   */
+  private take(keys: readonly string[], token: string, ttl: number, now: number, given?: number): number {
+    let fence = given ?? 0;
+    let missing = false;
+    for (const key of keys) {
+      if (given !== undefined) break;
+      const counter = this.fences.get(key);
+      if (counter && counter.expiresAt > now) fence = Math.max(fence, counter.value + 1);
+      else missing = true;
+    }
+    // performance.timeOrigin + now never steps back within this process.
+    if (missing) fence = Math.max(fence, Math.floor((performance.timeOrigin + now) * 1000));
+    for (const key of keys) {
+      this.leases.set(key, { token, expiresAt: now + ttl });
+      this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
+    }
+    return fence;
+  }
+
+  private notify(key: string): void {
+    const set = this.listeners.get(key);
+    // Like a pub/sub message: delivered after the releaser's call returns, never inside it.
+    if (set) for (const listener of [...set]) queueMicrotask(listener);
+  }
+
+  /** The lease on `key` if it has not expired (an expired one is dropped on sight). */
+  private live(key: string, now: number): Lease | undefined {
+    const lease = this.leases.get(key);
+    if (lease && lease.expiresAt <= now) {
+      this.leases.delete(key);
+      return undefined;
+    }
+    return lease;
+  }
+
+  private sweep(now: number): void {
+    for (const key of this.leases.keys()) this.live(key, now);
+    for (const [key, counter] of this.fences) if (counter.expiresAt <= now) this.fences.delete(key);
+    this.sweepAt = Math.max(1024, this.fences.size * 2);
+  }
+}

@@ -1,0 +1,227 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LockArgumentError, LockStoreError } from '../../lib';
+import type { LockStore } from '../../lib/stores/lock-store.interface';
+import { fenceKeyOf, toStoreKey } from '../../lib/core/keys/store-keys';
+import { RedisServer } from '../support/redis-server';
+import { lockModule, quorumOf } from '../support/stores';
+import { waitFor } from '../support/wait-for';
+
+/** A short bound on each node's call: a down node costs at most this. */
+const STORE_TIMEOUT = 200;
+/** Generous slack over a configured bound: the claim is "bounded", not "fast". */
+const SLACK = 1_500;
+const LONG = 30_000;
+
+/** Every subset of `count` nodes, as lists of node indices (2^count of them). */
+function subsetsOf(count: number): number[][] {
+  return Array.from({ length: 2 ** count }, (_, mask) =>
+    Array.from({ length: count }, (_, node) => node).filter((node) => mask & (1 << node)),
+  );
+}
+
+/**
+ * The quorum (Redlock) store on five independent redis-servers, faults injected per node: a node
+ * is "down" while paused (SIGSTOP: its calls hang, as a slow or partitioned node's do) or killed.
+ * Like go-redsync's quorum masks: acquisition succeeds exactly when a majority is free and up.
+ */
+describe('quorum store: 5 independent masters, every subset down or held', () => {
+  let servers: RedisServer[];
+  let store: LockStore;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (error: unknown) => void unhandled.push(error);
+  let n = 0;
+  const key = () => toStoreKey('lock:', `mask:${++n}`);
+  let t = 0;
+  const token = () => `token-${++t}`;
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    servers = await Promise.all(Array.from({ length: 5 }, () => RedisServer.start()));
+    store = quorumOf(servers, STORE_TIMEOUT);
+  });
+
+  afterEach(() => {
+    for (const server of servers) server.resume();
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await Promise.all((servers ?? []).map((server) => server.stop()));
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('for every subset of nodes down: acquired exactly when a majority is up, else LockStoreError', async () => {
+    for (const down of subsetsOf(5)) {
+      const k = key();
+      const owner = token();
+      for (const node of down) servers[node]!.pause();
+      const outcome = await store.tryAcquire([k], owner, LONG).catch((error: unknown) => error);
+      for (const node of down) servers[node]!.resume();
+      const label = `down: [${down.join(', ')}]`;
+      if (5 - down.length >= 3) {
+        expect(outcome, label).toMatchObject({ fence: expect.any(Number) });
+        expect(await store.release([k], owner), label).toBe(true);
+      } else {
+        expect(outcome, label).toBeInstanceOf(LockStoreError);
+      }
+      // Whatever the paused nodes ran once resumed (the acquire, then its queued undo) left nothing.
+      await waitFor(async () => !(await store.isLocked([k])), 3_000);
+    }
+  });
+
+  it('for every subset of nodes on which the key is already held: acquired exactly when a majority is free', async () => {
+    for (const held of subsetsOf(5)) {
+      const k = key();
+      const owner = token();
+      await Promise.all(held.map((node) => servers[node]!.client().set(k, 'someone-else', 'PX', 10_000)));
+      const attempt = await store.tryAcquire([k], owner, LONG);
+      const label = `held on: [${held.join(', ')}]`;
+      if (5 - held.length >= 3) {
+        expect(attempt.fence, label).toBeGreaterThan(0);
+        expect(await store.release([k], owner), label).toBe(true);
+      } else {
+        expect(attempt.fence, label).toBeNull();
+        expect((attempt as { remaining: number }).remaining, label).toBeGreaterThan(5_000);
+      }
+      // The free nodes were left as they were (a failed attempt undoes what it took), the held ones too.
+      for (let node = 0; node < 5; node++) {
+        const value = await servers[node]!.client().get(k);
+        expect(value, `${label}, node ${node}`).toBe(held.includes(node) ? 'someone-else' : null);
+      }
+      await Promise.all(held.map((node) => servers[node]!.client().del(k)));
+    }
+  });
+
+  it('2 of 5 killed: locks still work; 3 of 5 killed: LockStoreError within storeTimeout, never a hang', async () => {
+    const k = key();
+    await servers[0]!.kill();
+    await servers[1]!.kill();
+    try {
+      const owner = token();
+      const { fence } = await store.tryAcquire([k], owner, LONG);
+      expect(fence).toBeGreaterThan(0);
+      expect(await store.extend([k], owner, LONG)).toBe(true);
+      expect(await store.release([k], owner)).toBe(true);
+
+      await servers[2]!.kill();
+      const started = performance.now();
+      const error = await store.tryAcquire([k], token(), LONG).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(LockStoreError);
+      expect((error as Error).message).toMatch(/majority/);
+      expect(performance.now() - started).toBeLessThan(STORE_TIMEOUT + SLACK);
+      await expect(store.isLocked([k])).rejects.toBeInstanceOf(LockStoreError);
+    } finally {
+      await Promise.all([0, 1, 2].map((node) => servers[node]!.restart()));
+    }
+    // The nodes are back (empty): the same store works again on its own connections.
+    await waitFor(async () => {
+      const owner = token();
+      const attempt = await store.tryAcquire([k], owner, LONG).catch(() => ({ fence: null }));
+      if (attempt.fence === null) return false;
+      await store.release([k], owner);
+      return true;
+    }, 10_000, 100);
+  });
+});
+
+describe('quorum fences: strictly increasing whatever subset answers, with nodes killed and restarted empty', () => {
+  let servers: RedisServer[];
+  let store: LockStore;
+
+  beforeAll(async () => {
+    servers = await Promise.all([0, 1, 2].map(() => RedisServer.start()));
+    store = quorumOf(servers, STORE_TIMEOUT);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await Promise.all((servers ?? []).map((server) => server.stop()));
+  });
+
+  /** One acquisition, released at once: its fence (ioredis reconnects to a restarted node on its own). */
+  async function fenceNow(k: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
+      const owner = `fence-${Math.random()}`;
+      try {
+        const { fence } = await store.tryAcquire([k], owner, LONG);
+        if (fence !== null) {
+          await store.release([k], owner).catch(() => undefined);
+          return fence;
+        }
+      } catch (error) {
+        if (attempt > 50) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('every acquisition gets a higher fence, while each node in turn is down, then back empty', async () => {
+    const k = toStoreKey('lock:', 'fenced');
+    // Counters far ahead of every node's clock (µs): the clock seed of a restarted node cannot make
+    // fences increase by itself, only the fences written back to a majority can.
+    const ahead = 2_000_000_000_000_000;
+    await Promise.all(servers.map((server) => server.client().set(fenceKeyOf(k), ahead)));
+    const fences = [await fenceNow(k)];
+    expect(fences[0]).toBe(ahead + 1);
+    for (let round = 0; round < 2; round++) {
+      for (let node = 0; node < 3; node++) {
+        await servers[node]!.kill();
+        // The other two are the majority: both must see the fence the last grant wrote back.
+        fences.push(await fenceNow(k));
+        fences.push(await fenceNow(k));
+        await servers[node]!.restart(); // empty: its counter is gone
+        fences.push(await fenceNow(k));
+        // Only the restarted node and one other answer: the other carries the fence forward.
+        servers[(node + 1) % 3]!.pause();
+        try {
+          fences.push(await fenceNow(k));
+        } finally {
+          servers[(node + 1) % 3]!.resume();
+        }
+      }
+    }
+    for (let i = 1; i < fences.length; i++) expect(fences[i], `acquisition ${i}`).toBeGreaterThan(fences[i - 1]!);
+  }, 60_000);
+});
+
+describe('quorum module options', () => {
+  let servers: RedisServer[];
+
+  beforeAll(async () => {
+    servers = await Promise.all([0, 1, 2].map(() => RedisServer.start()));
+  });
+
+  afterAll(async () => {
+    await Promise.all((servers ?? []).map((server) => server.stop()));
+  });
+
+  it('fewer than three nodes is a LockArgumentError at bootstrap', async () => {
+    const error = await lockModule({ redis: [servers[0]!.url, servers[1]!.url] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockArgumentError);
+    expect((error as LockArgumentError).argument).toBe('options.redis');
+  });
+
+  it('a client, options and a URL as nodes: locks work; the module closes only the connections it made', async () => {
+    const mine = new Redis(servers[0]!.url);
+    try {
+      const { module, locks } = await lockModule({
+        redis: [mine, { host: '127.0.0.1', port: servers[1]!.port }, servers[2]!.url],
+        wait: 0,
+      });
+      const lock = await locks.acquire('opts');
+      for (const server of servers) expect(await server.client().get('lock:{opts}')).toBe(lock.token);
+      await expect(locks.tryAcquire('opts')).resolves.toBeNull();
+      expect(await lock.release()).toBe(true);
+      const observer = servers[1]!.client();
+      const connections = async () => String(await observer.client('LIST')).split('\n').filter(Boolean).length;
+      const before = await connections();
+      await module.close();
+      expect(mine.status).toBe('ready');
+      await waitFor(async () => (await connections()) === before - 1, 3_000); // the module's own, closed
+    } finally {
+      mine.disconnect();
+    }
+  });
+});
