@@ -7,6 +7,7 @@ import {
   STORE_FAILED,
   STORE_TIMEOUT,
 } from './lock.messages';
+import type { LockLostReason } from './lock-lost-reason';
 
 /**
  * A stable code per outcome, the same on every transport: busy, store unavailable, lost, bad
@@ -39,13 +40,7 @@ export class LockNotAcquiredError extends LockError {
   }
 }
 
-/**
- * Why a held lock stopped being ours: `expired` (no renewal confirmed before the lease ended),
- * `not-held` (Redis says another owner holds it, or nobody), `unreachable` (Redis could not be
- * reached before the lease ended), `max-hold` (renewal stopped at the lock's maxHold),
- * `shutdown` (the application is closing).
- */
-export type LockLostReason = 'expired' | 'not-held' | 'unreachable' | 'max-hold' | 'shutdown';
+export type { LockLostReason };
 
 /** A held lock is no longer ours: its lease ran out, someone else owns it, or Redis was unreachable too long. */
 export class LockLostError extends LockError {

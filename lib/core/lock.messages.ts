@@ -1,4 +1,4 @@
-import type { LockLostReason } from './errors';
+import type { LockLostReason } from './lock-lost-reason';
 
 /** Every user-facing message in one place, so wording stays consistent and testable. */
 export const LOCK_BUSY = (keys: readonly string[], waited: number) =>

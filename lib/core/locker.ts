@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { LockLogger } from './lock-logger';
 import { type LockLostError, LockStoreError } from './errors';
 import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from '../stores/lock-store.interface';
@@ -14,7 +14,7 @@ import { ShutdownDrain } from './shutdown/shutdown-drain';
 import type { CancelSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
 import type { ResolvedAcquireOptions } from './options/validate-acquire-options';
-import type { ResolvedModuleOptions } from '../nest/options/validate-module-options';
+import type { LockerOptions } from './locker-options';
 import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
 import { WaitQueues } from './waiting/wait-queues';
 import { acquireOutcome } from './telemetry/acquire-outcome';
@@ -54,9 +54,9 @@ export class LockTaker {
   private readonly host: AcquisitionHost;
 
   constructor(
-    private readonly options: ResolvedModuleOptions,
+    private readonly options: LockerOptions,
     store: LockStore,
-    private readonly logger: Logger,
+    private readonly logger: LockLogger,
     closeStore: () => Promise<void>,
   ) {
     const waitQueues = new WaitQueues(store);

@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
-import { LockService } from './lock.service';
+import { LockService, lockServiceRegistry } from './lock.service';
 import { REQUEST_SCOPED_PROVIDER } from '../core/lock.messages';
-import { lockServiceRegistry } from './lock-service.registry';
 import { LockedMethod } from './decorators/locked-method.metadata';
 
 /**

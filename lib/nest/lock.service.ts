@@ -18,11 +18,12 @@ import { Lock } from '../core/lock';
 import { LOCK_SKIPPED } from '../core/lock.messages';
 import { findHeldLock, runInLockScope } from '../core/scope/lock-scope';
 import { type LockRequest, LockTaker } from '../core/locker';
-import { lockServiceRegistry } from './lock-service.registry';
+import { InstanceRegistry } from './instance-registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import { type CancelSignal, Cancellation, UNSUBSCRIBED } from '../core/utils/cancellation';
 import { describeValue } from '../core/utils/describe-value';
-import { UNNAMED_LOCK, decoratedLockName, lockName } from '../core/telemetry/lock-name';
+import { UNNAMED_LOCK, lockName } from '../core/telemetry/lock-name';
+import { decoratedLockName } from './decorators/decorated-lock-name';
 import {
   ACQUIRE_OPTIONS,
   type CheckedOptions,
@@ -217,3 +218,6 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     return true;
   }
 }
+
+/** Which LockService a @WithLock-wrapped instance belongs to (see InstanceRegistry). @internal */
+export const lockServiceRegistry = new InstanceRegistry<LockService>();

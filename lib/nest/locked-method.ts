@@ -4,7 +4,7 @@ import type { WithLockMetadata } from './decorators/with-lock-metadata.interface
 import { resolveLockKey } from './keys/resolve-lock-key';
 import { NO_RUNNER, OBSERVABLE_NOT_DECLARED } from '../core/lock.messages';
 import { claimRouteHandler } from '../core/scope/lock-scope';
-import { lockServiceRegistry } from './lock-service.registry';
+import { lockServiceRegistry } from './lock.service';
 
 /**
  * Wraps a method so every call runs under its lock, through the same life cycle as routes

@@ -3,6 +3,7 @@ import { describeValue } from '../utils/describe-value';
 import { MAX_KEYS, MAX_KEY_LENGTH } from '../defaults';
 
 /** Control characters (C0, DEL, C1): never part of a resource name, and invisible in logs. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Segments that mean a key was built from a missing value, e.g. `order:${undefined}`. */

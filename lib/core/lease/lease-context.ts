@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { LockLogger } from '../lock-logger';
 import type { LockLostError } from '../errors';
 import type { LockStore } from '../../stores/lock-store.interface';
 import type { Lease } from './lease';
@@ -44,7 +44,7 @@ export interface Releasing {
 /** What a lease needs from the service that created it (one object shared by all its leases). @internal */
 export interface LeaseOwner {
   readonly store: LockStore;
-  readonly logger: Logger;
+  readonly logger: LockLogger;
   /** Wakes the leases for renewal and at their deadline (one timer for all of them). */
   readonly timers: LeaseTimers;
   /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */

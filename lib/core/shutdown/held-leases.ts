@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { LockLogger } from '../lock-logger';
 import type { Lease } from '../lease/lease';
 import { RELEASE_FAILED } from '../lock.messages';
 
@@ -11,7 +11,7 @@ export class HeldLeases {
   private readonly leases = new Set<Lease>();
   private readonly emptied: (() => void)[] = [];
 
-  constructor(private readonly logger: Logger) {}
+  constructor(private readonly logger: LockLogger) {}
 
   add(lease: Lease): void {
     this.leases.add(lease);

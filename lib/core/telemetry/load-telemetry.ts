@@ -15,6 +15,7 @@ export function loadTelemetry(): LockTelemetry {
 function tryOpenTelemetry(): LockTelemetry | undefined {
   let api: OpenTelemetryApi;
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional peer, loaded only if installed
     api = require('@opentelemetry/api');
   } catch {
     return undefined;

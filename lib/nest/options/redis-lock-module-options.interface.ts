@@ -1,16 +1,7 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import type { LockLostEvent } from '../../core/lock-lost-event.interface';
+import type { RedisConnectionOption, WaitForReplicasOptions } from '../../stores/redis/redis-options';
 
-/** `waitForReplicas`: how many replicas must acknowledge a grant, and how long to wait for them. */
-export interface WaitForReplicasOptions {
-  /** Replicas that must acknowledge (integer, at least 1). */
-  replicas: number;
-  /** How long Redis' WAIT may block for them, in ms (integer, at least 1, below `storeTimeout`). */
-  timeout: number;
-}
-
-/** One Redis (or Cluster) connection: a client instance, ioredis options, or a URL. */
-export type RedisConnectionOption = Redis | Cluster | RedisOptions | string;
+export type { RedisConnectionOption, WaitForReplicasOptions };
 
 /** Options of RedisLockModule.forRoot / forRootAsync. */
 export interface RedisLockModuleOptions {

@@ -11,7 +11,7 @@ import {
 } from '../../core/defaults';
 import { integerInRange, validateTtl, validateWait } from '../../core/options/validate-acquire-options';
 import { checkKeyText } from '../../core/keys/validate-keys';
-import { validateWaitForReplicas } from '../../stores/redis/validate-wait-for-replicas';
+import { validateWaitForReplicas } from './validate-wait-for-replicas';
 import { describeValue } from '../../core/utils/describe-value';
 
 /** Module options with every default filled in. */

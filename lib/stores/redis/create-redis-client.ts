@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import type { LockLogger } from '../../core/lock-logger';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { LockArgumentError } from '../../core/errors';
 import { CONNECTION_ERROR, CONNECTION_RESTORED } from '../../core/lock.messages';
@@ -13,7 +13,7 @@ export type RedisConnection = Redis | Cluster;
  */
 export function createRedisClient(
   option: Redis | Cluster | RedisOptions | string | undefined,
-  logger: Logger,
+  logger: LockLogger,
 ): { client: RedisConnection; owned: boolean } {
   if (isRedisClient(option)) return { client: option, owned: false };
   let client: Redis;

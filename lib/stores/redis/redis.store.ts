@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { LockLogger } from '../../core/lock-logger';
 import { LockStoreError } from '../../core/errors';
 import { QUIT_FAILED } from '../../core/lock.messages';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
@@ -10,7 +10,7 @@ import type { RedisConnection } from './create-redis-client';
 import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
 import { type ReleaseListener, ReleaseSubscriber } from './release-subscriber';
 import { ReplicaAcknowledgement } from './replica-acknowledgement';
-import type { WaitForReplicasOptions } from '../../nest/options/redis-lock-module-options.interface';
+import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { fenceKeyOf } from '../../core/keys/store-keys';
 
@@ -37,7 +37,7 @@ export class RedisStore implements LockStore {
     private readonly owned: boolean,
     /** Bound on one Redis call, in ms. */
     timeout: number,
-    private readonly logger: Logger,
+    private readonly logger: LockLogger,
     waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);

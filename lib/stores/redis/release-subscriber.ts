@@ -1,4 +1,4 @@
-import type { Logger } from '@nestjs/common';
+import type { LockLogger } from '../../core/lock-logger';
 import type { Cluster, Redis } from 'ioredis';
 import { NOTIFICATIONS_UNAVAILABLE } from '../../core/lock.messages';
 import { runOutsideLockScope } from '../../core/scope/lock-scope';
@@ -35,7 +35,7 @@ export class ReleaseSubscriber {
     private readonly source: RedisConnection,
     private readonly calls: BoundedCalls,
     private readonly pubsub: PubSubModeDetector,
-    private readonly logger: Logger,
+    private readonly logger: LockLogger,
   ) {
     this.keyPrefix = String(source.options.keyPrefix ?? '');
   }

@@ -1,5 +1,5 @@
 import { LockStoreError } from '../../core/errors';
-import type { WaitForReplicasOptions } from '../../nest/options/redis-lock-module-options.interface';
+import type { WaitForReplicasOptions } from './redis-options';
 import type { BoundedCalls } from './bounded-calls';
 import type { RedisConnection } from './create-redis-client';
 

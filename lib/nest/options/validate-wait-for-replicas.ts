@@ -1,7 +1,7 @@
 import { LockArgumentError } from '../../core/errors';
-import type { RedisLockModuleOptions, WaitForReplicasOptions } from '../../nest/options/redis-lock-module-options.interface';
+import type { RedisLockModuleOptions, WaitForReplicasOptions } from './redis-lock-module-options.interface';
 import { WAIT_FOR_REPLICAS_ON_CLUSTER } from '../../core/lock.messages';
-import { isCluster, type RedisConnection } from './create-redis-client';
+import { isCluster, type RedisConnection } from '../../stores/redis/create-redis-client';
 import { describeValue } from '../../core/utils/describe-value';
 import { integerInRange } from '../../core/options/validate-acquire-options';
 
