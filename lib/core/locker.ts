@@ -1,5 +1,5 @@
 import type { LockLogger } from './lock-logger';
-import { type LockLostError, LockStoreError } from './errors';
+import { type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
 import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from '../stores/lock-store.interface';
 import { toStoreKey } from './keys/store-keys';
@@ -7,8 +7,8 @@ import { Lease } from './lease/lease';
 import { LeaseTimers } from './lease/lease-timers';
 import type { LeaseOwner, LockGrant } from './lease/lease-context';
 import { Lock } from './lock';
-import { LOST_HOOK_FAILED } from './lock.messages';
-import { inLockScope } from './scope/lock-scope';
+import { LOCK_SKIPPED, LOST_HOOK_FAILED } from './lock.messages';
+import { inLockScope, runInLockScope } from './scope/lock-scope';
 import { reenter } from './scope/reentrancy';
 import { ShutdownDrain } from './shutdown/shutdown-drain';
 import type { CancelSignal } from './utils/cancellation';
@@ -40,11 +40,13 @@ export interface TakeOptions {
 }
 
 /**
- * How one LockService hands out locks: re-entry into what the call chain holds, an Acquisition
+ * The lock engine of one LockService: re-entry into what the call chain holds, an Acquisition
  * for the rest, a Lease for what was won, and the set of leases held, which shutdown drains.
- * @internal
+ * `run` (functions) and `acquire$` + `hold$` (Observables, in observable-life-cycle.ts) are the
+ * one acquire -> renew -> release life cycle that withLock, the @WithLock method wrapper and the
+ * LockInterceptor all go through. @internal
  */
-export class LockTaker {
+export class Locker {
   /** Shared by every lease taken here. */
   readonly owner: LeaseOwner;
   readonly drain: ShutdownDrain;
@@ -79,17 +81,43 @@ export class LockTaker {
   }
 
   /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
-  async take(request: LockRequest, take: TakeOptions): Promise<Lock> {
+  async take(request: LockRequest, options: TakeOptions): Promise<Lock> {
     const trace = this.telemetry.acquireStarted(request.name);
-    if (!trace) return this.takeLock(request, take);
+    if (!trace) return this.takeLock(request, options);
     try {
-      const lock = await this.takeLock(request, take);
+      const lock = await this.takeLock(request, options);
       trace.end('acquired', { fence: lock.fence, reentered: lock.reentered });
       return lock;
     } catch (error) {
-      trace.end(acquireOutcome(error, request.onBusy, take.signal), {});
+      trace.end(acquireOutcome(error, request.onBusy, options.signal), {});
       throw error;
     }
+  }
+
+  /**
+   * The life cycle for functions: acquire, run inside the lock's scope, release. With onBusy
+   * 'skip' (decorators only) a busy lock resolves undefined without running `work`.
+   */
+  async run<T>(request: LockRequest, work: (lock: Lock) => T | Promise<T>, signal?: CancelSignal): Promise<T> {
+    let lock: Lock;
+    try {
+      lock = await this.take(request, { signal });
+    } catch (error) {
+      if (this.skips(request, error)) return undefined as T;
+      throw error;
+    }
+    try {
+      return await runInLockScope(lock, () => work(lock));
+    } finally {
+      await lock.releaseQuietly();
+    }
+  }
+
+  /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */
+  skips(request: LockRequest, error: unknown): boolean {
+    if (request.onBusy !== 'skip' || !(error instanceof LockNotAcquiredError)) return false;
+    this.logger.debug?.(LOCK_SKIPPED(error.keys, request.source ?? 'the call'));
+    return true;
   }
 
   private async takeLock({ keys, options, name }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {

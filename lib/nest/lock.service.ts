@@ -5,7 +5,7 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Observable, finalize } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { LockArgumentError, LockNotAcquiredError } from '../core/errors';
 import type { AcquireOptions } from '../core/options/acquire-options.interface';
 import type { LockStore } from '../stores/lock-store.interface';
@@ -15,12 +15,12 @@ import { toStoreKey } from '../core/keys/store-keys';
 import { validateKeys } from '../core/keys/validate-keys';
 import type { Lease } from '../core/lease/lease';
 import { Lock } from '../core/lock';
-import { LOCK_SKIPPED } from '../core/lock.messages';
-import { findHeldLock, runInLockScope } from '../core/scope/lock-scope';
-import { type LockRequest, LockTaker } from '../core/locker';
+import { findHeldLock } from '../core/scope/lock-scope';
+import { type LockRequest, Locker } from '../core/locker';
+import { acquire$, hold$ } from '../core/observable-life-cycle';
 import { InstanceRegistry } from './instance-registry';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
-import { type CancelSignal, Cancellation, UNSUBSCRIBED } from '../core/utils/cancellation';
+import type { CancelSignal } from '../core/utils/cancellation';
 import { describeValue } from '../core/utils/describe-value';
 import { UNNAMED_LOCK, lockName } from '../core/telemetry/lock-name';
 import { decoratedLockName } from './decorators/decorated-lock-name';
@@ -36,14 +36,13 @@ import type { ResolvedModuleOptions } from './options/validate-module-options';
 
 /**
  * Distributed locks: acquire/tryAcquire hand out a Lock, withLock runs a function under one.
- * Also the one place that holds the acquire -> renew -> release life cycle: `run` for functions,
- * `acquire$` + `hold$` for Observables, which withLock, the @WithLock method wrapper and the
- * LockInterceptor all go through.
+ * A Nest facade over the lock engine (core/Locker): it checks arguments, resolves options over
+ * the module's defaults, and ties the engine's drain and store to the application's shutdown.
  */
 @Injectable()
 export class LockService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
-  private readonly taker: LockTaker;
+  private readonly locker: Locker;
   /** Decorator options over this module's defaults, resolved once per decorated method. */
   private readonly decorated = new WeakMap<WithLockMetadata, { options: ResolvedAcquireOptions; name: string }>();
 
@@ -51,7 +50,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
     @Inject(LOCK_STORE) private readonly store: LockStore,
   ) {
-    this.taker = new LockTaker(options, store, this.logger, async () => {
+    this.locker = new Locker(options, store, this.logger, async () => {
       lockServiceRegistry.unregister(this);
       await store.close();
     });
@@ -69,14 +68,14 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.taker.take(request, { signal: checked.signal });
+    return this.locker.take(request, { signal: checked.signal });
   }
 
   /** One attempt: the Lock, or null when the lock is busy. */
   async tryAcquire(key: LockKey, options?: Omit<AcquireOptions, 'wait'>): Promise<Lock | null> {
     const checked = checkAcquireOptions(options, 'options', ACQUIRE_OPTIONS);
     try {
-      return await this.taker.take(this.callRequest(key, checked), { signal: checked.signal, wait: 0 });
+      return await this.locker.take(this.callRequest(key, checked), { signal: checked.signal, wait: 0 });
     } catch (error) {
       if (error instanceof LockNotAcquiredError) return null;
       throw error;
@@ -96,7 +95,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   /** True if any of the keys is held by anyone. */
   async isLocked(key: LockKey): Promise<boolean> {
     const storeKeys = validateKeys(key).map((k) => toStoreKey(this.options.keyPrefix, k));
-    this.taker.assertOpen();
+    this.locker.assertOpen();
     return this.store.isLocked(storeKeys);
   }
 
@@ -105,12 +104,12 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * given), or undefined. Works in any code called from withLock or a @WithLock method or route.
    */
   current(key?: string): Lock | undefined {
-    return findHeldLock(key, (lock) => lock.lease.owner === this.taker.owner);
+    return findHeldLock(key, (lock) => lock.lease.owner === this.locker.owner);
   }
 
   /** What the testing kit (nestjs-redis-lock/testing) reaches into. @internal */
   internals(): { readonly store: LockStore; readonly keyPrefix: string; readonly heldLeases: () => readonly Lease[] } {
-    return { store: this.store, keyPrefix: this.options.keyPrefix, heldLeases: () => this.taker.held.list() };
+    return { store: this.store, keyPrefix: this.options.keyPrefix, heldLeases: () => this.locker.held.list() };
   }
 
   /** A decorated method's request: its options over this module's defaults. @internal */
@@ -125,83 +124,29 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     return { keys, options, onBusy: onBusyOf(metadata.options), source: metadata.method, name: lockName(name, keys, this.options.keyAsName) };
   }
 
-  /**
-   * The life cycle for functions: acquire, run inside the lock's scope, release. With onBusy
-   * 'skip' (decorators only) a busy lock resolves undefined without running `work`. @internal
-   */
-  async run<T>(request: LockRequest, work: (lock: Lock) => T | Promise<T>, signal?: CancelSignal): Promise<T> {
-    let lock: Lock;
-    try {
-      lock = await this.taker.take(request, { signal });
-    } catch (error) {
-      if (this.skips(request, error)) return undefined as T;
-      throw error;
-    }
-    try {
-      return await runInLockScope(lock, () => work(lock));
-    } finally {
-      await lock.releaseQuietly();
-    }
+  /** The life cycle for functions (see Locker.run). @internal */
+  run<T>(request: LockRequest, work: (lock: Lock) => T | Promise<T>, signal?: CancelSignal): Promise<T> {
+    return this.locker.run(request, work, signal);
   }
 
-  /**
-   * The life cycle for Observables, first half: acquires on subscribe and emits the Lock
-   * (completes empty when onBusy 'skip' finds it busy). Unsubscribing while waiting cancels the
-   * wait; `watchCancel` starts watching for another reason to stop waiting (a client that
-   * disconnects) once waiting begins. @internal
-   */
+  /** The life cycle for Observables, first half (see observable-life-cycle.ts). @internal */
   acquire$(request: () => LockRequest, watchCancel?: (cancel: (reason: unknown) => void) => () => void): Observable<Lock> {
-    return new Observable<Lock>((subscriber) => {
-      let lockRequest: LockRequest;
-      try {
-        lockRequest = request();
-      } catch (error) {
-        subscriber.error(error);
-        return;
-      }
-      const cancellation = new Cancellation(watchCancel);
-      let settled = false;
-      this.taker.take(lockRequest, { signal: cancellation }).then(
-        (lock) => {
-          settled = true;
-          cancellation.dispose();
-          // Unsubscribed while the acquire was in flight: nobody will run, so let go at once.
-          if (subscriber.closed) return void lock.releaseQuietly();
-          subscriber.next(lock);
-          subscriber.complete();
-        },
-        (error: unknown) => {
-          settled = true;
-          cancellation.dispose();
-          if (this.skips(lockRequest, error)) subscriber.complete();
-          else subscriber.error(error);
-        },
-      );
-      return () => {
-        if (!settled) cancellation.abort(UNSUBSCRIBED);
-      };
-    });
+    return acquire$(this.locker, request, watchCancel);
   }
 
-  /**
-   * The life cycle for Observables, second half: subscribes to `work` inside the lock's scope and
-   * releases in finalize (complete, error or unsubscribe). `passThrough` is a @WithLock-wrapped
-   * method the lock was already taken for: its wrapper lets one call through. @internal
-   */
+  /** The life cycle for Observables, second half (see observable-life-cycle.ts). @internal */
   hold$<T>(lock: Lock, work: () => Observable<T>, passThrough?: Function): Observable<T> {
-    return new Observable<T>((subscriber) =>
-      runInLockScope(lock, () => work().subscribe(subscriber), passThrough),
-    ).pipe(finalize(() => void lock.releaseQuietly()));
+    return hold$(lock, work, passThrough);
   }
 
   /** Shutdown begins: locks already held stay held, for up to `shutdownGrace` ms (see ShutdownDrain). */
   beforeApplicationShutdown(): Promise<void> {
-    return this.taker.drain.begin();
+    return this.locker.drain.begin();
   }
 
   /** Shutdown, last step (this module's hooks run after every other module's): the store closes. */
   onApplicationShutdown(): Promise<void> {
-    return this.taker.drain.close();
+    return this.locker.drain.close();
   }
 
   /** A LockService call's request: the checked options over this module's defaults. */
@@ -209,13 +154,6 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
     const keys = validateKeys(key);
     const name = lockName(options.name ?? UNNAMED_LOCK, keys, this.options.keyAsName);
     return { keys, options: resolveAcquireOptions(options, this.options, 'options'), onBusy: 'throw', name };
-  }
-
-  /** True when a decorator with onBusy 'skip' found the lock busy (logged at debug level). */
-  private skips(request: LockRequest, error: unknown): boolean {
-    if (request.onBusy !== 'skip' || !(error instanceof LockNotAcquiredError)) return false;
-    this.logger.debug(LOCK_SKIPPED(error.keys, request.source ?? 'the call'));
-    return true;
   }
 }
 
