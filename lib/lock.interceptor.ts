@@ -6,7 +6,6 @@ import { watchClientGone } from './http/watch-client-gone';
 import { resolveLockKey } from './keys/resolve-lock-key';
 import { routeKeyInput, routeKeyLookup } from './keys/route-key-input';
 import { LockService } from './lock.service';
-import { outcomeLog } from './outcomes/outcome-log';
 import { toTransportError } from './outcomes/transport-answer';
 
 /**
@@ -33,12 +32,13 @@ export class LockInterceptor implements NestInterceptor {
       const keys = resolveLockKey(metadata.key, [input, context], routeKeyLookup(context, input));
       return this.locks.decoratedRequest(keys, metadata);
     };
+    const outcomes = this.locks.outcomes;
     const handled = this.locks.acquire$(request, watchClientGone(context)).pipe(
-      tap(() => outcomeLog.available()),
+      tap(() => outcomes.available()),
       mergeMap((lock) => this.locks.hold$(lock, () => next.handle(), handler)),
       // Lock errors (acquisition, or a lost lock surfacing from the handler) answered as the
       // transport's convention says; the handler's other errors pass through unchanged.
-      catchError((error: unknown) => throwError(() => toTransportError(context, error))),
+      catchError((error: unknown) => throwError(() => toTransportError(context, error, outcomes))),
     );
     // A skipped route still answers (with an empty body): Nest fails a response that never comes.
     return metadata.options.onBusy === 'skip' ? handled.pipe(defaultIfEmpty(undefined)) : handled;
