@@ -7,16 +7,18 @@ import { httpAnswer } from './http-answer';
 import { LockOutcomeError, lockOutcomeOf } from './lock-outcome';
 import { messageAnswer } from './message-answer';
 import { type OutcomeLog, unboundOutcomeLog } from './outcome-log';
+import { RouteSkipped } from './route-skipped';
 import { answerWs } from './ws-answer';
 
 /**
  * Answers lock errors (and AbortErrors caused by a lost lock) in the convention of the transport
  * they reach: HTTP 409/503/400, GraphQL `extensions.code`, an RPC error payload, the WebSocket
  * `exception` event (and the message's acknowledgement). Catches nothing else: other errors reach
- * the app's other filters and Nest's own. @WithLock attaches it to the routes it decorates, and
- * RedisLockModule registers it globally unless `exceptionFilter: false`.
+ * the app's other filters and Nest's own. @WithLock attaches it to the routes it decorates (where
+ * it also answers a route skipped by `onBusy: 'skip'` with 204), and RedisLockModule registers it
+ * globally unless `exceptionFilter: false`.
  */
-@Catch(LockOutcomeError)
+@Catch(LockOutcomeError, RouteSkipped)
 export class LockExceptionFilter extends BaseExceptionFilter {
   /** The application's LockService when Nest creates the filter: outcomes are logged per application. */
   @Optional()
@@ -35,6 +37,7 @@ export class LockExceptionFilter extends BaseExceptionFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): unknown {
     const type = host.getType<string>();
+    if (exception instanceof RouteSkipped) return this.answerNoContent(host);
     const outcome = lockOutcomeOf(exception);
     if (!outcome) {
       if (type === 'http') return super.catch(exception, host);
@@ -55,5 +58,13 @@ export class LockExceptionFilter extends BaseExceptionFilter {
         return throwError(() => payload);
       }
     }
+  }
+
+  private answerNoContent(host: ArgumentsHost): void {
+    const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
+    const response: unknown = host.getArgByIndex(1);
+    if (!adapter) return;
+    if (adapter.isHeadersSent(response)) adapter.end(response);
+    else adapter.reply(response, undefined, 204);
   }
 }
