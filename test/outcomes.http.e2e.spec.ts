@@ -57,6 +57,14 @@ class OutcomesController {
     return { ok: id };
   }
 
+  // Ignores lock.signal: finishes its work after the lock was lost.
+  @Post('ignores/:id')
+  @WithLock('ignores:{id}', { ttl: 300 })
+  async ignores(@CurrentLock() lock: Lock) {
+    await waitFor(() => !lock.held, 10_000);
+    return { done: true };
+  }
+
   // Passes lock.signal on: a lost lock stops it with an AbortError whose cause is the LockLostError.
   @Post('lost/:id')
   @WithLock('lost:{id}', { ttl: 300 })
@@ -127,6 +135,17 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, no filter registered by th
         message: `Lock "${key}" was lost before the work finished`,
       });
     }
+    expect(logger.texts('error')).toEqual([]);
+  });
+
+  it("a handler that ignores lock.signal answers with its own response after its lock was lost; the loss is warned about", async () => {
+    const response = post('/ignores/1');
+    await waitFor(() => locks.isLocked('ignores:1'));
+    await server.client().del('lock:{ignores:1}');
+    const answer = await response;
+    expect(answer.status).toBe(201);
+    expect(await answer.json()).toEqual({ done: true });
+    expect(logger.texts('warn', '"ignores:1" was lost')).toHaveLength(1);
     expect(logger.texts('error')).toEqual([]);
   });
 
