@@ -3,6 +3,7 @@ import { type ArgumentsHost, Catch, Controller, type ExceptionFilter, Injectable
 import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CurrentLock, type Lock, LockExceptionFilter, LockService, WithLock } from '../lib';
+import { validateModuleOptions } from '../lib/validation/validate-module-options';
 import { CapturedLogger } from './support/captured-logger';
 import { ADAPTERS, startHttpApp } from './support/http-app';
 import { startLoggedApp } from './support/logged-app';
@@ -225,6 +226,9 @@ describe.each(ADAPTERS)('the default lock-error answers beside the app\'s own fi
     } finally {
       await app.stop();
     }
+    expect(() => validateModuleOptions({ exceptionFilter: 'no' as never })).toThrow(
+      expect.objectContaining({ argument: 'options.exceptionFilter' }),
+    );
   });
 });
 
