@@ -19,6 +19,7 @@ import { LOCK_SKIPPED } from './lock.messages';
 import { findHeldLock, runInLockScope } from './lock-scope';
 import { type LockRequest, LockTaker } from './lock-taker';
 import { lockServiceRegistry } from './lock-service.registry';
+import { OutcomeLog } from './outcomes/outcome-log';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import { type CancelSignal, Cancellation, UNSUBSCRIBED } from './utils/cancellation';
 import { describeValue } from './utils/describe-value';
@@ -45,6 +46,8 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   private readonly taker: LockTaker;
   /** Decorator options over this module's defaults, resolved once per decorated method. */
   private readonly decorated = new WeakMap<WithLockMetadata, { options: ResolvedAcquireOptions; name: string }>();
+  /** How this module's answered outcomes are logged (one outage warning per outage of its store). @internal */
+  readonly outcomes = new OutcomeLog();
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,
