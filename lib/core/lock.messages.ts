@@ -38,6 +38,11 @@ export const OUTAGE_ANSWERED = (detail: string) =>
 
 export const OUTCOME_ANSWERED = (code: string, detail: string) => `Answering ${code}: ${detail}`;
 
+/** Health check answers, for an operator reading a probe's output. */
+export const HEALTH_NO_ANSWER = (ms: number) => `Redis did not answer within ${ms} ms`;
+
+export const HEALTH_UNREACHABLE = (detail: string) => `Redis could not be reached: ${detail}`;
+
 export const RELEASE_FAILED = (keys: readonly string[], detail: string) =>
   `Releasing lock ${formatKeys(keys)} failed (its lease will expire on its own): ${detail}`;
 

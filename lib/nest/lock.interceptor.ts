@@ -1,12 +1,12 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Observable, catchError, defaultIfEmpty, mergeMap, tap, throwError } from 'rxjs';
+import { type Observable, catchError, defaultIfEmpty, mergeMap, tap, throwError, throwIfEmpty } from 'rxjs';
 import { LockedMethod } from './decorators/locked-method.metadata';
 import { watchClientGone } from './outcomes/watch-client-gone';
 import { resolveLockKey } from './keys/resolve-lock-key';
 import { routeKeyInput, routeKeyLookup } from './keys/route-key-input';
 import { LockService } from './lock.service';
-import { outcomeLog } from './outcomes/outcome-log';
+import { RouteSkipped } from './outcomes/route-skipped';
 import { toTransportError } from './outcomes/transport-answer';
 
 /**
@@ -33,14 +33,19 @@ export class LockInterceptor implements NestInterceptor {
       const keys = resolveLockKey(metadata.key, [input, context], routeKeyLookup(context, input));
       return this.locks.decoratedRequest(keys, metadata);
     };
-    const handled = this.locks.acquire$(request, watchClientGone(context)).pipe(
-      tap(() => outcomeLog.available()),
+    const outcomes = this.locks.outcomes;
+    const skips = metadata.options.onBusy === 'skip';
+    const http = context.getType() === 'http';
+    let acquired = this.locks.acquire$(request, watchClientGone(context)).pipe(tap(() => outcomes.available()));
+    // A skipped HTTP route answers 204 No Content, through the route's LockExceptionFilter.
+    if (skips && http) acquired = acquired.pipe(throwIfEmpty(() => new RouteSkipped()));
+    const handled = acquired.pipe(
       mergeMap((lock) => this.locks.hold$(lock, () => next.handle(), handler)),
       // Lock errors (acquisition, or a lost lock surfacing from the handler) answered as the
       // transport's convention says; the handler's other errors pass through unchanged.
-      catchError((error: unknown) => throwError(() => toTransportError(context, error))),
+      catchError((error: unknown) => throwError(() => toTransportError(context, error, outcomes))),
     );
-    // A skipped route still answers (with an empty body): Nest fails a response that never comes.
-    return metadata.options.onBusy === 'skip' ? handled.pipe(defaultIfEmpty(undefined)) : handled;
+    // Other transports still answer a skip (with an empty answer): Nest fails a response that never comes.
+    return skips && !http ? handled.pipe(defaultIfEmpty(undefined)) : handled;
   }
 }

@@ -19,6 +19,7 @@ import { findHeldLock } from '../core/scope/lock-scope';
 import { type LockRequest, Locker } from '../core/locker';
 import { acquire$, hold$ } from '../core/observable-life-cycle';
 import { InstanceRegistry } from './instance-registry';
+import { OutcomeLog } from './outcomes/outcome-log';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import type { CancelSignal } from '../core/utils/cancellation';
 import { describeValue } from '../core/utils/describe-value';
@@ -45,6 +46,8 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   private readonly locker: Locker;
   /** Decorator options over this module's defaults, resolved once per decorated method. */
   private readonly decorated = new WeakMap<WithLockMetadata, { options: ResolvedAcquireOptions; name: string }>();
+  /** How this module's answered outcomes are logged (one outage warning per outage of its store). @internal */
+  readonly outcomes = new OutcomeLog();
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedModuleOptions,

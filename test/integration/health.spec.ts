@@ -3,12 +3,12 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisLockModule } from '../../lib';
+import { LockArgumentError, RedisLockModule } from '../../lib';
 import { RedisLockHealthIndicator } from '../../lib/nest/health';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 
-const STORE_TIMEOUT = 1_000;
+const STORE_TIMEOUT = 3_000;
 
 @Controller('health')
 class HealthController {
@@ -21,6 +21,12 @@ class HealthController {
   @HealthCheck()
   check() {
     return this.health.check([() => this.lockHealth.isHealthy('locks')]);
+  }
+
+  @Get('quick')
+  @HealthCheck()
+  quick() {
+    return this.health.check([() => this.lockHealth.isHealthy('locks', { timeout: 200 })]);
   }
 }
 
@@ -50,15 +56,42 @@ describe('RedisLockHealthIndicator (@nestjs/terminus)', () => {
     expect(answer.body.info.locks.roundTripMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('down within storeTimeout once the server is gone, up again after it restarts', async () => {
+  it('down within its own timeout (500 ms by default, not storeTimeout) while Redis is stopped, with a message for an operator', async () => {
+    server.pause();
+    try {
+      for (const [path, timeout] of [['/health', 500], ['/health/quick', 200]] as const) {
+        const started = performance.now();
+        const answer = await request(app.getHttpServer()).get(path);
+        const elapsed = performance.now() - started;
+        expect(elapsed).toBeGreaterThanOrEqual(timeout - 20);
+        // Well under storeTimeout (3 s here); generous for a loaded machine.
+        expect(elapsed).toBeLessThan(timeout + 1_500);
+        expect(answer.status).toBe(503);
+        expect(answer.body.error.locks).toEqual({ status: 'down', message: `Redis did not answer within ${timeout} ms` });
+      }
+    } finally {
+      server.resume();
+    }
+    await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 200, 15_000, 200);
+  }, 30_000);
+
+  it('a bad timeout is an argument error', async () => {
+    const indicator = app.get(RedisLockHealthIndicator);
+    await expect(indicator.isHealthy('locks', { timeout: 0 })).rejects.toThrow(LockArgumentError);
+    await expect(indicator.isHealthy('locks', { timeout: 1.5 })).rejects.toThrow(/options\.timeout/);
+  });
+
+  it('down once the server is gone, up again after it restarts', async () => {
     await server.kill();
     const started = performance.now();
     const answer = await request(app.getHttpServer()).get('/health');
-    // A generous bound on "within storeTimeout": the check never hangs on ioredis' offline queue.
+    // A generous bound: the check never hangs on ioredis' offline queue.
     expect(performance.now() - started).toBeLessThan(STORE_TIMEOUT + 2_000);
     expect(answer.status).toBe(503);
     expect(answer.body.error.locks.status).toBe('down');
-    expect(answer.body.error.locks.message).toMatch(/isLocked|timed out|Redis/i);
+    // The connection's own error (refused) or no answer: worded for an operator, not a method name.
+    expect(answer.body.error.locks.message).toMatch(/^Redis (could not be reached: |did not answer within 500 ms)/);
+    expect(answer.body.error.locks.message).not.toMatch(/isLocked/);
 
     await server.restart();
     await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 200, 15_000, 200);

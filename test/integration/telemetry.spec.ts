@@ -179,6 +179,18 @@ describe('OpenTelemetry', () => {
       );
     });
 
+    it('both duration histograms carry bucket boundaries for lock latencies, from a millisecond to a minute', async () => {
+      await ctx.locks.withLock('buckets', () => undefined, { name: 'buckets' });
+      for (const name of ['lock.acquire.duration', 'lock.hold.duration']) {
+        const point = (await points(name)).find((p) => p.attributes['lock.name'] === 'buckets')!;
+        const { boundaries } = (point.value as Histogram).buckets;
+        expect(boundaries[0]).toBe(0.001);
+        expect(boundaries).toContain(0.1);
+        expect(boundaries).toContain(1);
+        expect(boundaries.at(-1)).toBe(60);
+      }
+    });
+
     it('the resolved key becomes lock.name only when the module opts in', async () => {
       const opted = await app({ telemetry: { keyAsName: true } });
       try {

@@ -8,7 +8,7 @@ export interface WithLockOptions extends Omit<AcquireOptions, 'signal'> {
   /**
    * `'throw'` (default): the call fails with LockNotAcquiredError (HTTP 409 on routes).
    * `'skip'`: the method does not run; the call returns undefined (an Observable completes
-   * empty; a route answers with an empty body), with a debug log line. With `wait: 0` and
+   * empty; an HTTP route answers 204 No Content), with a debug log line. With `wait: 0` and
    * `minHold` this runs a scheduled job once per tick across replicas.
    */
   onBusy?: OnBusy;

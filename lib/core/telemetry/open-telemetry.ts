@@ -1,5 +1,6 @@
 import type { Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider, UpDownCounter } from '@opentelemetry/api';
 import type { LockLostReason } from '../errors';
+import { LOCK_LATENCY_BUCKETS } from './latency-buckets';
 import type { AcquireOutcome, AcquireTrace, HeldLeaseView, LockTelemetry } from './lock-telemetry';
 
 /** The parts of `@opentelemetry/api` used here. @internal */
@@ -123,7 +124,9 @@ class RecordedAcquire implements AcquireTrace {
 }
 
 function createInstruments(meter: Meter): Instruments {
-  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description });
+  // Advice needs @opentelemetry/api 1.7+; older APIs ignore the field and keep the SDK's defaults.
+  const advice = { explicitBucketBoundaries: [...LOCK_LATENCY_BUCKETS] };
+  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description, advice });
   return {
     acquireDuration: seconds('lock.acquire.duration', 'Time from asking for a lock to the answer, by lock.name and lock.outcome.'),
     holdDuration: seconds('lock.hold.duration', 'Time a lock was held, from acquisition to release or loss.'),

@@ -1,14 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import { LockArgumentError } from '../../core/errors';
+import { HEALTH_NO_ANSWER, HEALTH_UNREACHABLE } from '../../core/lock.messages';
 import { LockService } from '../lock.service';
+import { MAX_DURATION } from '../../core/defaults';
+import { describeValue } from '../../core/utils/describe-value';
+import { integerInRange } from '../../core/options/validate-acquire-options';
 
 /** The key the round trip reads (an EXISTS: nothing is written). */
 const PROBE_KEY = 'health:probe';
 
+/** How long a check waits for Redis by default (ms): within common probe timeouts (1 s and up). */
+export const DEFAULT_HEALTH_TIMEOUT = 500;
+
+/** Options of `isHealthy`. */
+export interface LockHealthCheckOptions {
+  /** How long to wait for Redis' answer before reporting `down`, in ms. Default: 500. */
+  timeout?: number;
+}
+
 /**
  * A @nestjs/terminus health indicator for the lock store: `up` with the store's round-trip time
- * (`roundTripMs`), or `down` with the reason once Redis has not answered within the module's
- * `storeTimeout`. Add it to the providers of the module that holds your HealthController:
+ * (`roundTripMs`), or `down` with the reason once Redis has not answered within the check's own
+ * `timeout` (500 ms by default, not the module's `storeTimeout`: probes give up sooner). Add it to
+ * the providers of the module that holds your HealthController:
  * `() => this.lockHealth.isHealthy('locks')`.
  */
 @Injectable()
@@ -18,14 +33,41 @@ export class RedisLockHealthIndicator {
     private readonly locks: LockService,
   ) {}
 
-  async isHealthy<const Key extends string = 'redis-lock'>(key: Key = 'redis-lock' as Key): Promise<HealthIndicatorResult<Key>> {
+  async isHealthy<const Key extends string = 'redis-lock'>(
+    key: Key = 'redis-lock' as Key,
+    options?: LockHealthCheckOptions,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const timeout = timeoutOf(options);
     const indicator = this.health.check(key);
     const started = performance.now();
-    try {
-      await this.locks.isLocked(PROBE_KEY);
-    } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
-    }
+    const problem = await this.probe(timeout);
+    if (problem !== undefined) return indicator.down({ message: problem });
     return indicator.up({ roundTripMs: Math.round((performance.now() - started) * 10) / 10 });
   }
+
+  /** Undefined once Redis answered within `timeout`, or why it did not, worded for an operator. */
+  private probe(timeout: number): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      // The call itself stays bounded by storeTimeout; past `timeout` only its answer is ignored.
+      const timer = setTimeout(() => resolve(HEALTH_NO_ANSWER(timeout)), timeout);
+      this.locks.isLocked(PROBE_KEY).then(
+        () => resolve(undefined),
+        (error: unknown) => resolve(unreachable(error)),
+      ).finally(() => clearTimeout(timer));
+    });
+  }
+}
+
+function timeoutOf(options: LockHealthCheckOptions | undefined): number {
+  if (options === undefined) return DEFAULT_HEALTH_TIMEOUT;
+  if (typeof options !== 'object' || options === null) {
+    throw new LockArgumentError('isHealthy options', `expected an object, got ${describeValue(options)}`);
+  }
+  return options.timeout === undefined ? DEFAULT_HEALTH_TIMEOUT : integerInRange(options.timeout, 'options.timeout', 1, MAX_DURATION);
+}
+
+/** The cause behind a store error (the connection's own error), not the store operation that met it. */
+function unreachable(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return HEALTH_UNREACHABLE(cause instanceof Error ? cause.message : String(cause));
 }

@@ -62,4 +62,13 @@ export interface RedisLockModuleOptions {
    * key becomes its own metric series. Default: `{ keyAsName: false }`.
    */
   telemetry?: { keyAsName?: boolean };
+  /**
+   * Answer lock errors for the whole application: a global filter that catches only lock errors
+   * (busy 409 / `LOCK_BUSY`, unavailable 503 / `LOCK_UNAVAILABLE`, …) on HTTP, GraphQL and RPC,
+   * and the same answers for WebSocket gateways, also where no `@WithLock` is involved (a
+   * `LockService` call in a plain route or resolver). Filters of your own on a route or its class
+   * are asked first. `false`: only `@WithLock` routes answer lock errors; others reach your filters
+   * (or Nest's 500). Default: true.
+   */
+  exceptionFilter?: boolean;
 }

@@ -27,6 +27,8 @@ export interface ResolvedModuleOptions {
   waitForReplicas: WaitForReplicasOptions | undefined;
   /** Record resolved keys as `lock.name` (the user opted in). */
   keyAsName: boolean;
+  /** Register the global lock-error answers (default true). */
+  exceptionFilter: boolean;
 }
 
 const KNOWN = new Set([
@@ -40,6 +42,7 @@ const KNOWN = new Set([
   'shutdownGrace',
   'waitForReplicas',
   'telemetry',
+  'exceptionFilter',
 ]);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
@@ -74,9 +77,14 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
       ? DEFAULT_STORE_TIMEOUT
       : integerInRange(given.storeTimeout, 'options.storeTimeout', 1, MAX_DURATION);
   const keyAsName = checkTelemetry(given.telemetry);
+  const exceptionFilter = given.exceptionFilter ?? true;
+  if (typeof exceptionFilter !== 'boolean') {
+    throw new LockArgumentError('options.exceptionFilter', `expected a boolean, got ${describeValue(exceptionFilter)}`);
+  }
   return {
     store,
     keyAsName,
+    exceptionFilter,
     redis: given.redis,
     keyPrefix,
     ttl: given.ttl === undefined ? DEFAULT_TTL : validateTtl(given.ttl, 'options.ttl'),

@@ -6,7 +6,9 @@ import type { LockOutcome } from './lock-outcome';
 /**
  * Logs the outcomes transports answer as what they are, not as crashes: busy, lost and bad
  * arguments at debug level (a lost lock was already warned about when it was lost), and a store
- * outage as one warning with its cause, not one per request.
+ * outage as one warning with its cause, not one per request. One per LockService (per module
+ * instance): an outage is its store's, and another application in the same process, on another
+ * store, neither silences nor resets its warnings.
  */
 export class OutcomeLog {
   private readonly logger = new Logger('RedisLock');
@@ -29,5 +31,5 @@ export class OutcomeLog {
   }
 }
 
-/** One per process: an outage is the store's, whichever route or filter answers it. */
-export const outcomeLog = new OutcomeLog();
+/** For a LockExceptionFilter created by hand (`new LockExceptionFilter(adapter)`): no module to ask. */
+export const unboundOutcomeLog = new OutcomeLog();

@@ -1,9 +1,8 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import { APP_FILTER } from '@nestjs/core';
 import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockExceptionFilter, LockService, WithLock, requestKey } from '../../../lib';
+import { LockService, WithLock, requestKey } from '../../../lib';
 import { type LoggedApp, startLoggedApp } from '../../support/logged-app';
 import { waitFor } from '../../support/wait-for';
 
@@ -41,7 +40,7 @@ class OrdersResolver {
     return `paid ${order.id}`;
   }
 
-  // Undecorated: the global LockExceptionFilter answers.
+  // Undecorated: the module's global LockExceptionFilter answers (the app registers no filter).
   @Mutation('reserve')
   reserve(@Args('sku') sku: string) {
     return this.locks.withLock(`sku:${sku}`, () => sku, { wait: 0 });
@@ -72,7 +71,7 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
           includeStacktraceInErrorResponses: true,
         }),
       ],
-      providers: [OrdersResolver, { provide: APP_FILTER, useClass: LockExceptionFilter }],
+      providers: [OrdersResolver],
     });
   });
 
@@ -103,7 +102,7 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
     expect(app.logger.texts('error')).toEqual([]);
   });
 
-  it('a busy withLock in an undecorated resolver is answered by the global filter', async () => {
+  it('a busy withLock in an undecorated resolver answers LOCK_BUSY with no filter registered by the app', async () => {
     const held = await app.locks.acquire('sku:apple');
     const answer = await mutate('mutation { reserve(sku: "apple") }');
     expect(answer.errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_BUSY', lock: 'sku:apple' });

@@ -1,12 +1,13 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { Controller, Injectable, Param, Post } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { type ArgumentsHost, Catch, Controller, type ExceptionFilter, Injectable, Param, Post } from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CurrentLock, type Lock, LockExceptionFilter, LockService, WithLock } from '../../../lib';
-import type { CapturedLogger } from '../../support/captured-logger';
-import { ADAPTERS } from '../../support/http-app';
+import { validateModuleOptions } from '../../../lib/nest/options/validate-module-options';
+import { CapturedLogger } from '../../support/captured-logger';
+import { ADAPTERS, startHttpApp } from '../../support/http-app';
 import { startLoggedApp } from '../../support/logged-app';
-import type { RedisServer } from '../../support/redis-server';
+import { RedisServer } from '../../support/redis-server';
 import { waitFor } from '../../support/wait-for';
 
 @Injectable()
@@ -24,7 +25,7 @@ class OutcomesController {
     private readonly reservations: Reservations,
   ) {}
 
-  // Undecorated routes: their lock errors are answered by the global LockExceptionFilter.
+  // Undecorated routes: their lock errors are answered by the module's global LockExceptionFilter.
   @Post('plain/:id')
   plain(@Param('id') id: string) {
     return this.locks.withLock(`plain:${id}`, () => ({ ok: id }), { wait: 0 });
@@ -33,6 +34,11 @@ class OutcomesController {
   @Post('service/:sku')
   service(@Param('sku') sku: string) {
     return this.reservations.reserve(sku);
+  }
+
+  @Post('crash')
+  crash() {
+    throw new Error('not a lock error');
   }
 
   @Post('bad-key')
@@ -52,6 +58,14 @@ class OutcomesController {
     return { ok: id };
   }
 
+  // Ignores lock.signal: finishes its work after the lock was lost.
+  @Post('ignores/:id')
+  @WithLock('ignores:{id}', { ttl: 300 })
+  async ignores(@CurrentLock() lock: Lock) {
+    await waitFor(() => !lock.held, 10_000);
+    return { done: true };
+  }
+
   // Passes lock.signal on: a lost lock stops it with an AbortError whose cause is the LockLostError.
   @Post('lost/:id')
   @WithLock('lost:{id}', { ttl: 300 })
@@ -60,7 +74,7 @@ class OutcomesController {
   }
 }
 
-describe.each(ADAPTERS)('lock outcomes over HTTP (%s, LockExceptionFilter registered globally)', (adapter) => {
+describe.each(ADAPTERS)('lock outcomes over HTTP (%s, no filter registered by the app)', (adapter) => {
   let started: Awaited<ReturnType<typeof startLoggedApp>>;
   let server: RedisServer;
   let url: string;
@@ -70,7 +84,7 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, LockExceptionFilter regist
   beforeAll(async () => {
     started = await startLoggedApp(
       adapter,
-      { controllers: [OutcomesController], providers: [Reservations, { provide: APP_FILTER, useClass: LockExceptionFilter }] },
+      { controllers: [OutcomesController], providers: [Reservations] },
       { storeTimeout: 500 },
     );
     ({ server, url, locks, logger } = started);
@@ -125,6 +139,17 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, LockExceptionFilter regist
     expect(logger.texts('error')).toEqual([]);
   });
 
+  it("a handler that ignores lock.signal answers with its own response after its lock was lost; the loss is warned about", async () => {
+    const response = post('/ignores/1');
+    await waitFor(() => locks.isLocked('ignores:1'));
+    await server.client().del('lock:{ignores:1}');
+    const answer = await response;
+    expect(answer.status).toBe(201);
+    expect(await answer.json()).toEqual({ done: true });
+    expect(logger.texts('warn', '"ignores:1" was lost')).toHaveLength(1);
+    expect(logger.texts('error')).toEqual([]);
+  });
+
   it('answers 503 LOCK_UNAVAILABLE while Redis is down, warning once per outage with the cause', async () => {
     const warnings = () => logger.texts('warn', 'Answering LOCK_UNAVAILABLE');
     const before = warnings().length;
@@ -152,4 +177,90 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, LockExceptionFilter regist
     }
     expect(logger.texts('error')).toEqual([]);
   });
+});
+
+/** An app's own catch-all filter: answers 418 with its own shape for whatever reaches it. */
+@Catch()
+class TeapotFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), { mine: String(exception) }, 418);
+  }
+}
+
+describe.each(ADAPTERS)('the default lock-error answers beside the app\'s own filters (%s)', (adapter) => {
+  const start = (providers: unknown[], options = {}) =>
+    startLoggedApp(adapter, { controllers: [OutcomesController], providers: [Reservations, ...(providers as [])] }, { store: 'memory', ...options });
+
+  it("answers lock errors once, before the app's own catch-all filter, which still gets every other error", async () => {
+    // The app also registers LockExceptionFilter itself, as the README used to say: no double answer.
+    const app = await start([
+      { provide: APP_FILTER, useClass: TeapotFilter },
+      { provide: APP_FILTER, useClass: LockExceptionFilter },
+    ]);
+    try {
+      const held = await app.locks.acquire('plain:1');
+      const busy = await fetch(`${app.url}/plain/1`, { method: 'POST' });
+      expect(busy.status).toBe(409);
+      expect(await busy.json()).toMatchObject({ code: 'LOCK_BUSY', lock: 'plain:1' });
+      await held.release();
+      expect(app.logger.texts('debug', 'Answering LOCK_BUSY')).toHaveLength(1);
+      const crash = await fetch(`${app.url}/crash`, { method: 'POST' });
+      expect(crash.status).toBe(418);
+      expect(await crash.json()).toEqual({ mine: 'Error: not a lock error' });
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('exceptionFilter: false leaves undecorated routes to the app (Nest answers 500); @WithLock routes still answer 409', async () => {
+    const app = await start([], { exceptionFilter: false });
+    try {
+      const held = [await app.locks.acquire('plain:1'), await app.locks.acquire('decorated:1')];
+      expect((await fetch(`${app.url}/plain/1`, { method: 'POST' })).status).toBe(500);
+      const decorated = await fetch(`${app.url}/decorated/1`, { method: 'POST' });
+      expect(decorated.status).toBe(409);
+      expect(await decorated.json()).toMatchObject({ code: 'LOCK_BUSY' });
+      for (const lock of held) await lock.release();
+    } finally {
+      await app.stop();
+    }
+    expect(() => validateModuleOptions({ exceptionFilter: 'no' as never })).toThrow(
+      expect.objectContaining({ argument: 'options.exceptionFilter' }),
+    );
+  });
+});
+
+describe('outage warnings per application, with two apps in one process', () => {
+  it("one app's lock acquired on its own Redis neither resets nor shares the other app's outage warning", async () => {
+    const servers = [await RedisServer.start(), await RedisServer.start()];
+    // One logger for both: Nest's static Logger writes to the last app's logger.
+    const logger = new CapturedLogger();
+    const metadata = { controllers: [OutcomesController], providers: [Reservations] };
+    const [down, up] = [
+      await startHttpApp('express', { redis: servers[0]!.url, storeTimeout: 300 }, metadata, logger),
+      await startHttpApp('express', { redis: servers[1]!.url, storeTimeout: 300 }, metadata, logger),
+    ];
+    const warnings = () => logger.texts('warn', 'Answering LOCK_UNAVAILABLE');
+    servers[0]!.pause();
+    try {
+      expect((await fetch(`${down!.url}/decorated/1`, { method: 'POST' })).status).toBe(503);
+      expect(warnings()).toHaveLength(1);
+      // The other app, on a Redis that answers, acquires through a route...
+      expect((await fetch(`${up!.url}/decorated/1`, { method: 'POST' })).status).toBe(201);
+      // ...which says nothing about the first app's store: its outage goes on, not warned again.
+      expect((await fetch(`${down!.url}/decorated/2`, { method: 'POST' })).status).toBe(503);
+      expect(warnings()).toHaveLength(1);
+      // The second app's own outage is its first: warned about, not silenced by the first app's.
+      servers[1]!.pause();
+      expect((await fetch(`${up!.url}/decorated/3`, { method: 'POST' })).status).toBe(503);
+      expect(warnings()).toHaveLength(2);
+    } finally {
+      for (const server of servers) server.resume();
+      await down!.app.close();
+      await up!.app.close();
+      for (const server of servers) await server.stop();
+    }
+  }, 30_000);
 });

@@ -1,10 +1,10 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import { Controller, type INestMicroservice, UseFilters } from '@nestjs/common';
+import { Controller, type INestMicroservice } from '@nestjs/common';
 import { ClientProxy, ClientProxyFactory, MessagePattern, Payload, Transport } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockExceptionFilter, LockService, RedisLockModule, WithLock } from '../../../lib';
+import { LockService, RedisLockModule, WithLock } from '../../../lib';
 import { ExclusionProbe } from '../../support/exclusion-probe';
 import { RedisServer, freePort } from '../../support/redis-server';
 import { sleep, waitFor } from '../../support/wait-for';
@@ -31,9 +31,8 @@ class StockHandler {
     return 'done';
   }
 
-  // Undecorated: the LockExceptionFilter put on it answers (@WithLock handlers have it already).
+  // Undecorated, no filter registered by the app: the module's global LockExceptionFilter answers.
   @MessagePattern('plain')
-  @UseFilters(LockExceptionFilter)
   plain(@Payload() data: { sku: string }) {
     return this.locks.withLock(`plain:${data.sku}`, () => 'done', { wait: 0 });
   }
@@ -95,7 +94,7 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
     expect(await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 }))).toBe('done');
   });
 
-  it('a busy withLock in an undecorated handler is answered by LockExceptionFilter, with the code and key', async () => {
+  it('a busy withLock in an undecorated handler is answered with the code and key, with no filter registered', async () => {
     const held = await app.get(LockService).acquire('plain:fig');
     const busy = await firstValueFrom(client.send('plain', { sku: 'fig' })).catch((e: unknown) => e);
     expect(busy).toMatchObject({ status: 'error', code: 'LOCK_BUSY', lock: 'plain:fig' });

@@ -1,8 +1,7 @@
-import { UseFilters } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { type Socket, io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockExceptionFilter, LockService, WithLock } from '../../../lib';
+import { LockService, WithLock } from '../../../lib';
 import type { CapturedLogger } from '../../support/captured-logger';
 import { startLoggedApp } from '../../support/logged-app';
 
@@ -24,10 +23,9 @@ class StockGateway {
     return { reserved: data.sku };
   }
 
-  // Undecorated: Nest applies no global filter to gateways, so the filter is put on the handler
-  // (or the gateway class); @WithLock handlers have it already.
+  // Undecorated, and no filter registered by the app: Nest applies no global filter to gateways,
+  // so the module answers through a global interceptor.
   @SubscribeMessage('plain')
-  @UseFilters(LockExceptionFilter)
   plain(@MessageBody() data: { sku: string }) {
     return this.locks.withLock(`plain:${data.sku}`, () => ({ reserved: data.sku }), { wait: 0 });
   }
@@ -66,6 +64,9 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
     new Promise<unknown>((resolve) => socket.once('exception', resolve));
 
   it('a busy message is answered in its ack and in the exception event, with the code and the key', async () => {
+    let exceptions = 0;
+    const count = () => void exceptions++;
+    socket.on('exception', count);
     const held = await locks.acquire('sku:apple');
     for (const event of ['reserve', 'reserveBy']) {
       const exception = nextException();
@@ -74,6 +75,9 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
     }
     await held.release();
     expect(await ask('reserve', { sku: 'apple' })).toEqual({ reserved: 'apple' });
+    // Answered once each: by the handler's LockExceptionFilter, not again by the module's default.
+    socket.off('exception', count);
+    expect(exceptions).toBe(2);
     expect(logger.texts('error')).toEqual([]);
   });
 
@@ -85,9 +89,11 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
     await held.release();
   });
 
-  it('a busy withLock in an undecorated handler is answered by the filter put on it', async () => {
+  it('a busy withLock in an undecorated handler is answered in the ack and the exception event, with no filter registered', async () => {
     const held = await locks.acquire('plain:fig');
+    const exception = nextException();
     expect(await ask('plain', { sku: 'fig' })).toEqual(busy('plain:fig'));
+    expect(await exception).toEqual(busy('plain:fig'));
     await held.release();
     expect(await ask('plain', { sku: 'fig' })).toEqual({ reserved: 'fig' });
     expect(logger.texts('error')).toEqual([]);
