@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LockService, LockStoreError } from '../lib';
+import { startHttpApp } from './support/http-app';
+import { FakeAuthGuard, OrdersController, resetState } from './support/http-fixture';
 import { RedisServer } from './support/redis-server';
 import { lockModule, quorumOf } from './support/stores';
 import { waitFor } from './support/wait-for';
@@ -74,6 +76,35 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
     } finally {
       warn.mockRestore();
       await app.module.close();
+      client.disconnect();
+    }
+  });
+
+  it('over HTTP: 503 at once, and the outage warning names the refusal, not a time-out', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const client = new Redis(server.url);
+    const { app, url } = await startHttpApp('express', { redis: client, storeTimeout: STORE_TIMEOUT }, {
+      controllers: [OrdersController],
+      providers: [FakeAuthGuard],
+    });
+    try {
+      resetState();
+      const refused = refusedOnce(client);
+      await server.kill();
+      try {
+        await refused;
+        const started = performance.now();
+        const response = await fetch(`${url}/orders/slow/refused`, { method: 'POST' });
+        expect(response.status).toBe(503);
+        expect(performance.now() - started).toBeLessThan(AT_ONCE);
+        const outage = warn.mock.calls.map(([message]) => String(message)).find((message) => message.includes('Answering LOCK_UNAVAILABLE'));
+        expect(outage).toMatch(/refused the connection \(connect ECONNREFUSED/);
+      } finally {
+        await server.restart();
+      }
+    } finally {
+      warn.mockRestore();
+      await app.close();
       client.disconnect();
     }
   });
