@@ -56,8 +56,8 @@ export class ConnectionWatch {
   }
 
   private failed(error: Error): void {
-    const cause = unreachableCause(error);
-    if (cause) this.refusal = cause;
+    // The last attempt's verdict: a later failure of another kind (a time-out) is no refusal.
+    this.refusal = unreachableCause(error);
     if (this.reported) return;
     this.reported = true;
     this.logger.warn(CONNECTION_ERROR(error.message));
