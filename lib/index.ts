@@ -36,6 +36,7 @@ export type {
 export { requestKey } from './keys/request-key';
 export type { LockLostEvent } from './interfaces/lock-lost-event.interface';
 export type {
+  RedisCompatibleClient,
   RedisConnectionOption,
   RedisLockModuleOptions,
   WaitForReplicasOptions,

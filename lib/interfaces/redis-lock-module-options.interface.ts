@@ -9,8 +9,19 @@ export interface WaitForReplicasOptions {
   timeout: number;
 }
 
+/**
+ * A client instance of an ioredis-compatible library, recognised by shape: iovalkey's `Redis` and
+ * `Cluster` (a fork of ioredis with the same API), or a copy of ioredis other than the module's.
+ */
+export interface RedisCompatibleClient {
+  readonly status: string;
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+  evalsha(...args: never[]): unknown;
+  duplicate(...args: never[]): unknown;
+}
+
 /** One Redis (or Cluster) connection: a client instance, ioredis options, or a URL. */
-export type RedisConnectionOption = Redis | Cluster | RedisOptions | string;
+export type RedisConnectionOption = Redis | Cluster | RedisCompatibleClient | RedisOptions | string;
 
 /** Options of RedisLockModule.forRoot / forRootAsync. */
 export interface RedisLockModuleOptions {
@@ -21,8 +32,8 @@ export interface RedisLockModuleOptions {
    */
   store?: 'redis' | 'memory';
   /**
-   * The Redis connection. An ioredis `Redis` or `Cluster` instance is yours: used as is and never
-   * closed by the module. Options or a URL string make the module create its own client, closed on
+   * The Redis connection. An ioredis `Redis` or `Cluster` instance (or iovalkey's) is yours: used as
+   * is and never closed by the module. Options or a URL string make the module create its own client, closed on
    * shutdown. Sentinel: `{ sentinels: [{ host, port }, …], name: 'mymaster' }` (ioredis' Sentinel
    * options). An array of three or more of these names independent Redis masters, and selects the
    * quorum (Redlock) store: a lock is held while a majority of them holds it (see the README's
