@@ -36,6 +36,7 @@ export type {
 export { requestKey } from './nest/keys/request-key';
 export type { LockLostEvent } from './core/lock-lost-event.interface';
 export type {
+  RedisCompatibleClient,
   RedisConnectionOption,
   RedisLockModuleOptions,
   WaitForReplicasOptions,

@@ -5,6 +5,7 @@ import {
   REPLICAS_MISSING,
   STORE_CLOSED,
   STORE_FAILED,
+  STORE_REFUSED,
   STORE_TIMEOUT,
 } from './lock.messages';
 import type { LockLostReason } from './lock-lost-reason';
@@ -67,6 +68,11 @@ export class LockStoreError extends LockError {
   static failed(operation: string, cause: unknown): LockStoreError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     return new LockStoreError(STORE_FAILED(operation, detail), { cause });
+  }
+
+  /** Not sent: the client's last connection attempt was refused (or found no route), so it would only queue. */
+  static refused(operation: string, cause: Error): LockStoreError {
+    return new LockStoreError(STORE_REFUSED(operation, (cause as NodeJS.ErrnoException).code, cause.message), { cause });
   }
 
   static closed(): LockStoreError {

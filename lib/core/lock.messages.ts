@@ -13,6 +13,10 @@ export const STORE_FAILED = (operation: string, detail: string) =>
 export const STORE_TIMEOUT = (operation: string, ms: number) =>
   `Lock store did not answer ${operation} within ${ms} ms`;
 
+export const STORE_REFUSED = (operation: string, code: string | undefined, detail: string) =>
+  `Lock store did not send ${operation}: ${code === 'ECONNREFUSED' ? 'Redis refused the connection' : 'Redis is unreachable'} ` +
+  `(${detail}); answering at once until the client reconnects`;
+
 export const REPLICAS_MISSING = (operation: string, acknowledged: number, required: number, ms: number) =>
   `Lock store: only ${acknowledged} of ${required} replica(s) acknowledged the ${operation} within ${ms} ms ` +
   `(waitForReplicas), so the lock was released`;

@@ -10,7 +10,7 @@ import { RedisStore } from '../stores/redis/redis.store';
 export function createLockStore(options: ResolvedModuleOptions, logger: LockLogger): LockStore {
   if (options.store === 'memory') return new MemoryStore();
   const redisStore = (option: unknown, waitForReplicas = options.waitForReplicas) => {
-    const { client, owned } = createRedisClient(option as Parameters<typeof createRedisClient>[0], logger);
+    const { client, owned } = createRedisClient(option as Parameters<typeof createRedisClient>[0]);
     return new RedisStore(client, owned, options.storeTimeout, logger, waitForReplicas);
   };
   if (Array.isArray(options.redis)) return new QuorumStore(options.redis.map((node) => redisStore(node, undefined)));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockStoreError } from '../../lib';
 import type { LockStore } from '../../lib/stores/lock-store.interface';
 import { toStoreKey } from '../../lib/core/keys/store-keys';
-import { STORES, type StoreRun } from '../support/stores';
+import { IOVALKEY_STORE, STORES, type StoreRun } from '../support/stores';
 import { sleep, waitFor } from '../support/wait-for';
 
 /** Bound on one store call (the Redis store's storeTimeout). */
@@ -15,7 +15,7 @@ const LONG = 30_000;
  * own methods, without a LockService: what each operation answers and what it leaves held.
  * Ownership is read back through the contract too: a token holds a key while extend() succeeds.
  */
-describe.each(STORES)('the LockStore contract on the $name store', (descriptor) => {
+describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name store', (descriptor) => {
   let run: StoreRun;
   let store: LockStore;
   let n = 0;

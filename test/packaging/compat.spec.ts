@@ -11,13 +11,24 @@ const root = resolve(__dirname, '..', '..');
 const cache = join(root, '.compat-cache');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** The supported extremes: the oldest Nest with the oldest ioredis, the newest with the newest. */
+/**
+ * The supported extremes: the oldest Nest with the oldest ioredis, the newest with the newest; and
+ * the newest Nest with a user's own iovalkey client (ioredis stays installed: it is a peer).
+ */
 const MATRIX = [
-  { name: 'nest11-ioredis5', dependencies: ['@nestjs/common@^11', '@nestjs/core@^11', 'ioredis@^5'], module: 'node16' },
+  { name: 'nest11-ioredis5', dependencies: ['@nestjs/common@^11', '@nestjs/core@^11', 'ioredis@^5'], module: 'node16', client: 'ioredis' },
   // Nest 12 is ESM-only: a CommonJS project needs node20 (require of ESM) for its own imports too.
-  { name: 'nest12-ioredis6', dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6'], module: 'node20' },
+  { name: 'nest12-ioredis6', dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6'], module: 'node20', client: 'ioredis' },
+  {
+    name: 'nest12-iovalkey',
+    dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6', 'iovalkey@^0.4'],
+    module: 'node20',
+    client: 'iovalkey',
+  },
 ] as const;
-const COMMON = ['reflect-metadata@^0.2', 'rxjs@^7.8', '@types/node@^20.19'];
+// ioredis >= 6.1's declarations import redis-errors, which ships no types: a consumer that checks
+// libraries (skipLibCheck: false) needs its @types package, whichever client it uses.
+const COMMON = ['reflect-metadata@^0.2', 'rxjs@^7.8', '@types/node@^20.19', '@types/redis-errors@^1.2'];
 
 /** Installs a consumer's dependencies from the npm registry, unless the cache already has exactly these. */
 async function installConsumer(dir: string, dependencies: readonly string[]): Promise<void> {
@@ -71,7 +82,7 @@ describe('compatibility: the packed tarball in a consumer project', () => {
     expect(files.filter((file) => !file.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(file))).toEqual([]);
   });
 
-  describe.each(MATRIX)('$name (module: $module)', ({ name, dependencies, module }) => {
+  describe.each(MATRIX)('$name (module: $module)', ({ name, dependencies, module, client }) => {
     const dir = join(cache, name);
 
     beforeAll(async () => {
@@ -85,6 +96,7 @@ describe('compatibility: the packed tarball in a consumer project', () => {
       mkdirSync(project);
       writeFileSync(join(project, 'package.json'), JSON.stringify({ type }));
       writeFileSync(join(project, 'smoke.ts'), readFileSync(join(__dirname, 'compat-consumer', 'smoke.ts')));
+      writeFileSync(join(project, 'client.ts'), readFileSync(join(__dirname, 'compat-consumer', `client-${client}.ts`)));
       writeFileSync(
         join(project, 'tsconfig.json'),
         JSON.stringify({
@@ -100,7 +112,7 @@ describe('compatibility: the packed tarball in a consumer project', () => {
             rootDir: '.',
             outDir: 'out',
           },
-          files: ['smoke.ts'],
+          files: ['smoke.ts', 'client.ts'],
         }),
       );
       const tsc = require.resolve('typescript/bin/tsc');

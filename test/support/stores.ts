@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { Redis } from 'ioredis';
+import Valkey from 'iovalkey';
 import { LockService, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
 import type { LockStore } from '../../lib/stores/lock-store.interface';
 import { MemoryStore } from '../../lib/stores/memory/memory.store';
 import { QuorumStore } from '../../lib/stores/quorum/quorum.store';
+import type { RedisConnection } from '../../lib/stores/redis/create-redis-client';
 import { RedisStore } from '../../lib/stores/redis/redis.store';
 import { RedisServer } from './redis-server';
 
@@ -60,6 +62,26 @@ export const STORES = [
     },
   },
 ] as const;
+
+/**
+ * A redis-server reached through iovalkey (ioredis' fork for Valkey) instead of ioredis: the store
+ * takes its client by shape. Not among STORES: the contract suite runs it, the other suites need
+ * not run every behaviour twice on one server kind.
+ */
+export const IOVALKEY_STORE = {
+  name: 'redis via iovalkey',
+  async start(): Promise<StoreRun> {
+    const server = await RedisServer.start();
+    return {
+      // A module given a client leaves it open: suites building modules pass their own iovalkey client.
+      options: { redis: server.url },
+      server,
+      createStore: (timeout) =>
+        new RedisStore(new Valkey(server.url) as unknown as RedisConnection, true, timeout, new Logger('RedisStore')),
+      stop: () => server.stop(),
+    };
+  },
+} as const;
 
 /** A QuorumStore on `servers`, built directly (no module), owning its connections. */
 export function quorumOf(servers: readonly RedisServer[], timeout: number, logger = new Logger('QuorumStore')): QuorumStore {

@@ -24,6 +24,12 @@ export function fenceKeyOf(storeKey: string): string {
   return storeKey + FENCE_SUFFIX;
 }
 
+/** The keys a grant script takes: the lock keys, then their fence counters. */
+export function withFenceKeys(keys: readonly string[]): string[] {
+  if (keys.length === 1) return [keys[0]!, fenceKeyOf(keys[0]!)];
+  return [...keys, ...keys.map(fenceKeyOf)];
+}
+
 /** Where a quorum node records the fence its phase 2 last wrote for a lock key, and for whom. */
 export function grantKeyOf(storeKey: string): string {
   return `${fenceKeyOf(storeKey)}:grant`;

@@ -1,7 +1,7 @@
 import type { LockLostEvent } from '../../core/lock-lost-event.interface';
-import type { RedisConnectionOption, WaitForReplicasOptions } from '../../stores/redis/redis-options';
+import type { RedisCompatibleClient, RedisConnectionOption, WaitForReplicasOptions } from '../../stores/redis/redis-options';
 
-export type { RedisConnectionOption, WaitForReplicasOptions };
+export type { RedisCompatibleClient, RedisConnectionOption, WaitForReplicasOptions };
 
 /** Options of RedisLockModule.forRoot / forRootAsync. */
 export interface RedisLockModuleOptions {
@@ -12,8 +12,8 @@ export interface RedisLockModuleOptions {
    */
   store?: 'redis' | 'memory';
   /**
-   * The Redis connection. An ioredis `Redis` or `Cluster` instance is yours: used as is and never
-   * closed by the module. Options or a URL string make the module create its own client, closed on
+   * The Redis connection. An ioredis `Redis` or `Cluster` instance (or iovalkey's) is yours: used as
+   * is and never closed by the module. Options or a URL string make the module create its own client, closed on
    * shutdown. Sentinel: `{ sentinels: [{ host, port }, …], name: 'mymaster' }` (ioredis' Sentinel
    * options). An array of three or more of these names independent Redis masters, and selects the
    * quorum (Redlock) store: a lock is held while a majority of them holds it (see the README's

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { LockStoreError } from '../../core/errors';
 import { runOutsideLockScope } from '../../core/scope/lock-scope';
 
@@ -9,36 +8,50 @@ interface Pending {
 }
 
 /**
+ * Answers a call at once instead of sending it: a LockStoreError saying why (the connection is
+ * known to be refused), or undefined to send it.
+ */
+export type CallGate = (operation: string) => LockStoreError | undefined;
+
+/**
  * Bounds every store call: one that has not settled `timeout` ms after it started fails with
- * LockStoreError (ioredis' offline queue would otherwise hold it until Redis is back). One
- * interval per store checks the calls in flight, instead of a timer per call: the hot path
- * allocates no timer, and a call fails within `timeout` plus a tenth of it.
+ * LockStoreError (ioredis' offline queue would otherwise hold it until Redis is back). One timer
+ * per store, armed for the earliest deadline in flight, instead of a timer per call: the hot path
+ * allocates no timer, and a call fails at its deadline, not at the next tick of a coarse sweep.
+ * Every call has the same bound, so calls in start order are also in deadline order.
  */
 export class BoundedCalls {
+  /** In start order, hence deadline order. */
   private readonly pending = new Set<Pending>();
-  private sweeper: NodeJS.Timeout | undefined;
-  private readonly resolution: number;
+  private timer: NodeJS.Timeout | undefined;
   /** Callers of settled() waiting for the last call in flight to end. */
   private readonly idle: (() => void)[] = [];
 
-  constructor(private readonly timeout: number) {
-    this.resolution = Math.min(250, Math.max(5, Math.floor(timeout / 10)));
-  }
+  constructor(
+    private readonly timeout: number,
+    private readonly gate: CallGate = () => undefined,
+  ) {}
 
   /** Calls started and not yet settled. */
   get inFlight(): number {
     return this.pending.size;
   }
 
-  /** Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound. */
+  /**
+   * Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound.
+   * A call the gate answers is never started (see neverSent).
+   */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const refused = this.gate(operation);
+    if (refused) {
+      unsent.add(refused);
+      return Promise.reject(refused);
+    }
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject };
       this.pending.add(entry);
-      // Armed outside any lock scope: the interval outlives the call that starts it.
-      // Unref'd: the calls themselves keep the process alive, this check of them must not (nor
-      // show up as an active handle once the last call settled, until its next tick stops it).
-      this.sweeper ??= runOutsideLockScope(() => setInterval(() => this.sweep(), this.resolution).unref());
+      // A timer already armed is due no later than this call's deadline.
+      this.timer ??= this.arm(this.timeout);
       let running: Promise<T>;
       try {
         running = call();
@@ -70,25 +83,43 @@ export class BoundedCalls {
     }
   }
 
+  /** Stops the timer (the store is closing). */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   private finish(entry: Pending): void {
     if (!this.pending.delete(entry) || this.pending.size > 0) return;
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  /** Stops the interval (the store is closing). */
-  close(): void {
-    clearInterval(this.sweeper);
-    this.sweeper = undefined;
+  /**
+   * Armed outside any lock scope: the timer outlives the call that arms it. Unref'd: the calls
+   * themselves keep the process alive, this check of them must not.
+   */
+  private arm(delay: number): NodeJS.Timeout {
+    return runOutsideLockScope(() => setTimeout(() => this.expire(), delay).unref());
   }
 
-  private sweep(): void {
+  private expire(): void {
+    this.timer = undefined;
     const now = performance.now();
     for (const entry of this.pending) {
-      if (entry.deadline > now) continue;
+      // A timer may fire a fraction of a millisecond early: wait for what is left.
+      if (entry.deadline > now) {
+        this.timer = this.arm(Math.max(1, Math.ceil(entry.deadline - now)));
+        return;
+      }
       this.finish(entry);
       entry.reject(LockStoreError.timeout(entry.operation, this.timeout));
     }
-    // Idle: stop ticking until the next call.
-    if (this.pending.size === 0) this.close();
   }
+}
+
+const unsent = new WeakSet<object>();
+
+/** Whether `error` answered a call that was never sent, so there is nothing of it to undo. */
+export function neverSent(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && unsent.has(error);
 }

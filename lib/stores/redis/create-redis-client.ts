@@ -1,19 +1,15 @@
-import type { LockLogger } from '../../core/lock-logger';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { LockArgumentError } from '../../core/errors';
-import { CONNECTION_ERROR, CONNECTION_RESTORED } from '../../core/lock.messages';
 import { describeValue } from '../../core/utils/describe-value';
 
 export type RedisConnection = Redis | Cluster;
 
 /**
  * Turns the `redis` option into a client. Returns whether we created it: only those are ours to
- * close. A client we create logs connection errors once per outage instead of ioredis'
- * "Unhandled error event" on every retry.
+ * close. The store watches its connection (see ConnectionWatch), whoever created it.
  */
 export function createRedisClient(
   option: Redis | Cluster | RedisOptions | string | undefined,
-  logger: LockLogger,
 ): { client: RedisConnection; owned: boolean } {
   if (isRedisClient(option)) return { client: option, owned: false };
   let client: Redis;
@@ -21,17 +17,6 @@ export function createRedisClient(
   else if (typeof option === 'string') client = new Redis(option);
   else if (typeof option === 'object' && option !== null && !Array.isArray(option)) client = new Redis(option);
   else throw new LockArgumentError('redis', `expected an ioredis client, options or a URL, got ${describeValue(option)}`);
-
-  let reported = false;
-  client.on('error', (error: Error) => {
-    if (reported) return;
-    reported = true;
-    logger.warn(CONNECTION_ERROR(error.message));
-  });
-  client.on('ready', () => {
-    if (reported) logger.log(CONNECTION_RESTORED());
-    reported = false;
-  });
   return { client, owned: true };
 }
 

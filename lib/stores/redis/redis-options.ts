@@ -8,5 +8,16 @@ export interface WaitForReplicasOptions {
   timeout: number;
 }
 
+/**
+ * A client instance of an ioredis-compatible library, recognised by shape: iovalkey's `Redis` and
+ * `Cluster` (a fork of ioredis with the same API), or a copy of ioredis other than the module's.
+ */
+export interface RedisCompatibleClient {
+  readonly status: string;
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+  evalsha(...args: never[]): unknown;
+  duplicate(...args: never[]): unknown;
+}
+
 /** One Redis (or Cluster) connection: a client instance, ioredis options, or a URL. */
-export type RedisConnectionOption = Redis | Cluster | RedisOptions | string;
+export type RedisConnectionOption = Redis | Cluster | RedisCompatibleClient | RedisOptions | string;

@@ -3,7 +3,8 @@ import { LockStoreError } from '../../core/errors';
 import { QUIT_FAILED } from '../../core/lock.messages';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
 import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
-import { BoundedCalls } from './bounded-calls';
+import { BoundedCalls, neverSent } from './bounded-calls';
+import { ConnectionWatch } from './connection-watch';
 import { WriteCoalescer } from './write-coalescer';
 import { isCluster } from './create-redis-client';
 import type { RedisConnection } from './create-redis-client';
@@ -12,7 +13,7 @@ import { type ReleaseListener, ReleaseSubscriber } from './release-subscriber';
 import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
-import { fenceKeyOf } from '../../core/keys/store-keys';
+import { withFenceKeys } from '../../core/keys/store-keys';
 
 type StoreState = 'open' | 'closing' | 'closed';
 
@@ -23,6 +24,7 @@ export class RedisStore implements LockStore {
   private closed: Promise<void> | undefined;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
+  private readonly connection: ConnectionWatch;
   /** One socket write per turn for a single Redis (see WriteCoalescer); a Cluster writes at once. */
   private readonly writes: WriteCoalescer | undefined;
   private readonly pubsub: PubSubModeDetector;
@@ -41,7 +43,8 @@ export class RedisStore implements LockStore {
     waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);
-    this.calls = new BoundedCalls(timeout);
+    this.connection = new ConnectionWatch(client, logger);
+    this.calls = new BoundedCalls(timeout, (operation) => this.connection.refused(operation));
     this.writes = isCluster(client) ? undefined : new WriteCoalescer(client);
     this.pubsub = new PubSubModeDetector(client, this.calls);
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
@@ -57,7 +60,7 @@ export class RedisStore implements LockStore {
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
       // after a reconnect). Its undo is queued behind it on the same connection.
-      this.undo(keys, [token]);
+      if (!neverSent(error)) this.undo(keys, [token]);
       throw error;
     }
     if (reply <= 0) return { fence: null, remaining: -reply };
@@ -154,6 +157,7 @@ export class RedisStore implements LockStore {
     this.state = 'closed';
     this.subscriber.close();
     if (this.owned) await this.quit();
+    else this.connection.detach();
     this.calls.close();
   }
 
@@ -256,9 +260,4 @@ type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Pro
 
 function isOne(reply: unknown): boolean {
   return Number(reply) === 1;
-}
-
-function withFenceKeys(keys: readonly string[]): string[] {
-  if (keys.length === 1) return [keys[0]!, fenceKeyOf(keys[0]!)];
-  return [...keys, ...keys.map(fenceKeyOf)];
 }

@@ -1,13 +1,15 @@
 /**
  * A user's app, compiled against the packed tarball (strict, skipLibCheck: false) and run by
- * test/compat.spec.ts for each supported Nest + ioredis pair, as CommonJS and as ESM. No optional
- * peer (@opentelemetry/api, @nestjs/terminus) is installed next to it.
+ * test/compat.spec.ts for each supported Nest + client pair, as CommonJS and as ESM. No optional
+ * peer (@opentelemetry/api, @nestjs/terminus) is installed next to it. `./client` is the row's
+ * client-*.ts: a URL for the ioredis rows, a user's own client for the iovalkey row.
  */
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CurrentLock, type Lock, LockService, RedisLockModule, WithLock, requestKey } from 'nestjs-redis-lock';
 import { LockTesting, RedisLockTestingModule } from 'nestjs-redis-lock/testing';
+import { redisOption } from './client.js';
 
 @Injectable()
 class Jobs {
@@ -32,7 +34,8 @@ class TestingApp {}
 async function main(): Promise<void> {
   void CurrentLock('k');
   void requestKey((request: { params: { id: string } }) => `order:${request.params.id}`);
-  const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis: process.env.REDIS_URL }), {
+  const redis = redisOption(process.env.REDIS_URL);
+  const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis: redis.option }), {
     logger: false,
   });
   const locks = app.get(LockService);
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
   const busy = await locks.tryAcquire('smoke');
   await lock.release();
   await app.close();
+  await redis.close();
 
   const testing = await NestFactory.createApplicationContext(TestingApp, { logger: false });
   const held = await testing.get(LockTesting).holdBusy('job:1');
