@@ -123,7 +123,7 @@ export class Lease implements TimedEntry {
     const letGo =
       keepFor > 0
         ? this.owner.store.extend(storeKeys, token, keepFor)
-        : this.owner.releaseLock({ storeKeys, token, fence, validUntil: wasHeld ? this.clock.deadline : 0 });
+        : this.owner.releaseLock({ storeKeys, token, fence, validUntil: wasHeld ? this.clock.deadline : 0, handOverRun: this.grant.handOverRun });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {

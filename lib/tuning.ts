@@ -24,6 +24,13 @@ export const FENCE_RETENTION = 600_000;
 export const MAX_LOCAL_HAND_OVERS = 8;
 
 /**
+ * After a release that went through Redis because of the caps above, this process' head waiter
+ * waits this long (ms) before its own attempt, so a waiter of another process, woken by the same
+ * notification, gets there first; a hand-over or a later release still wakes it at once.
+ */
+export const YIELD_TO_OTHER_PROCESSES = 25;
+
+/**
  * Consecutive local hand-overs before a release goes through Redis even when nobody else seemed
  * to listen: waiters the count cannot see (a process polling because its subscription failed,
  * callers retrying with wait 0) still get a chance. At 1 ms sections, one release through Redis

@@ -24,6 +24,11 @@ export class Waiter {
   active = true;
   /** A lock handed over to it: its fence, when the hand-over was sent, and if still unconfirmed. */
   handedOver: Won | undefined;
+  /**
+   * Set when a release went through Redis so that waiters of other processes get their turn: this
+   * head lets their attempts, woken by the same message, go first (see Acquisition.sleep).
+   */
+  yieldsNextRelease = false;
   private wakeUp: ((reason: WakeReason) => void) | undefined;
 
   constructor(
@@ -51,6 +56,11 @@ export class Waiter {
 
   wake(reason: WakeReason): void {
     this.wakeUp?.(reason);
+  }
+
+  /** An attempt is being sent: it no longer stands back for a release heard later. */
+  attempting(): void {
+    this.yieldsNextRelease = false;
   }
 
   /** Takes a handed-over lock; false if the waiter no longer wants it (the caller must release it). */
