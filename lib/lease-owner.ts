@@ -40,7 +40,10 @@ export interface Releasing {
   readonly storeKeys: readonly string[];
   readonly token: string;
   readonly fence: number;
-  /** Monotonic time until which this process may rely on the lease (0: it is not held). */
+  /**
+   * Monotonic time until which this process may rely on the lease to cover an optimistic
+   * hand-over (0: it may not: not held, or its renewal is overdue).
+   */
   readonly validUntil: number;
   /** The run of in-process hand-overs this lease continues (none: it was taken through Redis). */
   readonly handOverRun: HandOverRun | undefined;
