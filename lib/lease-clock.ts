@@ -19,7 +19,8 @@ export class LeaseClock {
     this.confirmedSentAt = sentAt;
     this.deadline = Math.min(leaseEnd(sentAt, length), until);
     this.renewAt = sentAt + length * RENEW_AT;
-    this.expiresAtWall = wallTimeOf(sentAt + length);
+    // Bound by `until`, it ends then unless confirmed: not later, as its own length would say.
+    this.expiresAtWall = wallTimeOf(Math.min(sentAt + length, until));
   }
 
   /** When the lease ends if not renewed (epoch ms, this process' clock). */

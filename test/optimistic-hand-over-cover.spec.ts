@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Lock } from '../lib';
 import type { LockStore } from '../lib/interfaces/lock-store.interface';
 import { LOCK_STORE } from '../lib/redis-lock.tokens';
+import { HAND_OVER_SCRIPT } from '../lib/stores/lua-scripts';
+import { FaultProxy, scriptCall } from './support/fault-proxy';
 import { RedisServer } from './support/redis-server';
 import { lockModule } from './support/stores';
 import { sleep, waitFor } from './support/wait-for';
@@ -10,21 +12,25 @@ import { sleep, waitFor } from './support/wait-for';
 /**
  * An optimistic hand-over starts its receiver on the evidence that the giver's lease still holds
  * in Redis. A connection that is not ready, or a giver whose renewal is overdue, is no such
- * evidence: the hand-over then waits for Redis' answer.
+ * evidence: the hand-over then waits for Redis' answer. And while it runs unconfirmed, the
+ * receiver says it lives no longer than the giver's lease that covers it.
  */
 describe('what an optimistic hand-over rests on', () => {
   let server: RedisServer;
+  let proxy: FaultProxy;
   let direct: Redis;
   let n = 0;
   const key = () => `cover-${++n}`;
 
   beforeAll(async () => {
     server = await RedisServer.start();
+    proxy = await FaultProxy.start(server.port);
     direct = server.client({ maxRetriesPerRequest: null });
     direct.on('error', () => undefined); // one test restarts the server
   });
 
   afterAll(async () => {
+    await proxy?.close();
     await server?.stop();
   });
 
@@ -74,6 +80,30 @@ describe('what an optimistic hand-over rests on', () => {
       handOver.mockRestore();
       store.extend = extend;
       store.tryAcquire = tryAcquire;
+      await module.close();
+    }
+  });
+
+  it("an unconfirmed receiver's expiresAt is no later than the giver's lease it runs under", async () => {
+    const { module, locks } = await lockModule({ redis: proxy.url, ttl: 30_000 });
+    try {
+      const k = key();
+      const holder = await locks.acquire(k);
+      const waiting = locks.acquire(k, { wait: 5_000 });
+      await listening(k);
+      await sleep(50); // the waiter sleeps between polls; a receiver's own lease would end later than the giver's
+      const late = proxy.delayReplies(scriptCall(HAND_OVER_SCRIPT), Infinity, 1);
+      const released = holder.release();
+      const receiver = await waiting;
+      await late.replied(); // Redis confirmed; the proxy holds the answer
+      expect(receiver.expiresAt).toBeLessThanOrEqual(holder.expiresAt);
+      late.release();
+      expect(await released).toBe(true);
+      // Confirmed: the receiver's lease counts from the hand-over, past the giver's.
+      await waitFor(() => receiver.expiresAt > holder.expiresAt, 2_000);
+      expect(await receiver.release()).toBe(true);
+    } finally {
+      proxy.reset();
       await module.close();
     }
   });
