@@ -24,9 +24,10 @@ export const FENCE_RETENTION = 600_000;
 export const MAX_LOCAL_HAND_OVERS = 8;
 
 /**
- * After a release that went through Redis because of the caps above, this process' head waiter
- * waits this long (ms) before its own attempt, so a waiter of another process, woken by the same
- * notification, gets there first; a hand-over or a later release still wakes it at once.
+ * After a release that went through Redis because of the caps below and above while the last
+ * hand-over's reply said others listen, this process' head waiter waits this long (ms) before its
+ * own attempt, so a waiter of another process, woken by the same notification, gets there first;
+ * a hand-over or a later release still wakes it at once.
  */
 export const YIELD_TO_OTHER_PROCESSES = 25;
 
@@ -44,6 +45,13 @@ export const MAX_UNCONTESTED_HAND_OVERS = 64;
  * well before the giver's lease, which covers the receiver until then, ends.
  */
 export const OPTIMISTIC_HAND_OVER_MARGIN = 50;
+
+/**
+ * A release channel stays subscribed this long (ms) after its last waiter left, for the next one:
+ * a process whose callers take turns on a key would otherwise unsubscribe and subscribe again at
+ * every hand-over, and its hand-overs could not tell whether others listen.
+ */
+export const SUBSCRIPTION_LINGER = 1_000;
 
 /** A lease is renewed when this fraction of it has passed. */
 export const RENEW_AT = 1 / 3;

@@ -11,4 +11,6 @@ export interface HandOverRun {
   local: number;
   /** Counted against MAX_UNCONTESTED_HAND_OVERS (never restarted). */
   sinceRedis: number;
+  /** The last hand-over's reply said waiters of other processes listen for the keys. */
+  othersListen: boolean;
 }

@@ -95,11 +95,12 @@ export class WaitQueues {
     const head = queue?.waiters[0];
     // The run of hand-overs this lease continues (see HandOverRun); capped, the release goes
     // through Redis, and whoever takes the lock next starts a new run.
-    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0 };
+    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false };
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
     if (!head || !head.active || head.busy || head.token === token) return this.store.release(storeKeys, token);
     if (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS) {
-      head.yieldsNextRelease = true;
+      // Through Redis for the waiters of other processes: when known to be there, theirs go first.
+      head.yieldsNextRelease = run.othersListen;
       return this.store.release(storeKeys, token);
     }
     run.local++;
@@ -110,7 +111,7 @@ export class WaitQueues {
     head.busy = true;
     try {
       const { owned, fence, othersWaiting } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
-      if (othersWaiting === false) run.local = 0;
+      this.counted(run, othersWaiting);
       if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
         await this.store.release(storeKeys, head.token);
@@ -133,8 +134,14 @@ export class WaitQueues {
     // The head is active and idle (checked above, in the same turn), so it takes the lock.
     head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
     return result.then((answer) => {
-      if (answer.othersWaiting === false) run.local = 0;
+      this.counted(run, answer.othersWaiting);
       return answer.owned;
     });
+  }
+
+  /** A hand-over's reply on who else listens: nobody restarts the count (see MAX_LOCAL_HAND_OVERS). */
+  private counted(run: HandOverRun, othersWaiting: boolean | undefined): void {
+    if (othersWaiting === false) run.local = 0;
+    run.othersListen = othersWaiting === true;
   }
 }
