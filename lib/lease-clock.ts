@@ -19,7 +19,7 @@ export class LeaseClock {
     this.confirmedSentAt = sentAt;
     this.deadline = Math.min(leaseEnd(sentAt, length), until);
     this.renewAt = sentAt + length * RENEW_AT;
-    // Bound by `until`, it ends then unless confirmed: not later, as its own length would say.
+    // An unconfirmed hand-over lives under the giver's deadline (`until`): it reports that end.
     this.expiresAtWall = wallTimeOf(Math.min(sentAt + length, until));
   }
 

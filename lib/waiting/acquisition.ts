@@ -142,7 +142,7 @@ export class Acquisition {
     let reason = await waiter.sleep(Math.min(poll, left), signal);
     if (reason === 'released' && waiter.yieldsNextRelease) {
       // This process released through Redis to give waiters elsewhere their turn: their attempts,
-      // woken by the same message, go first (in one event loop, this one's would always win).
+      // woken by the same message, go first, or this head would often win the race again.
       waiter.yieldsNextRelease = false;
       reason = await waiter.sleep(Math.min(YIELD_TO_OTHER_PROCESSES, left), signal);
     }
