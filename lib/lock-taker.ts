@@ -121,6 +121,7 @@ export class LockTaker {
       fence: won.fence,
       sentAt: won.sentAt,
       provisional: won.provisional,
+      handOverRun: won.handOverRun,
       ttl: options.ttl,
       autoRenew: options.autoRenew,
       minHold: options.minHold,
