@@ -149,6 +149,7 @@ export class Locker {
       fence: won.fence,
       sentAt: won.sentAt,
       provisional: won.provisional,
+      handOverRun: won.handOverRun,
       ttl: options.ttl,
       autoRenew: options.autoRenew,
       minHold: options.minHold,

@@ -20,9 +20,10 @@ export interface HandOverResult {
  */
 export interface LockStore {
   /**
-   * Whether an in-process hand-over may start its receiver before the store confirms it (see
-   * WaitQueues.release). False where a grant counts only once more than the script's answer says
-   * so (replica acknowledgement, a quorum). Default: true.
+   * Whether an in-process hand-over may start its receiver before the store confirms it now (see
+   * WaitQueues.release; read at each hand-over). False where a grant counts only once more than
+   * the script's answer says so (replica acknowledgement, a quorum), and while the connection is
+   * not ready (the confirmation would wait for a reconnect). Default: true.
    */
   readonly optimisticHandOver?: boolean;
   /**

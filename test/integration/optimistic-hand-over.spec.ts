@@ -219,6 +219,29 @@ describe('optimistic hand-over inside a process', () => {
     }
   });
 
+  it('a refused receiver after its counter was lost: the next fence is above every one issued, not counted from F+1', async () => {
+    const a = await lockModule({ redis: server.url, ttl: 30_000 });
+    try {
+      const k = key();
+      const holder = await a.locks.acquire(k, { autoRenew: false });
+      const { waiting } = await queuedBehind(a.module, a.locks, k);
+      // Two faults close together: the giver's lease lost, a holder elsewhere issued a fence from
+      // the clock (as any grant on a missing counter does), then that counter lost as well.
+      await direct.del(`lock:{${k}}`, `lock:{${k}}:fence`);
+      const [seconds, micros] = await direct.time();
+      const issued = Number(seconds) * 1e6 + Number(micros);
+      expect(issued).toBeGreaterThan(holder.fence + 2);
+      await holder.release();
+      const receiver = await waiting;
+      await waitFor(() => receiver.signal.aborted, 5_000);
+      const next = await a.locks.acquire(k);
+      await next.release();
+      expect(next.fence).toBeGreaterThan(issued);
+    } finally {
+      await a.module.close();
+    }
+  });
+
   it('a waiter whose signal aborts in the turn the holder releases leaves the key free, not held by its token', async () => {
     const a = await lockModule({ redis: server.url, ttl: 30_000 });
     try {

@@ -1,4 +1,4 @@
-import { RENEW_AT } from '../tuning';
+import { OPTIMISTIC_HAND_OVER_MARGIN, RENEW_AT } from '../tuning';
 import { reliableLength } from '../utils/reliable-length';
 
 /**
@@ -19,12 +19,23 @@ export class LeaseClock {
     this.confirmedSentAt = sentAt;
     this.deadline = Math.min(leaseEnd(sentAt, length), until);
     this.renewAt = sentAt + length * RENEW_AT;
-    this.expiresAtWall = wallTimeOf(sentAt + length);
+    // An unconfirmed hand-over lives under the giver's deadline (`until`): it reports that end.
+    this.expiresAtWall = wallTimeOf(Math.min(sentAt + length, until));
   }
 
   /** When the lease ends if not renewed (epoch ms, this process' clock). */
   get expiresAt(): number {
     return this.expiresAtWall;
+  }
+
+  /**
+   * Until when the lease may cover an optimistic hand-over (0: it may not). Not once its renewal
+   * is overdue (`renews` and due for longer than the margin, or the last one `failed`): Redis may
+   * have lost the lease (a restart, a failover) while the deadline still runs.
+   */
+  coverUntil(renews: boolean, failed: boolean): number {
+    const overdue = failed || (renews && performance.now() > this.renewAt + OPTIMISTIC_HAND_OVER_MARGIN);
+    return overdue ? 0 : this.deadline;
   }
 
   /** A renewal of `length` ms sent at `sentAt` succeeded: false if a later one was confirmed already. */

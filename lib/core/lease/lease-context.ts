@@ -3,6 +3,7 @@ import type { LockLostError } from '../errors';
 import type { LockStore } from '../../stores/lock-store.interface';
 import type { Lease } from './lease';
 import type { LeaseTimers } from './lease-timers';
+import type { HandOverRun } from '../waiting/hand-over-run';
 
 /** One acquisition as the store granted it. @internal */
 export interface LockGrant {
@@ -22,6 +23,8 @@ export interface LockGrant {
   name: string;
   /** An optimistic hand-over: running before Redis confirmed it, inside the giver's lease. */
   provisional?: Provisional;
+  /** Set when the lock was handed over inside this process: the run of hand-overs it continues. */
+  handOverRun?: HandOverRun;
 }
 
 /** A grant the receiver may use before Redis confirms it. @internal */
@@ -37,8 +40,13 @@ export interface Releasing {
   readonly storeKeys: readonly string[];
   readonly token: string;
   readonly fence: number;
-  /** Monotonic time until which this process may rely on the lease (0: it is not held). */
+  /**
+   * Monotonic time until which this process may rely on the lease to cover an optimistic
+   * hand-over (0: it may not: not held, or its renewal is overdue).
+   */
   readonly validUntil: number;
+  /** The run of in-process hand-overs this lease continues (none: it was taken through Redis). */
+  readonly handOverRun: HandOverRun | undefined;
 }
 
 /** What a lease needs from the service that created it (one object shared by all its leases). @internal */

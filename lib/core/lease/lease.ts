@@ -119,11 +119,12 @@ export class Lease implements TimedEntry {
     // Shutdown aborts the signal first, but the job did run: minHold still keeps other replicas out.
     const keepFor = wasHeld || this.lostReason === 'shutdown' ? this.minHoldLeft() : 0;
     this.settle('released');
-    const { storeKeys, token, fence } = this;
+    const { storeKeys, token, fence, grant } = this;
+    const validUntil = wasHeld ? this.clock.coverUntil(grant.autoRenew && !this.capped, this.renewalError !== undefined) : 0;
     const letGo =
       keepFor > 0
         ? this.owner.store.extend(storeKeys, token, keepFor)
-        : this.owner.releaseLock({ storeKeys, token, fence, validUntil: wasHeld ? this.clock.deadline : 0 });
+        : this.owner.releaseLock({ storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {

@@ -3,7 +3,9 @@ import { LockNotAcquiredError, LockStoreError } from '../errors';
 import type { LockStore } from '../../stores/lock-store.interface';
 import type { Provisional } from '../lease/lease-context';
 import type { CancelSignal } from '../utils/cancellation';
+import { YIELD_TO_OTHER_PROCESSES } from '../tuning';
 import { retryDelay } from '../utils/retry-delay';
+import type { HandOverRun } from './hand-over-run';
 import type { WaitQueues } from './wait-queues';
 import { Waiter } from './waiter';
 
@@ -13,6 +15,8 @@ export interface Won {
   readonly sentAt: number;
   /** Handed over optimistically: not confirmed by Redis yet (see WaitQueues.release). */
   readonly provisional?: Provisional;
+  /** Handed over inside this process: the run of hand-overs it continues. */
+  readonly handOverRun?: HandOverRun;
 }
 
 /** What an acquisition needs from the service it runs for. */
@@ -108,6 +112,7 @@ export class Acquisition {
   private async attemptAsHead(waiter: Waiter): Promise<Won | null> {
     this.host.assertOpen();
     waiter.busy = true;
+    waiter.attempting();
     try {
       const won = await this.attempt();
       this.storeError = undefined;
@@ -134,7 +139,13 @@ export class Acquisition {
     const leaseEnds = this.remaining > 0 ? this.remaining + 1 : Infinity;
     const poll = head ? Math.min(retryDelay(this.attempts, left), leaseEnds) : left;
     const { signal } = this.request;
-    const reason = await waiter.sleep(Math.min(poll, left), signal);
+    let reason = await waiter.sleep(Math.min(poll, left), signal);
+    if (reason === 'released' && waiter.yieldsNextRelease) {
+      // This process released through Redis to give waiters elsewhere their turn: their attempts,
+      // woken by the same message, go first, or this head would often win the race again.
+      waiter.yieldsNextRelease = false;
+      reason = await waiter.sleep(Math.min(YIELD_TO_OTHER_PROCESSES, left), signal);
+    }
     if (reason === 'aborted') signal!.throwIfAborted();
     if (reason === 'closed') this.host.assertOpen();
     return reason !== 'head-behind-holder';

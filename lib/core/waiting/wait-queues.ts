@@ -3,18 +3,14 @@ import type { LockStore } from '../../stores/lock-store.interface';
 import { keySetId } from '../keys/key-set-id';
 import type { Releasing } from '../lease/lease-context';
 import { MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
+import type { HandOverRun } from './hand-over-run';
 import type { Waiter } from './waiter';
-
 
 interface Queue {
   readonly storeKeys: readonly string[];
   readonly waiters: Waiter[];
   /** Settles once release notifications for the keys are being received. */
   listening: Promise<() => void>;
-  /** Consecutive local hand-overs counted against MAX_LOCAL_HAND_OVERS (restarted while nobody else listens). */
-  handOvers: number;
-  /** Consecutive local hand-overs since a release last went through Redis (never restarted otherwise). */
-  sinceRedis: number;
 }
 
 /**
@@ -40,7 +36,7 @@ export class WaitQueues {
     const id = keySetId(storeKeys);
     let queue = this.queues.get(id);
     if (!queue) {
-      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined), handOvers: 0, sinceRedis: 0 };
+      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined) };
       created.listening = this.store.onRelease(storeKeys, () => created.waiters[0]?.wake('released'));
       this.queues.set(id, (queue = created));
     }
@@ -97,29 +93,26 @@ export class WaitQueues {
     const { storeKeys, token } = releasing;
     const queue = this.closed || this.queues.size === 0 ? undefined : this.queues.get(keySetId(storeKeys));
     const head = queue?.waiters[0];
+    // The run of hand-overs this lease continues (see HandOverRun); capped, the release goes
+    // through Redis, and whoever takes the lock next starts a new run.
+    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false };
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
-    if (
-      !queue ||
-      !head ||
-      !head.active ||
-      head.busy ||
-      head.token === token ||
-      queue.handOvers >= MAX_LOCAL_HAND_OVERS ||
-      queue.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS
-    ) {
-      if (queue) queue.handOvers = queue.sinceRedis = 0;
+    if (!head || !head.active || head.busy || head.token === token) return this.store.release(storeKeys, token);
+    if (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS) {
+      // Through Redis for the waiters of other processes: when known to be there, theirs go first.
+      head.yieldsNextRelease = run.othersListen;
       return this.store.release(storeKeys, token);
     }
-    queue.handOvers++;
-    queue.sinceRedis++;
+    run.local++;
+    run.sinceRedis++;
     const sentAt = performance.now();
     const atOnce = this.store.optimisticHandOver !== false && releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
-    if (atOnce) return this.handOverAtOnce(releasing, head, sentAt, queue);
+    if (atOnce) return this.handOverAtOnce(releasing, head, sentAt, run);
     head.busy = true;
     try {
       const { owned, fence, othersWaiting } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
-      if (othersWaiting === false) queue.handOvers = 0;
-      if (fence !== null && !head.receive({ fence, sentAt })) {
+      this.counted(run, othersWaiting);
+      if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
         await this.store.release(storeKeys, head.token);
       }
@@ -133,16 +126,22 @@ export class WaitQueues {
     { storeKeys, token, fence, validUntil }: Releasing,
     head: Waiter,
     sentAt: number,
-    queue: Queue,
+    run: HandOverRun,
   ): Promise<boolean> {
     const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence, validUntil - sentAt);
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it
     // The head is active and idle (checked above, in the same turn), so it takes the lock.
-    head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed } });
+    head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
     return result.then((answer) => {
-      if (answer.othersWaiting === false) queue.handOvers = 0;
+      this.counted(run, answer.othersWaiting);
       return answer.owned;
     });
+  }
+
+  /** A hand-over's reply on who else listens: nobody restarts the count (see MAX_LOCAL_HAND_OVERS). */
+  private counted(run: HandOverRun, othersWaiting: boolean | undefined): void {
+    if (othersWaiting === false) run.local = 0;
+    run.othersListen = othersWaiting === true;
   }
 }

@@ -24,7 +24,17 @@ export class Waiter {
   active = true;
   /** A lock handed over to it: its fence, when the hand-over was sent, and if still unconfirmed. */
   handedOver: Won | undefined;
+  /**
+   * Set when a release went through Redis so that waiters of other processes get their turn: this
+   * head lets their attempts, woken by the same message, go first (see Acquisition.sleep).
+   */
+  yieldsNextRelease = false;
   private wakeUp: ((reason: WakeReason) => void) | undefined;
+  /**
+   * A release heard while awake (its own attempt in flight): that attempt's busy answer may have
+   * been computed before the release, so the next sleep returns at once to attempt again.
+   */
+  private missedRelease = false;
 
   constructor(
     readonly token: string,
@@ -35,6 +45,10 @@ export class Waiter {
   sleep(ms: number, signal?: CancelSignal): Promise<WakeReason> {
     if (signal?.aborted) return Promise.resolve('aborted');
     if (this.handedOver) return Promise.resolve('handed-over');
+    if (this.missedRelease) {
+      this.missedRelease = false;
+      return Promise.resolve('released');
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => done('timeout'), Math.max(0, ms));
       const onAbort = () => done('aborted');
@@ -50,7 +64,14 @@ export class Waiter {
   }
 
   wake(reason: WakeReason): void {
-    this.wakeUp?.(reason);
+    if (this.wakeUp) this.wakeUp(reason);
+    else if (reason === 'released') this.missedRelease = true;
+  }
+
+  /** An attempt is being sent: releases heard until now are covered by its answer. */
+  attempting(): void {
+    this.missedRelease = false;
+    this.yieldsNextRelease = false;
   }
 
   /** Takes a handed-over lock; false if the waiter no longer wants it (the caller must release it). */

@@ -208,11 +208,13 @@ if expected ~= '' then
     if counter and counter ~= expected then stands = false end
   end
   if not stands then
-    -- The receiver ran with expected + 1: no later holder may be issued that fence again.
+    -- The receiver ran with expected + 1: no later holder may be issued that fence again. A
+    -- missing counter may have been lost above fences issued since: it is seeded from the clock.
     local burnt = tonumber(expected) + 1
     for i = n + 1, 2 * n do
       local counter = tonumber(redis.call('GET', KEYS[i]))
-      if not counter or counter < burnt then redis.call('SET', KEYS[i], string.format('%.0f', burnt), 'PX', keep) end
+      local floor = counter and burnt or math.max(tonumber(clock_us()), burnt)
+      if not counter or counter < floor then redis.call('SET', KEYS[i], string.format('%.0f', floor), 'PX', keep) end
     end
     let_go(n, from, '', publish)
     return { 0, 0 }

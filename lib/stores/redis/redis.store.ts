@@ -30,8 +30,6 @@ export class RedisStore implements LockStore {
   private readonly pubsub: PubSubModeDetector;
   /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
   private readonly replicaAck: ReplicaAcknowledgement | undefined;
-  /** Not while grants wait for replicas: a receiver must not start before they acknowledged. */
-  readonly optimisticHandOver: boolean;
 
   constructor(
     private readonly client: RedisConnection,
@@ -49,7 +47,14 @@ export class RedisStore implements LockStore {
     this.pubsub = new PubSubModeDetector(client, this.calls);
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
     this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
-    this.optimisticHandOver = this.replicaAck === undefined;
+  }
+
+  /**
+   * Not while grants wait for replicas (a receiver must not start before they acknowledged), nor
+   * while the connection is not ready: the confirmation would wait offline as the receiver runs.
+   */
+  get optimisticHandOver(): boolean {
+    return this.replicaAck === undefined && this.client.status === 'ready';
   }
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
