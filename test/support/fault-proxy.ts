@@ -155,10 +155,11 @@ export class FaultProxy {
   ) {}
 
   static async start(targetPort: number): Promise<FaultProxy> {
-    let proxy!: FaultProxy;
-    const server = createServer((client) => proxy.accept(client, targetPort));
+    const ready: { proxy?: FaultProxy } = {};
+    const server = createServer((client) => ready.proxy!.accept(client, targetPort));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+    const proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+    ready.proxy = proxy;
     return proxy;
   }
 
