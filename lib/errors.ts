@@ -5,6 +5,7 @@ import {
   REPLICAS_MISSING,
   STORE_CLOSED,
   STORE_FAILED,
+  STORE_IN_TRANSACTION,
   STORE_TIMEOUT,
 } from './lock.messages';
 
@@ -72,6 +73,11 @@ export class LockStoreError extends LockError {
   static failed(operation: string, cause: unknown): LockStoreError {
     const detail = cause instanceof Error ? cause.message : String(cause);
     return new LockStoreError(STORE_FAILED(operation, detail), { cause });
+  }
+
+  /** A shared client inside a MULTI transaction answered QUEUED: the command did not run. */
+  static inTransaction(operation: string): LockStoreError {
+    return new LockStoreError(STORE_FAILED(operation, STORE_IN_TRANSACTION()));
   }
 
   static closed(): LockStoreError {

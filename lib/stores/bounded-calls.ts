@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { LockStoreError } from '../errors';
 import { runOutsideLockScope } from '../lock-scope';
+import { QUEUED_REPLY } from './transaction-reply';
 
 interface Pending {
   readonly operation: string;
@@ -30,7 +31,10 @@ export class BoundedCalls {
     return this.pending.size;
   }
 
-  /** Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound. */
+  /**
+   * Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound or
+   * a reply of QUEUED (the command sat in a user's transaction and did not run).
+   */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject };
@@ -48,7 +52,8 @@ export class BoundedCalls {
       running.then(
         (value) => {
           this.finish(entry);
-          resolve(value);
+          if ((value as unknown) === QUEUED_REPLY) reject(LockStoreError.inTransaction(operation));
+          else resolve(value);
         },
         (error: unknown) => {
           this.finish(entry);
