@@ -7,6 +7,19 @@ interface Pending {
   readonly operation: string;
   readonly deadline: number;
   readonly reject: (error: unknown) => void;
+  /** The client's own promise of the call, which may settle after the bound gave up on it. */
+  running: Promise<unknown> | undefined;
+}
+
+/** The client's own promise of each call that timed out, by the LockStoreError it failed with. */
+const gaveUpOn = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * When `error` is a call's timeout: the call itself, which the client may still run (see
+ * LateGrants) and which then resolves.
+ */
+export function lateCallOf(error: unknown): Promise<unknown> | undefined {
+  return typeof error === 'object' && error !== null ? gaveUpOn.get(error) : undefined;
 }
 
 /**
@@ -37,7 +50,7 @@ export class BoundedCalls {
    */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject };
+      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject, running: undefined };
       this.pending.add(entry);
       // Armed outside any lock scope: the interval outlives the call that starts it.
       // Unref'd: the calls themselves keep the process alive, this check of them must not (nor
@@ -49,6 +62,7 @@ export class BoundedCalls {
       } catch (error) {
         running = Promise.reject(error);
       }
+      entry.running = running;
       running.then(
         (value) => {
           this.finish(entry);
@@ -91,7 +105,9 @@ export class BoundedCalls {
     for (const entry of this.pending) {
       if (entry.deadline > now) continue;
       this.finish(entry);
-      entry.reject(LockStoreError.timeout(entry.operation, this.timeout));
+      const timedOut = LockStoreError.timeout(entry.operation, this.timeout);
+      gaveUpOn.set(timedOut, entry.running!);
+      entry.reject(timedOut);
     }
     // Idle: stop ticking until the next call.
     if (this.pending.size === 0) this.close();
