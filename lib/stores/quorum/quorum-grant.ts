@@ -127,8 +127,8 @@ function chooseFence(proposals: readonly Proposal[], quorum: number): number {
  * Takes back, unannounced, what a grant that a majority refused took on `targets`. Announced, it
  * would wake the waiters of this key, this one first: while the keys stay held on a majority (a
  * holder whose key expired on one node, or whose release is still on its way to the others), each
- * failed attempt's undo woke the next attempt, about one per millisecond for as long as that
- * lasts. A waiter elsewhere that this transient grant made fail polls, as after any busy answer.
+ * failed attempt's undo would wake the next attempt at once, in a loop for as long as that lasts.
+ * A waiter elsewhere that this transient grant made fail polls, as after any busy answer.
  */
 function withdraw(nodes: readonly RedisStore[], targets: readonly number[], keys: readonly string[], token: string): void {
   // The release script with no publish command ('').
