@@ -2,7 +2,7 @@ import type { Logger } from '@nestjs/common';
 import { type LockLostError, LockStoreError } from './errors';
 import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from './interfaces/lock-store.interface';
-import { toStoreKey } from './keys/store-keys';
+import { toStoreKeys } from './keys/store-keys';
 import { Lease } from './lease';
 import { LeaseTimers } from './lease-timers';
 import type { LeaseOwner, LockGrant } from './lease-owner';
@@ -95,7 +95,7 @@ export class LockTaker {
   private async takeLock({ keys, options, name }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
     signal?.throwIfAborted();
     this.assertOpen();
-    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
     const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
     if (reentry?.missingKeys.length === 0) {
       const [innermost, ...others] = reentry.covering;

@@ -11,7 +11,7 @@ import type { AcquireOptions } from './interfaces/acquire-options.interface';
 import type { LockStore } from './interfaces/lock-store.interface';
 import type { WithLockMetadata } from './interfaces/with-lock-metadata.interface';
 import type { LockKey } from './keys/lock-key.interface';
-import { toStoreKey } from './keys/store-keys';
+import { toStoreKeys } from './keys/store-keys';
 import { validateKeys } from './keys/validate-keys';
 import type { Lease } from './lease';
 import { Lock } from './lock';
@@ -97,7 +97,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
 
   /** True if any of the keys is held by anyone. */
   async isLocked(key: LockKey): Promise<boolean> {
-    const storeKeys = validateKeys(key).map((k) => toStoreKey(this.options.keyPrefix, k));
+    const storeKeys = toStoreKeys(this.options.keyPrefix, validateKeys(key));
     this.taker.assertOpen();
     return this.store.isLocked(storeKeys);
   }

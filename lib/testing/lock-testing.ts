@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type LockLostReason, LockNotAcquiredError } from '../errors';
 import type { LockKey } from '../keys/lock-key.interface';
-import { toStoreKey } from '../keys/store-keys';
+import { toStoreKeys } from '../keys/store-keys';
 import { validateKeys } from '../keys/validate-keys';
 import { LockService } from '../lock.service';
 import { TESTING_BUSY_TTL } from '../tuning';
@@ -31,7 +31,7 @@ export class LockTesting {
   async holdBusy(key: LockKey, ttl = TESTING_BUSY_TTL): Promise<BusyLock> {
     const { store, keyPrefix } = this.locks.internals();
     const keys = validateKeys(key);
-    const storeKeys = keys.map((k) => toStoreKey(keyPrefix, k));
+    const storeKeys = toStoreKeys(keyPrefix, keys);
     const token = createToken();
     const attempt = await store.tryAcquire(storeKeys, token, ttl);
     // Already held (by the app or an earlier holdBusy): the test's own setup is wrong.
