@@ -2,7 +2,7 @@ import type { LockLogger } from './lock-logger';
 import { type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
 import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from '../stores/lock-store.interface';
-import { toStoreKey } from './keys/store-keys';
+import { toStoreKeys } from './keys/store-keys';
 import { Lease } from './lease/lease';
 import { LeaseTimers } from './lease/lease-timers';
 import type { LeaseOwner, LockGrant } from './lease/lease-context';
@@ -123,7 +123,7 @@ export class Locker {
   private async takeLock({ keys, options, name }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
     signal?.throwIfAborted();
     this.assertOpen();
-    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
+    const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
     const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
     if (reentry?.missingKeys.length === 0) {
       const [innermost, ...others] = reentry.covering;

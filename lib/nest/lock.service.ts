@@ -11,7 +11,7 @@ import type { AcquireOptions } from '../core/options/acquire-options.interface';
 import type { LockStore } from '../stores/lock-store.interface';
 import type { WithLockMetadata } from './decorators/with-lock-metadata.interface';
 import type { LockKey } from './keys/lock-key.interface';
-import { toStoreKey } from '../core/keys/store-keys';
+import { toStoreKeys } from '../core/keys/store-keys';
 import { validateKeys } from '../core/keys/validate-keys';
 import type { Lease } from '../core/lease/lease';
 import { Lock } from '../core/lock';
@@ -97,7 +97,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
 
   /** True if any of the keys is held by anyone. */
   async isLocked(key: LockKey): Promise<boolean> {
-    const storeKeys = validateKeys(key).map((k) => toStoreKey(this.options.keyPrefix, k));
+    const storeKeys = toStoreKeys(this.options.keyPrefix, validateKeys(key));
     this.locker.assertOpen();
     return this.store.isLocked(storeKeys);
   }

@@ -58,7 +58,8 @@ export interface LockStore {
   /**
    * Calls `listener` whenever one of `keys` is released, by any process sharing the store.
    * Resolves once listening is active; the returned function stops it. Notifications may be lost
-   * (a reconnect): waiters keep a fallback poll.
+   * (a reconnect): waiters keep a fallback poll. One release may be heard twice (a quorum: when
+   * its first node announces it, and when a majority has).
    */
   onRelease(keys: readonly string[], listener: () => void): Promise<() => void>;
   /** Stops timers and closes connections the store created (never a client the user passed in). */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type LockLostReason, LockNotAcquiredError } from '../../core/errors';
 import type { LockKey } from '../keys/lock-key.interface';
-import { toStoreKey } from '../../core/keys/store-keys';
+import { toStoreKeys } from '../../core/keys/store-keys';
 import { validateKeys } from '../../core/keys/validate-keys';
 import { LockService } from '../lock.service';
 import { TESTING_BUSY_TTL } from '../../core/tuning';
@@ -31,7 +31,7 @@ export class LockTesting {
   async holdBusy(key: LockKey, ttl = TESTING_BUSY_TTL): Promise<BusyLock> {
     const { store, keyPrefix } = this.locks.internals();
     const keys = validateKeys(key);
-    const storeKeys = keys.map((k) => toStoreKey(keyPrefix, k));
+    const storeKeys = toStoreKeys(keyPrefix, keys);
     const token = createToken();
     const attempt = await store.tryAcquire(storeKeys, token, ttl);
     // Already held (by the app or an earlier holdBusy): the test's own setup is wrong.

@@ -68,7 +68,9 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
   if (proposals.outcome !== 'yes') {
     // Nodes that answered busy took nothing; any other may hold the keys, or take them later.
     const busy = new Set(proposals.no.map((answer) => answer.node));
-    undo(nodes, everyNode.filter((node) => !busy.has(node)), keys, request.undoTokens);
+    const mayHold = everyNode.filter((node) => !busy.has(node));
+    withdraw(nodes, mayHold, keys, token);
+    undo(nodes, mayHold, keys, request.undoTokens.filter((other) => other !== token));
     if (proposals.outcome === 'unreachable') throw quorumUnreachable(operation, count, proposals);
     const left = proposals.no.map((answer) => -answer.value.fence).filter((ms) => ms > 0);
     return { fence: null, remaining: left.length > 0 ? Math.min(...left) : 0, owned };
@@ -119,6 +121,18 @@ function chooseFence(proposals: readonly Proposal[], quorum: number): number {
   const recorded = proposals.filter((proposal) => proposal.recorded).map((proposal) => proposal.fence);
   const again = recorded.find((fence) => recorded.filter((other) => other === fence).length >= quorum);
   return again ?? Math.max(...proposals.map((proposal) => proposal.fence));
+}
+
+/**
+ * Takes back, unannounced, what a grant that a majority refused took on `targets`. Announced, it
+ * would wake the waiters of this key, this one first: while the keys stay held on a majority (a
+ * holder whose key expired on one node, or whose release is still on its way to the others), each
+ * failed attempt's undo would wake the next attempt at once, in a loop for as long as that lasts.
+ * A waiter elsewhere that this transient grant made fail polls, as after any busy answer.
+ */
+function withdraw(nodes: readonly RedisStore[], targets: readonly number[], keys: readonly string[], token: string): void {
+  // The release script with no publish command ('').
+  for (const node of targets) nodes[node]!.call('release', SCRIPTS.release, keys, [token, '']).catch(() => undefined);
 }
 
 /**

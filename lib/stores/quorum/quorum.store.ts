@@ -4,9 +4,9 @@ import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.in
 import type { RedisStore } from '../redis/redis.store';
 import { SCRIPTS } from '../redis/script-commands';
 import { askMajority } from './majority';
-import { oncePerRelease } from './once-per-release';
 import { quorumUnreachable } from './quorum-errors';
 import { grantByMajority, undo } from './quorum-grant';
+import { onFirstAndMajority } from './release-announcements';
 import { quorumKeysOf } from './quorum-keys';
 
 type StoreState = 'open' | 'closing' | 'closed';
@@ -106,13 +106,14 @@ export class QuorumStore implements LockStore {
   }
 
   /**
-   * Listens on every node, hears each release once (every node announces it under one id), and
+   * Listens on every node, hears each release on its first announcement and on the majority's
+   * (every node announces it under one id; see release-announcements.ts), and
    * resolves once a majority has answered its subscription (a node whose subscription failed
    * counts as answered: waiters keep their poll, so a missed announcement costs one poll).
    */
   async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
     this.assertAccepting();
-    const heard = oncePerRelease(listener);
+    const heard = onFirstAndMajority(listener, this.nodes.length);
     const stops: (() => void)[] = [];
     let stopped = false;
     const listening = this.nodes.map((node) =>

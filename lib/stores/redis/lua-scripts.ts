@@ -143,8 +143,9 @@ return take(n, token, ttl, keep)
 `;
 
 /**
- * Shared by release and both hand-overs: `let_go` deletes and announces (with `publish`) each of
- * the n keys the token owns (the message names the release, '' if unnamed) and counts them;
+ * Shared by release and both hand-overs: `let_go` deletes and announces (with `publish`; '' announces
+ * nothing) each of the n keys the token owns (the message names the release, '' if unnamed) and
+ * counts them;
  * `giver_state` says whether the giver owns every key, and which key (if any) another owner holds.
  */
 export const GIVER = `
@@ -153,7 +154,7 @@ local function let_go(n, token, said, publish)
   for i = 1, n do
     if redis.call('GET', KEYS[i]) == token then
       redis.call('DEL', KEYS[i])
-      redis.call(publish, KEYS[i] .. ':released', said)
+      if publish ~= '' then redis.call(publish, KEYS[i] .. ':released', said) end
       owned = owned + 1
     end
   end
@@ -250,8 +251,8 @@ return 1
 `;
 
 /**
- * ARGV: token, publish command, optional release id. Deletes and announces each key the token owns
- * (the message is the release id, or ''); returns 1 if it owned all of them.
+ * ARGV: token, publish command ('' for none), optional release id. Deletes and announces each key
+ * the token owns (the message is the release id, or ''); returns 1 if it owned all of them.
  */
 export const RELEASE_SCRIPT = `${GIVER}
 if let_go(#KEYS, ARGV[1], ARGV[3] or '', ARGV[2]) == #KEYS then return 1 end

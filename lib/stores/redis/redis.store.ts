@@ -5,6 +5,7 @@ import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.in
 import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
+import { LateGrants } from './late-grants';
 import { WriteCoalescer } from './write-coalescer';
 import { isCluster } from './create-redis-client';
 import type { RedisConnection } from './create-redis-client';
@@ -25,6 +26,7 @@ export class RedisStore implements LockStore {
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
   private readonly connection: ConnectionWatch;
+  private readonly lateGrants = new LateGrants((keys, token) => this.undo(keys, [token]));
   /** One socket write per turn for a single Redis (see WriteCoalescer); a Cluster writes at once. */
   private readonly writes: WriteCoalescer | undefined;
   private readonly pubsub: PubSubModeDetector;
@@ -59,15 +61,20 @@ export class RedisStore implements LockStore {
 
   async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
     this.assertAccepting();
+    const watched = this.lateGrants.sending(token);
     let reply: number;
     try {
       reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
-      // after a reconnect). Its undo is queued behind it on the same connection.
+      // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
+      // behind it on the same connection, and again once it ran if that may have overtaken it.
+      // A call the refused connection answered was never sent: nothing to undo.
       if (!neverSent(error)) this.undo(keys, [token]);
+      this.lateGrants.failed(keys, token, error, watched);
       throw error;
     }
+    if (watched) this.lateGrants.answered(keys, token, reply > 0);
     if (reply <= 0) return { fence: null, remaining: -reply };
     if (this.replicaAck) await this.acknowledged('acquire', keys, token);
     this.refuseWhileClosing(keys, [token]);
@@ -102,6 +109,7 @@ export class RedisStore implements LockStore {
     coveredFor = 0,
   ): Promise<HandOverResult> {
     this.assertAccepting();
+    const watched = this.lateGrants.sending(toToken);
     let reply: [number | string, number | string, (number | string)?];
     try {
       // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
@@ -117,10 +125,12 @@ export class RedisStore implements LockStore {
     } catch (error) {
       // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.
       this.undo(keys, [toToken, fromToken]);
+      this.lateGrants.failed(keys, toToken, error, watched);
       throw error;
     }
     const owned = Number(reply[0]) === 1;
     const fence = Number(reply[1]);
+    if (watched) this.lateGrants.answered(keys, toToken, fence > 0);
     if (fence <= 0) return { owned, fence: null };
     if (this.replicaAck) {
       try {
