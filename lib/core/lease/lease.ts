@@ -1,6 +1,6 @@
 import { LockLostError, type LockLostReason, LockStoreError } from '../errors';
 import { LeaseClock } from './lease-clock';
-import type { LeaseOwner, LockGrant, Provisional } from './lease-context';
+import type { LeaseContext, LockGrant, Provisional } from './lease-context';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from '../lock.messages';
 import type { TimedEntry } from './lease-timers';
 import { MAX_RENEWAL_RETRY_INTERVAL } from '../tuning';
@@ -37,7 +37,7 @@ export class Lease implements TimedEntry {
   private readonly clock: LeaseClock;
   /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
   private readonly grantedAt = performance.now();
-  /** Where the owner's LeaseTimers keep this lease (see TimedEntry). */
+  /** Where the context's LeaseTimers keep this lease (see TimedEntry). */
   wakeAt = 0;
   timerSlot = -1;
   private releasing: Promise<boolean> | undefined;
@@ -48,7 +48,7 @@ export class Lease implements TimedEntry {
 
   constructor(
     private readonly grant: LockGrant,
-    readonly owner: LeaseOwner,
+    readonly context: LeaseContext<Lease>,
   ) {
     this.keys = grant.keys;
     this.storeKeys = grant.storeKeys;
@@ -82,7 +82,7 @@ export class Lease implements TimedEntry {
     const sentAt = performance.now();
     const granted = Math.min(length, this.holdLeft(sentAt));
     if (granted < 1) return;
-    const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, granted);
+    const stillOurs = await this.context.store.extend(this.storeKeys, this.token, granted);
     if (this.state !== 'held') throw this.lostError();
     if (!stillOurs) {
       this.lose('not-held');
@@ -123,8 +123,8 @@ export class Lease implements TimedEntry {
     const validUntil = wasHeld ? this.clock.coverUntil(grant.autoRenew && !this.capped, this.renewalError !== undefined) : 0;
     const letGo =
       keepFor > 0
-        ? this.owner.store.extend(storeKeys, token, keepFor)
-        : this.owner.releaseLock({ storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
+        ? this.context.store.extend(storeKeys, token, keepFor)
+        : this.context.releaseLock({ storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {
@@ -135,14 +135,14 @@ export class Lease implements TimedEntry {
     return this.releasing;
   }
 
-  /** Marks the lease lost: stops renewal, aborts `signal`, tells the owner. */
+  /** Marks the lease lost: stops renewal, aborts `signal`, tells the context. */
   lose(reason: LockLostReason, cause?: unknown): void {
     if (this.state !== 'held') return;
     this.lostReason = reason;
     this.settle('lost');
     const error = new LockLostError(this.keys, reason, LOST_BECAUSE[reason](cause), { cause });
     (this.controller ??= new AbortController()).abort(error);
-    this.owner.leaseLost(this, error);
+    this.context.leaseLost(this, error);
   }
 
   /** The error a lost (or released) lease answers extend() with. */
@@ -179,8 +179,8 @@ export class Lease implements TimedEntry {
   private settle(state: LeaseState): void {
     if (this.state !== 'held') return;
     this.state = state;
-    this.owner.timers.cancel(this);
-    this.owner.leaseSettled(this);
+    this.context.timers.cancel(this);
+    this.context.leaseSettled(this);
   }
 
   /** A renewal of `length` ms sent at `sentAt` succeeded: the lease now runs from then (the latest wins). */
@@ -188,11 +188,11 @@ export class Lease implements TimedEntry {
     if (this.clock.confirm(sentAt, length)) this.schedule();
   }
 
-  /** One wake-up per lease (in the owner's shared LeaseTimers): the next renewal, or the deadline when renewal is off, capped or failing. */
+  /** One wake-up per lease (in the context's shared LeaseTimers): the next renewal, or the deadline when renewal is off, capped or failing. */
   private schedule(): void {
     if (this.state !== 'held') return;
     const renews = this.grant.autoRenew && !this.capped && !this.renewing && !this.confirming;
-    this.owner.timers.schedule(this, renews ? Math.min(this.clock.renewAt, this.clock.deadline) : this.clock.deadline);
+    this.context.timers.schedule(this, renews ? Math.min(this.clock.renewAt, this.clock.deadline) : this.clock.deadline);
   }
 
   /** @internal Called by LeaseTimers at the wake time. */
@@ -221,7 +221,7 @@ export class Lease implements TimedEntry {
     this.renewing = true;
     this.schedule(); // the deadline stays armed while the renewal is in flight
     try {
-      const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, length).finally(() => {
+      const stillOurs = await this.context.store.extend(this.storeKeys, this.token, length).finally(() => {
         this.renewing = false;
       });
       if (this.state !== 'held') return;
@@ -240,7 +240,7 @@ export class Lease implements TimedEntry {
         this.lose('unreachable', error);
         return;
       }
-      this.owner.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
+      this.context.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
       this.clock.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
       this.schedule();
     }
