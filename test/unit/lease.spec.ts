@@ -29,8 +29,18 @@ describe('Lease (fake timers)', () => {
     vi.useRealTimers();
   });
 
-  /** How the double's extend() answers: true/false, an error (rejects), or 'never' (stays pending). */
-  type Answer = boolean | Error | 'never';
+  /**
+   * How the double's extend() answers: true/false, an error (rejects), 'never' (stays pending), or
+   * `{ after, answer }`: true/false that many ms later.
+   */
+  type Answer = boolean | Error | 'never' | { after: number; answer: boolean };
+
+  /** A promise that resolves to `value` (or rejects with it, an Error) `at` ms after the grant. */
+  function settleAt<T>(at: number, value: T | Error): Promise<T> {
+    return new Promise((resolve, reject) =>
+      setTimeout(() => (value instanceof Error ? reject(value) : resolve(value)), at - elapsed()),
+    );
+  }
 
   /** A LeaseContext whose store is a scripted double; `extends` records each extend call and when it came. */
   function double(answers: Answer | ((call: number) => Answer) = true) {
@@ -42,6 +52,7 @@ describe('Lease (fake timers)', () => {
         extendCalls.push({ at: elapsed(), keys, token, ttl });
         const answer = answerFor(extendCalls.length);
         if (answer === 'never') return new Promise<boolean>(() => undefined);
+        if (typeof answer === 'object' && !(answer instanceof Error)) return settleAt(elapsed() + answer.after, answer.answer);
         return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
       }),
       tryAcquire: unused,
@@ -253,5 +264,93 @@ describe('Lease (fake timers)', () => {
     expect(context.leaseLost).toHaveBeenCalledTimes(1);
     expect((held.signal.reason as LockLostError).reason).toBe('not-held');
     expect(await held.release()).toBe(false);
+  });
+
+  describe('state transitions', () => {
+    it('an optimistic hand-over: no renewal until Redis confirms it, then renewals count from its send', async () => {
+      const { context, extendCalls } = double(true);
+      const held = lease(context, { provisional: { until: 1_500, confirmed: settleAt(200, true) } });
+      await advanceTo(3_500);
+      expect(extendCalls.map((call) => call.at)).toEqual([1_000, 2_000, 3_000]);
+      expect(held.held).toBe(true);
+      expect(context.leaseLost).not.toHaveBeenCalled();
+      await held.release();
+    });
+
+    it("an optimistic hand-over Redis refuses: lost as 'not-held' at once", async () => {
+      const { context, extendCalls } = double(true);
+      const held = lease(context, { provisional: { until: 1_500, confirmed: settleAt(200, false) } });
+      await advanceTo(199);
+      expect(held.held).toBe(true);
+      await advanceTo(200);
+      await expectLost(held, context, 'not-held');
+      expect(extendCalls).toEqual([]);
+    });
+
+    it("an optimistic hand-over Redis cannot confirm: lost as 'unreachable' when the answer fails", async () => {
+      const { context } = double(true);
+      const held = lease(context, { provisional: { until: 1_500, confirmed: settleAt<boolean>(200, new Error('reset')) } });
+      await advanceTo(200);
+      await expectLost(held, context, 'unreachable');
+    });
+
+    it("an optimistic hand-over left unanswered: lost as 'unreachable' at the giver's deadline, never renewed", async () => {
+      const { context, extendCalls } = double(true);
+      const held = lease(context, { provisional: { until: 1_500, confirmed: new Promise<boolean>(() => undefined) } });
+      await advanceTo(1_499);
+      expect(held.held).toBe(true);
+      await advanceTo(1_500);
+      await expectLost(held, context, 'unreachable');
+      expect(extendCalls).toEqual([]);
+    });
+
+    it("an extend cut short by maxHold caps the lease: no more renewals, lost as 'max-hold'", async () => {
+      const { context, extendCalls } = double(true);
+      const held = lease(context, { ttl: 3_000, maxHold: 2_500 });
+      await advanceTo(500);
+      await held.extend(3_000);
+      expect(extendCalls.map(({ at, ttl }) => [at, ttl])).toEqual([[500, 2_000]]);
+      const end = leaseEnd(500, 2_000);
+      await advanceTo(end - 1);
+      expect(extendCalls).toHaveLength(1);
+      expect(held.held).toBe(true);
+      await advanceTo(end);
+      await expectLost(held, context, 'max-hold');
+    });
+
+    it('an extend confirmed while a renewal is in flight: renewals go on once that renewal answers', async () => {
+      // The renewal sent at 1000 answers at 1300, after the extend sent at 1100 was confirmed.
+      const { context, extendCalls } = double((call) => (call === 1 ? { after: 300, answer: true } : true));
+      const held = lease(context, { ttl: 3_000 });
+      await advanceTo(1_100);
+      await held.extend(3_000);
+      await advanceTo(10_000);
+      expect(extendCalls.slice(0, 4).map((call) => call.at)).toEqual([1_000, 1_100, 2_100, 3_100]);
+      expect(held.held).toBe(true);
+      expect(context.leaseLost).not.toHaveBeenCalled();
+      await held.release();
+    });
+
+    it('an extend confirmed before the hand-over it runs on: renewals start once Redis confirms it', async () => {
+      const { context, extendCalls } = double(true);
+      const held = lease(context, { ttl: 3_000, provisional: { until: 1_500, confirmed: settleAt(300, true) } });
+      await advanceTo(100);
+      await held.extend(3_000);
+      await advanceTo(10_000);
+      expect(extendCalls.slice(0, 3).map((call) => call.at)).toEqual([100, 1_100, 2_100]);
+      expect(held.held).toBe(true);
+      expect(context.leaseLost).not.toHaveBeenCalled();
+      await held.release();
+    });
+
+    it('an extend confirmed after a failed renewal makes it good: the lease may cover a hand-over again', async () => {
+      const { context } = double((call) => (call === 1 ? new Error('timeout') : true));
+      const held = lease(context, { ttl: 3_000 });
+      await advanceTo(1_000);
+      await held.extend(3_000);
+      await held.release();
+      const [releasing] = context.releaseLock.mock.calls[0]!;
+      expect(releasing.validUntil).toBe(1_000 + leaseEnd(0, 3_000));
+    });
   });
 });
