@@ -5,10 +5,10 @@ import type { LockStore } from '../stores/lock-store.interface';
 import { toStoreKeys } from './keys/store-keys';
 import { Lease } from './lease/lease';
 import { LeaseTimers } from './lease/lease-timers';
-import type { LeaseOwner, LockGrant } from './lease/lease-context';
+import type { LeaseContext, LockGrant } from './lease/lease-context';
 import { Lock } from './lock';
 import { LOCK_SKIPPED, LOST_HOOK_FAILED } from './lock.messages';
-import { inLockScope, runInLockScope } from './scope/lock-scope';
+import { inLockScope, runInLockScope, runOutsideLockScope } from './scope/lock-scope';
 import { reenter } from './scope/reentrancy';
 import { ShutdownDrain } from './shutdown/shutdown-drain';
 import type { CancelSignal } from './utils/cancellation';
@@ -48,7 +48,7 @@ export interface TakeOptions {
  */
 export class Locker {
   /** Shared by every lease taken here. */
-  readonly owner: LeaseOwner;
+  readonly leaseContext: LeaseContext<Lease>;
   readonly drain: ShutdownDrain;
   readonly held: HeldLeases;
   private readonly telemetry = loadTelemetry();
@@ -66,10 +66,10 @@ export class Locker {
     this.host = { store, waitQueues, assertOpen: () => this.assertOpen() };
     // Releases go through the wait queues (which may hand the lock over), settled leases leave the
     // held set, losses are reported.
-    this.owner = {
+    this.leaseContext = {
       store,
       logger,
-      timers: new LeaseTimers(),
+      timers: new LeaseTimers(runOutsideLockScope),
       releaseLock: (releasing) => waitQueues.release(releasing),
       leaseSettled: (lease) => {
         held.delete(lease);
@@ -124,7 +124,7 @@ export class Locker {
     signal?.throwIfAborted();
     this.assertOpen();
     const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
-    const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
+    const reentry = inLockScope() ? reenter(this.leaseContext, keys, storeKeys) : undefined;
     if (reentry?.missingKeys.length === 0) {
       const [innermost, ...others] = reentry.covering;
       return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
@@ -156,7 +156,7 @@ export class Locker {
       maxHold: options.maxHold,
       name,
     };
-    const lease = new Lease(grant, this.owner);
+    const lease = new Lease(grant, this.leaseContext);
     return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
   }
 

@@ -107,7 +107,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * given), or undefined. Works in any code called from withLock or a @WithLock method or route.
    */
   current(key?: string): Lock | undefined {
-    return findHeldLock(key, (lock) => lock.lease.owner === this.locker.owner);
+    return findHeldLock(key, (lock) => lock.lease.context === this.locker.leaseContext);
   }
 
   /** What the testing kit (nestjs-redis-lock/testing) reaches into. @internal */

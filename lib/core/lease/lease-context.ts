@@ -1,7 +1,6 @@
 import type { LockLogger } from '../lock-logger';
 import type { LockLostError } from '../errors';
 import type { LockStore } from '../../stores/lock-store.interface';
-import type { Lease } from './lease';
 import type { LeaseTimers } from './lease-timers';
 import type { HandOverRun } from '../waiting/hand-over-run';
 
@@ -49,16 +48,23 @@ export interface Releasing {
   readonly handOverRun: HandOverRun | undefined;
 }
 
-/** What a lease needs from the service that created it (one object shared by all its leases). @internal */
-export interface LeaseOwner {
+/**
+ * What a lease needs from the Locker that took it: one object per Locker, shared by all of its
+ * leases, so it also tells which Locker a lease belongs to (reentrancy re-enters only its own).
+ * Generic in the lease type `L` (the Lease class) so that this file does not import lease.ts.
+ * @internal
+ */
+export interface LeaseContext<L> {
+  /** Where leases are renewed, and minHold's remainder is kept on release. */
   readonly store: LockStore;
+  /** Where renewal failures are logged (as warnings: the lease is kept until its deadline). */
   readonly logger: LockLogger;
   /** Wakes the leases for renewal and at their deadline (one timer for all of them). */
   readonly timers: LeaseTimers;
   /** Releases the keys (or hands them to the next waiter of this process); true if we owned them. */
   releaseLock(releasing: Releasing): Promise<boolean>;
-  /** Called once when the lease stops being held (released or lost). */
-  leaseSettled(lease: Lease): void;
-  /** Called once when the lease is lost, after its signal aborted. */
-  leaseLost(lease: Lease, error: LockLostError): void;
+  /** Called once when the lease stops being held (released or lost): it leaves the held set. */
+  leaseSettled(lease: L): void;
+  /** Called once when the lease is lost, after its signal aborted: telemetry, log, onLockLost. */
+  leaseLost(lease: L, error: LockLostError): void;
 }
