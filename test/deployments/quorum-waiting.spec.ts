@@ -11,12 +11,15 @@ import { sleep } from '../support/wait-for';
 /** How late the holder's release reaches nodes 1 and 2 (each way), in ms. */
 const LAG = 300;
 /**
- * Slack for one wake-up and one quorum attempt on a loaded machine, in ms (they take a few). A
- * waiter that missed the majority's word attempts again at its next poll, 25-500 ms after its
- * last: within the slack by chance in about a third of the rounds, so ten rounds tell them apart.
+ * Slack for one wake-up and one quorum attempt, in ms (they take a few). A waiter that missed the
+ * majority's word attempts again at its next poll, 25-500 ms after its last: within the slack by
+ * chance in about a third of the rounds. Ten rounds tell them apart: such a waiter is late in
+ * about seven; one that acts on the majority's word is late only when the machine stalls.
  */
 const SLACK = 100;
 const ROUNDS = 10;
+/** Rounds allowed past LAG + SLACK (a loaded machine's stalls); a waiter that polls has ~7. */
+const LATE_ROUNDS_ALLOWED = 2;
 
 /**
  * A waiter of the quorum store, in another app than the holder, on three real redis-servers. The
@@ -72,6 +75,7 @@ describe('quorum waiters when the nodes disagree for a while', () => {
   });
 
   it('a release that reaches one node first: the waiter gets the lock once it reached a majority, not a poll later', async () => {
+    const late: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const key = `lagging:${round}`;
       const lock = await holder.locks.acquire(key, { ttl: 30_000 });
@@ -84,7 +88,7 @@ describe('quorum waiters when the nodes disagree for a while', () => {
       expect(await lock.release()).toBe(true);
       const { won, at } = await waiting;
       // Node 0 freed the key at once, nodes 1 and 2 LAG ms later: a majority from then on.
-      expect({ round, late: at - releasedAt > LAG + SLACK }).toEqual({ round, late: false });
+      if (at - releasedAt > LAG + SLACK) late.push(Math.round(at - releasedAt));
       expect(attempts.requests).toBeLessThan(10); // the first node's word, the majority's, maybe a poll
       expect(won.fence).toBeGreaterThan(lock.fence);
       attempts.remove();
@@ -92,5 +96,6 @@ describe('quorum waiters when the nodes disagree for a while', () => {
       holderProxies[2]!.delayAll(0);
       expect(await won.release()).toBe(true);
     }
+    expect(late.length, `late rounds (ms after the release): ${late.join(', ')}`).toBeLessThanOrEqual(LATE_ROUNDS_ALLOWED);
   }, 60_000);
 });
