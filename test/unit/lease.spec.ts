@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LockLostError } from '../../lib';
-import type { LockStore } from '../../lib/stores/lock-store.interface';
+import type { LeaseRequest, LockStore } from '../../lib/stores/lock-store.interface';
 import { Lease } from '../../lib/core/lease/lease';
 import { LeaseTimers } from '../../lib/core/lease/lease-timers';
 import type { LeaseOwner, LockGrant, Releasing } from '../../lib/core/lease/lease-context';
@@ -38,7 +38,9 @@ describe('Lease (fake timers)', () => {
     const answerFor = typeof answers === 'function' ? answers : () => answers;
     const unused = () => Promise.reject(new Error('not part of a lease: the double does not answer it'));
     const store: LockStore = {
-      extend: vi.fn((keys: readonly string[], token: string, ttl: number) => {
+      capabilities: { kinds: ['mutex'], optimisticHandOver: false, countsListeners: false, releaseIds: false },
+      optimisticNow: () => false,
+      extend: vi.fn(({ keys, token, ttl }: LeaseRequest) => {
         extendCalls.push({ at: elapsed(), keys, token, ttl });
         const answer = answerFor(extendCalls.length);
         if (answer === 'never') return new Promise<boolean>(() => undefined);
@@ -65,6 +67,7 @@ describe('Lease (fake timers)', () => {
   function lease(owner: LeaseOwner, grant: Partial<LockGrant> = {}): Lease {
     return new Lease(
       {
+        kind: 'mutex',
         keys: ['k'],
         storeKeys: ['lock:{k}'],
         token: 'token-1',
@@ -198,7 +201,7 @@ describe('Lease (fake timers)', () => {
     expect(await first).toBe(true);
     expect(await held.release()).toBe(true);
     expect(owner.releaseLock).toHaveBeenCalledTimes(1);
-    expect(owner.releaseLock).toHaveBeenCalledWith(expect.objectContaining({ storeKeys: ['lock:{k}'], token: 'token-1' }));
+    expect(owner.releaseLock).toHaveBeenCalledWith(expect.objectContaining({ keys: ['lock:{k}'], token: 'token-1' }));
     expect(owner.leaseSettled).toHaveBeenCalledTimes(1);
     expect(owner.timers.size).toBe(0); // the lease left the shared timer queue
     await advanceTo(30_000);

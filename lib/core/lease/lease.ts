@@ -82,7 +82,7 @@ export class Lease implements TimedEntry {
     const sentAt = performance.now();
     const granted = Math.min(length, this.holdLeft(sentAt));
     if (granted < 1) return;
-    const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, granted);
+    const stillOurs = await this.owner.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: granted });
     if (this.state !== 'held') throw this.lostError();
     if (!stillOurs) {
       this.lose('not-held');
@@ -123,8 +123,8 @@ export class Lease implements TimedEntry {
     const validUntil = wasHeld ? this.clock.coverUntil(grant.autoRenew && !this.capped, this.renewalError !== undefined) : 0;
     const letGo =
       keepFor > 0
-        ? this.owner.store.extend(storeKeys, token, keepFor)
-        : this.owner.releaseLock({ storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
+        ? this.owner.store.extend({ kind: grant.kind, keys: storeKeys, token, ttl: keepFor })
+        : this.owner.releaseLock({ kind: grant.kind, keys: storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {
@@ -221,7 +221,8 @@ export class Lease implements TimedEntry {
     this.renewing = true;
     this.schedule(); // the deadline stays armed while the renewal is in flight
     try {
-      const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, length).finally(() => {
+      const request = { kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: length };
+      const stillOurs = await this.owner.store.extend(request).finally(() => {
         this.renewing = false;
       });
       if (this.state !== 'held') return;

@@ -4,6 +4,7 @@ import { LockStoreError } from '../../core/errors';
 import { QUORUM_TOO_SLOW } from '../../core/lock.messages';
 import { FENCE_RETENTION } from '../../core/tuning';
 import { reliableLength } from '../../core/utils/reliable-length';
+import type { LockTarget } from '../lock-store.interface';
 import type { RedisStore } from '../redis/redis.store';
 import { SCRIPTS } from '../redis/script-commands';
 import { type Answer, askMajority, majorityOf } from './majority';
@@ -26,9 +27,8 @@ function toProposal(reply: unknown): Proposal {
   return { owned: owned === 1, fence: fence!, recorded: recorded === 1 };
 }
 
-export interface GrantRequest {
+export interface GrantRequest extends LockTarget {
   readonly operation: 'acquire' | 'handOver';
-  readonly keys: readonly string[];
   /** The token the lock is granted to. */
   readonly token: string;
   readonly ttl: number;
@@ -68,7 +68,7 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
   if (proposals.outcome !== 'yes') {
     // Nodes that answered busy took nothing; any other may hold the keys, or take them later.
     const busy = new Set(proposals.no.map((answer) => answer.node));
-    undo(nodes, everyNode.filter((node) => !busy.has(node)), keys, request.undoTokens);
+    undo(nodes, everyNode.filter((node) => !busy.has(node)), request, request.undoTokens);
     if (proposals.outcome === 'unreachable') throw quorumUnreachable(operation, count, proposals);
     const left = proposals.no.map((answer) => -answer.value.fence).filter((ms) => ms > 0);
     return { fence: null, remaining: left.length > 0 ? Math.min(...left) : 0, owned };
@@ -87,7 +87,7 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
   const written = await askMajority(count, writers, writeFence, (reply) => reply === 1);
   const elapsed = performance.now() - sentAt;
   if (written.outcome === 'yes' && elapsed < reliableLength(ttl)) return { fence, remaining: 0, owned };
-  undo(nodes, everyNode, keys, request.undoTokens);
+  undo(nodes, everyNode, request, request.undoTokens);
   if (written.outcome === 'unreachable') throw quorumUnreachable(operation, count, written);
   // Confirmed too late, or the keys ran out on a majority meanwhile: nothing left to rely on.
   throw new LockStoreError(QUORUM_TOO_SLOW(operation, Math.round(elapsed), ttl));
@@ -125,9 +125,9 @@ function chooseFence(proposals: readonly Proposal[], quorum: number): number {
  * Queues a compare-and-delete per token on each of `targets`, behind anything still in flight on
  * the same connection: it only ever deletes what that token owns, announced under one id.
  */
-export function undo(nodes: readonly RedisStore[], targets: readonly number[], keys: readonly string[], tokens: readonly string[]): void {
+export function undo(nodes: readonly RedisStore[], targets: readonly number[], { kind, keys }: LockTarget, tokens: readonly string[]): void {
   const releaseId = randomUUID();
   for (const node of targets) {
-    for (const token of tokens) nodes[node]!.release(keys, token, releaseId).catch(() => undefined);
+    for (const token of tokens) nodes[node]!.release({ kind, keys, token, releaseId }).catch(() => undefined);
   }
 }
