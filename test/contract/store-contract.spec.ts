@@ -11,9 +11,10 @@ const TIMEOUT = 2_000;
 const LONG = 30_000;
 
 /**
- * The LockStore contract (lib/interfaces/lock-store.interface.ts), checked on every store by its
+ * The LockStore contract (lib/stores/lock-store.interface.ts), checked on every store by its
  * own methods, without a LockService: what each operation answers and what it leaves held.
  * Ownership is read back through the contract too: a token holds a key while extend() succeeds.
+ * What only some stores do runs where the store's `capabilities` declare it, never by store name.
  */
 describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name store', (descriptor) => {
   let run: StoreRun;
@@ -320,6 +321,127 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const next = token();
       expect((await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: next, ttl: LONG })).fence).toBeGreaterThan(0);
       await store.release({ kind: 'mutex', keys: [a, b], token: next });
+    });
+  });
+
+  describe('capabilities (each case runs on the stores that declare it)', () => {
+    it('declare the mutex, and optimisticNow() is never true without optimisticHandOver', async () => {
+      expect(store.capabilities.kinds).toContain('mutex');
+      await store.isLocked([key()]); // connected (Redis)
+      expect(store.optimisticNow()).toBe(store.capabilities.optimisticHandOver);
+    });
+
+    it('optimisticHandOver: from the owner, counters unmoved: the receiver holds it with the fence plus one; no notification', async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const [a, b] = [key(), key()];
+      const from = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: from, ttl: LONG });
+      const listener = await listen([a]);
+      const optimistic = { expectedFence: fence!, coveredFor: LONG };
+      const result = await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic });
+      expect(result.owned).toBe(true);
+      expect(result.fence).toBe(fence! + 1);
+      expect(await holds([a, b], to)).toBe(true);
+      expect(await holds([a], from)).toBe(false);
+      // A re-run answers as the first run did.
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toMatchObject({ owned: true, fence: fence! + 1 });
+      expect(await store.release({ kind: 'mutex', keys: [a, b], token: to })).toBe(true);
+      await listener.until(1);
+      await sleep(50);
+      expect(listener.heard.count).toBe(1); // the receiver's release only
+      listener.stop();
+      expect(await fenceOf([a])).toBeGreaterThan(fence! + 1);
+    });
+
+    it("optimisticHandOver refused, the giver's lease ended: no fence, and the receiver's fence is burnt", async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const k = key();
+      const from = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
+      await sleep(100);
+      const optimistic = { expectedFence: fence!, coveredFor: 0 };
+      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.isLocked([k])).toBe(false);
+      expect(await holds([k], to)).toBe(false);
+      // The receiver ran with fence + 1: no later holder is issued it again.
+      expect(await fenceOf([k])).toBeGreaterThan(fence! + 1);
+    });
+
+    it("optimisticHandOver refused, another holder took the lock meanwhile: no fence, the other's lease kept, fences above both", async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const k = key();
+      const from = token();
+      const other = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
+      await sleep(100);
+      const taken = await store.tryAcquire({ kind: 'mutex', keys: [k], token: other, ttl: LONG });
+      expect(taken.fence).toBeGreaterThan(fence!);
+      const optimistic = { expectedFence: fence!, coveredFor: 0 };
+      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await holds([k], other)).toBe(true);
+      expect(await holds([k], to)).toBe(false);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: other })).toBe(true);
+      expect(await fenceOf([k])).toBeGreaterThan(Math.max(taken.fence!, fence! + 1));
+    });
+
+    it("optimisticHandOver refused, a key's counter moved past the expected fence: the giver's keys released", async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const [a, b] = [key(), key()];
+      const from = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a], token: from, ttl: LONG });
+      // b's counter was issued a fence after a's: the giver's expected fence is not b's.
+      expect(await fenceOf([b])).toBeGreaterThan(fence!);
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: from, ttl: LONG });
+      const listener = await listen([a]);
+      const optimistic = { expectedFence: fence!, coveredFor: LONG };
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.isLocked([a, b])).toBe(false);
+      await listener.until(1); // released as a release would: waiters hear of it
+      listener.stop();
+    });
+
+    it('releaseIds: listeners hear a named release under its name, an unnamed one as ""', async ({ skip }) => {
+      if (!store.capabilities.releaseIds) skip();
+      const k = key();
+      const heard: string[] = [];
+      const stop = await store.onRelease([k], (releaseId) => heard.push(releaseId));
+      for (const releaseId of ['release-1', undefined]) {
+        const owner = token();
+        await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
+        expect(await store.release({ kind: 'mutex', keys: [k], token: owner, releaseId })).toBe(true);
+        await waitFor(() => heard.length === (releaseId ? 1 : 2), 2_000);
+      }
+      expect(heard).toEqual(['release-1', '']);
+      stop();
+    });
+
+    it('countsListeners: a hand-over says whether listeners other than this store wait; without it, never', async () => {
+      const k = key();
+      const handOver = async () => {
+        const from = token();
+        const to = token();
+        await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: LONG });
+        const result = await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG });
+        expect(result.fence).not.toBeNull();
+        await store.release({ kind: 'mutex', keys: [k], token: to });
+        return result.othersWaiting;
+      };
+      const own = await store.onRelease([k], () => undefined);
+      const counts = store.capabilities.countsListeners;
+      expect(await handOver()).toBe(counts ? false : undefined);
+      const elsewhere = run.createStore(TIMEOUT);
+      const theirs = await elsewhere.onRelease([k], () => undefined);
+      try {
+        expect(await handOver()).toBe(counts ? true : undefined);
+      } finally {
+        theirs();
+        await elsewhere.close();
+        own();
+      }
     });
   });
 
