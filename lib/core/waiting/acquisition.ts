@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { LockNotAcquiredError, LockStoreError } from '../errors';
 import type { LeaseRequest, LockStore } from '../../stores/lock-store.interface';
 import type { CancelSignal } from '../utils/cancellation';

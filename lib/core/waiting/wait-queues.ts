@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { LockStore } from '../../stores/lock-store.interface';
 import { keySetId } from '../keys/key-set-id';
 import { HAND_OVER_POLICIES, type HandOverPolicy } from './hand-over-policy';
