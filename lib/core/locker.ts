@@ -15,7 +15,8 @@ import type { CancelSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
 import type { ResolvedAcquireOptions } from './options/validate-acquire-options';
 import type { LockerOptions } from './locker-options';
-import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
+import { Acquisition, type AcquisitionHost } from './waiting/acquisition';
+import type { Grant } from './waiting/grant';
 import { WaitQueues } from './waiting/wait-queues';
 import { acquireOutcome } from './telemetry/acquire-outcome';
 import { loadTelemetry } from './telemetry/load-telemetry';
@@ -70,7 +71,7 @@ export class Locker {
       store,
       logger,
       timers: new LeaseTimers(runOutsideLockScope),
-      releaseLock: (releasing) => waitQueues.release(releasing),
+      releaseLock: (releasing) => waitQueues.releaseOrHandOver(releasing),
       leaseSettled: (lease) => {
         held.delete(lease);
         this.telemetry.holdEnded(lease);
@@ -134,15 +135,17 @@ export class Locker {
     const takeKeys = reentry ? reentry.missingKeys : keys;
     const takeStoreKeys = reentry ? reentry.missingStoreKeys : storeKeys;
     const token = createToken();
-    let won: Won;
+    let won: Grant;
     try {
-      const request = { keys: takeKeys, storeKeys: takeStoreKeys, token, ttl: options.ttl, wait, signal };
+      // Passed to the store as it is (no second object per attempt).
+      const request = { kind: options.kind, keys: takeStoreKeys, userKeys: takeKeys, token, ttl: options.ttl, wait, signal };
       won = await new Acquisition(this.host, request).run();
     } catch (error) {
       if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
       throw error;
     }
     const grant: LockGrant = {
+      kind: options.kind,
       keys: takeKeys,
       storeKeys: takeStoreKeys,
       token,

@@ -73,7 +73,7 @@ describe('what an optimistic hand-over rests on', () => {
       expect(await holder.release()).toBe(true);
       const receiver = await waiting;
       expect(handOver).toHaveBeenCalledTimes(1);
-      expect(handOver.mock.calls[0]![4]).toBeUndefined(); // no expected fence: the confirmed kind
+      expect(handOver.mock.calls[0]![0].optimistic).toBeUndefined(); // no expected fence: the confirmed kind
       expect(await direct.get(`lock:{${k}}`)).toBe(receiver.token);
       await receiver.release();
     } finally {

@@ -154,7 +154,7 @@ describe('optimistic hand-over inside a process', () => {
       await sleep(20);
       await holder.release();
       const receiver = await waiting;
-      const optimistic = handOver.mock.calls.filter((call) => call[4] !== undefined).length;
+      const optimistic = handOver.mock.calls.filter((call) => call[0].optimistic !== undefined).length;
       expect(optimistic).toBe(0);
       await receiver.release();
     } finally {
@@ -184,7 +184,7 @@ describe('optimistic hand-over inside a process', () => {
       expect(probe.count).toBe(400);
       for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!);
       const handOvers = spies.flatMap((spy) => spy.mock.calls);
-      const optimistic = handOvers.filter((call) => call[4] !== undefined).length;
+      const optimistic = handOvers.filter((call) => call[0].optimistic !== undefined).length;
       expect(handOvers.length).toBeGreaterThan(100);
       expect(optimistic / handOvers.length).toBeGreaterThan(0.9);
     } finally {

@@ -1,7 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LockLostError, runOutsideLockScope } from '../../lib';
-import type { LockStore } from '../../lib/stores/lock-store.interface';
+import type { LeaseRequest, LockStore } from '../../lib/stores/lock-store.interface';
 import { Lease } from '../../lib/core/lease/lease';
 import { LeaseTimers } from '../../lib/core/lease/lease-timers';
 import type { LeaseContext, LockGrant, Releasing } from '../../lib/core/lease/lease-context';
@@ -48,7 +48,9 @@ describe('Lease (fake timers)', () => {
     const answerFor = typeof answers === 'function' ? answers : () => answers;
     const unused = () => Promise.reject(new Error('not part of a lease: the double does not answer it'));
     const store: LockStore = {
-      extend: vi.fn((keys: readonly string[], token: string, ttl: number) => {
+      capabilities: { kinds: ['mutex'], optimisticHandOver: false, countsListeners: false, releaseIds: false, announcementsPerRelease: 1 },
+      optimisticNow: () => false,
+      extend: vi.fn(({ keys, token, ttl }: LeaseRequest) => {
         extendCalls.push({ at: elapsed(), keys, token, ttl });
         const answer = answerFor(extendCalls.length);
         if (answer === 'never') return new Promise<boolean>(() => undefined);
@@ -76,6 +78,7 @@ describe('Lease (fake timers)', () => {
   function lease(context: LeaseContext<Lease>, grant: Partial<LockGrant> = {}): Lease {
     return new Lease(
       {
+        kind: 'mutex',
         keys: ['k'],
         storeKeys: ['lock:{k}'],
         token: 'token-1',
@@ -209,7 +212,7 @@ describe('Lease (fake timers)', () => {
     expect(await first).toBe(true);
     expect(await held.release()).toBe(true);
     expect(context.releaseLock).toHaveBeenCalledTimes(1);
-    expect(context.releaseLock).toHaveBeenCalledWith(expect.objectContaining({ storeKeys: ['lock:{k}'], token: 'token-1' }));
+    expect(context.releaseLock).toHaveBeenCalledWith(expect.objectContaining({ keys: ['lock:{k}'], token: 'token-1' }));
     expect(context.leaseSettled).toHaveBeenCalledTimes(1);
     expect(context.timers.size).toBe(0); // the lease left the shared timer queue
     await advanceTo(30_000);

@@ -1,51 +1,27 @@
 import type { LockLogger } from '../lock-logger';
 import type { LockLostError } from '../errors';
-import type { LockStore } from '../../stores/lock-store.interface';
+import type { LockKind, LockStore } from '../../stores/lock-store.interface';
 import type { LeaseTimers } from './lease-timers';
-import type { HandOverRun } from '../waiting/hand-over-run';
+import type { Grant } from '../waiting/grant';
+import type { Releasing } from '../waiting/releasing';
 
-/** One acquisition as the store granted it. @internal */
-export interface LockGrant {
+export type { Provisional } from '../waiting/grant';
+export type { Releasing } from '../waiting/releasing';
+
+/** One acquisition as granted (see Grant), with the request's options. @internal */
+export interface LockGrant extends Grant {
+  kind: LockKind;
   keys: readonly string[];
   storeKeys: readonly string[];
   token: string;
-  fence: number;
   ttl: number;
   autoRenew: boolean;
   /** Kept at least this long after acquisition (ms); 0 = deleted on release. */
   minHold: number;
   /** Renewal stops this long after the acquire was sent (ms); Infinity = no cap. */
   maxHold: number;
-  /** performance.now() when the acquire was sent: the lease is counted from then, not from the reply. */
-  sentAt: number;
   /** The lock's low-cardinality name in telemetry. */
   name: string;
-  /** An optimistic hand-over: running before Redis confirmed it, inside the giver's lease. */
-  provisional?: Provisional;
-  /** Set when the lock was handed over inside this process: the run of hand-overs it continues. */
-  handOverRun?: HandOverRun;
-}
-
-/** A grant the receiver may use before Redis confirms it. @internal */
-export interface Provisional {
-  /** Monotonic time until which the giver's lease covers it; it is lost then if not confirmed. */
-  readonly until: number;
-  /** Resolves whether Redis confirmed the hand-over; rejects when it could not be reached. */
-  readonly confirmed: Promise<boolean>;
-}
-
-/** What a releasing lease tells the wait queues: enough to hand its lock over at once. @internal */
-export interface Releasing {
-  readonly storeKeys: readonly string[];
-  readonly token: string;
-  readonly fence: number;
-  /**
-   * Monotonic time until which this process may rely on the lease to cover an optimistic
-   * hand-over (0: it may not: not held, or its renewal is overdue).
-   */
-  readonly validUntil: number;
-  /** The run of in-process hand-overs this lease continues (none: it was taken through Redis). */
-  readonly handOverRun: HandOverRun | undefined;
 }
 
 /**

@@ -77,7 +77,7 @@ export class Lease implements TimedEntry {
     const sentAt = performance.now();
     const granted = Math.min(length, this.clock.holdLeft(sentAt));
     if (granted < 1) return;
-    const stillOurs = await this.context.store.extend(this.storeKeys, this.token, granted);
+    const stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: granted });
     const state = this.state;
     if (!isHeld(state)) throw this.lostError();
     if (!stillOurs) {
@@ -124,8 +124,8 @@ export class Lease implements TimedEntry {
     const { storeKeys, token, fence, grant } = this;
     const letGo =
       keepFor > 0
-        ? this.context.store.extend(storeKeys, token, keepFor)
-        : this.context.releaseLock({ storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
+        ? this.context.store.extend({ kind: grant.kind, keys: storeKeys, token, ttl: keepFor })
+        : this.context.releaseLock({ kind: grant.kind, keys: storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {
@@ -193,7 +193,7 @@ export class Lease implements TimedEntry {
     this.enter(LeaseStates.renewalSent(state));
     let stillOurs: boolean;
     try {
-      stillOurs = await this.context.store.extend(this.storeKeys, this.token, length);
+      stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: length });
     } catch (error) {
       this.renewalFailed(error);
       return;

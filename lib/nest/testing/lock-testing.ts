@@ -31,12 +31,12 @@ export class LockTesting {
   async holdBusy(key: LockKey, ttl = TESTING_BUSY_TTL): Promise<BusyLock> {
     const { store, keyPrefix } = this.locks.internals();
     const keys = validateKeys(key);
-    const storeKeys = toStoreKeys(keyPrefix, keys);
     const token = createToken();
-    const attempt = await store.tryAcquire(storeKeys, token, ttl);
+    const request = { kind: 'mutex', keys: toStoreKeys(keyPrefix, keys), token, ttl } as const;
+    const attempt = await store.tryAcquire(request);
     // Already held (by the app or an earlier holdBusy): the test's own setup is wrong.
     if (attempt.fence === null) throw new LockNotAcquiredError(keys, 0);
-    return { fence: attempt.fence, release: async () => void (await store.release(storeKeys, token)) };
+    return { fence: attempt.fence, release: async () => void (await store.release(request)) };
   }
 
   /**
