@@ -23,7 +23,7 @@ export { toHttpException } from './nest/outcomes/http-answer';
 export { LockExceptionFilter } from './nest/outcomes/lock-exception.filter';
 export { LockGraphQLError } from './nest/outcomes/graphql-answer';
 export type { LockErrorPayload } from './nest/outcomes/message-answer';
-export type { AcquireOptions } from './core/options/acquire-options.interface';
+export type { AcquireOptions, LockMode } from './core/options/acquire-options.interface';
 export type {
   KeyFactoryDecorator,
   KeyFactoryFits,

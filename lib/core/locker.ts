@@ -19,6 +19,7 @@ import { Acquisition, type AcquisitionHost } from './waiting/acquisition';
 import type { Grant } from './waiting/grant';
 import { WaitQueues } from './waiting/wait-queues';
 import { acquireOutcome } from './telemetry/acquire-outcome';
+import { checkKindFits } from './options/lock-kind-options';
 import { loadTelemetry } from './telemetry/load-telemetry';
 
 /** A validated lock request: the user's keys and the acquisition's options. @internal */
@@ -125,7 +126,8 @@ export class Locker {
     signal?.throwIfAborted();
     this.assertOpen();
     const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
-    const reentry = inLockScope() ? reenter(this.leaseContext, keys, storeKeys) : undefined;
+    checkKindFits(options.kind, keys.length, this.host.store.capabilities.kinds);
+    const reentry = inLockScope() ? reenter(this.leaseContext, keys, storeKeys, options.kind) : undefined;
     if (reentry?.missingKeys.length === 0) {
       const [innermost, ...others] = reentry.covering;
       return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
@@ -138,7 +140,7 @@ export class Locker {
     let won: Grant;
     try {
       // Passed to the store as it is (no second object per attempt).
-      const request = { kind: options.kind, keys: takeStoreKeys, userKeys: takeKeys, token, ttl: options.ttl, wait, signal };
+      const request = { kind: options.kind, keys: takeStoreKeys, userKeys: takeKeys, token, ttl: options.ttl, limit: options.limit, wait, signal };
       won = await new Acquisition(this.host, request).run();
     } catch (error) {
       if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();

@@ -88,3 +88,10 @@ export const WRITE_BATCH = 16;
  * gathered.
  */
 export const HAND_OVER_GATHER_MARGIN = 1_000;
+
+/**
+ * How long (ms) a writer waiting for readers holds back readers that arrive after it, in every
+ * process: renewed by each of its attempts (at least every RETRY_MAX_DELAY while it is the head
+ * of its queue), so it lapses soon after the writer stops waiting.
+ */
+export const WRITER_WAITING_MARK = 4 * RETRY_MAX_DELAY;

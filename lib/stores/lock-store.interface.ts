@@ -1,8 +1,11 @@
 /**
  * What a lock is: the kind decides how many may hold it and how it passes from one holder to the
- * next. A mutex has one holder. Each store lists the kinds it implements in its capabilities.
+ * next. A mutex (a read-write lock's writer) has one holder; a permit is one of at most `limit`
+ * holders of a counting lock; readers share their key with each other. A key held by a mutex
+ * admits nobody else, and a mutex waits while any permit or reader holds its key. Each store
+ * lists the kinds it implements in its capabilities.
  */
-export type LockKind = 'mutex';
+export type LockKind = 'mutex' | 'permit' | 'read';
 
 /** The lock a call acts on: its kind and its full store keys (prefix applied). */
 export interface LockTarget {
@@ -14,6 +17,8 @@ export interface LockTarget {
 export interface LeaseRequest extends LockTarget {
   readonly token: string;
   readonly ttl: number;
+  /** A permit's limit: at most this many permits on the key, counted by this caller (kind 'permit' only). */
+  readonly limit?: number;
 }
 
 export interface ReleaseRequest extends LockTarget {
@@ -102,7 +107,9 @@ export interface LockStore {
   /**
    * Takes every key for `ttl` ms if none is held, with a fence (> 0, strictly increasing per key,
    * issued in the same atomic step). When busy, `remaining` is the blocking lease's time left in
-   * ms (0 if unknown).
+   * ms (0 if unknown). A permit (one key) is taken while fewer than `limit` permits hold the key
+   * and no mutex does; a reader while no mutex holds it and no writer (a mutex) waits for it:
+   * a mutex attempt that finds readers marks the key as wanted by a writer for a short while.
    */
   tryAcquire(request: LeaseRequest): Promise<AcquireAttempt>;
   /** Resets the lease to `ttl` ms if `token` still owns every key; false if it does not. */
@@ -110,6 +117,7 @@ export interface LockStore {
   /** Deletes the keys `token` owns and notifies listeners; true if it owned every key. */
   release(request: ReleaseRequest): Promise<boolean>;
   /**
+   * Mutex only (other kinds are released through the store, see HandOverPolicy).
    * Releases `from`'s lock and acquires it for `to` in one step (no window in which the lock is
    * free, no notification): the next waiter of this process takes over in one round trip. When
    * another owner holds a key, the fence is null and `from`'s keys are released as a release would.

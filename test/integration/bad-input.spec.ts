@@ -70,6 +70,15 @@ const rows: Row[] = [
   ['misspelt option', (l) => l.acquire('k', { tll: 1_000 } as object), 'options.tll'],
   ['onBusy outside a decorator', (l) => l.acquire('k', { onBusy: 'skip' } as object), 'options.onBusy'],
   ['options as a number', (l) => l.acquire('k', 5 as unknown as object), 'options'],
+  ['limit 0', (l) => l.acquire('k', { limit: 0 }), 'options.limit'],
+  ['negative limit', (l) => l.acquire('k', { limit: -2 }), 'options.limit'],
+  ['fractional limit', (l) => l.acquire('k', { limit: 2.5 }), 'options.limit'],
+  ['limit as a string', (l) => l.acquire('k', { limit: '3' as unknown as number }), 'options.limit'],
+  ['NaN limit', (l) => l.tryAcquire('k', { limit: Number.NaN }), 'options.limit'],
+  ['unknown mode', (l) => l.acquire('k', { mode: 'exclusive' as 'read' }), 'options.mode'],
+  ['limit with mode read', (l) => l.withLock('k', () => undefined, { limit: 3, mode: 'read' }), 'options.limit'],
+  ['limit on several keys', (l) => l.acquire(['a', 'b'], { limit: 3 }), 'options.limit'],
+  ['read lock on several keys', (l) => l.acquire(['a', 'b'], { mode: 'read' }), 'options.mode'],
   ['tryAcquire with a bad ttl', (l) => l.tryAcquire('k', { ttl: 5 }), 'options.ttl'],
   ['withLock without a function', (l) => l.withLock('k', 'work' as unknown as () => void), 'fn'],
   ['withLock with a bad key', (l) => l.withLock('', () => undefined), 'key'],
@@ -89,6 +98,8 @@ const decoratorRows: [string, () => unknown, string][] = [
   ['decorator minHold as a string', () => WithLock('k', { minHold: '1s' as unknown as number }), '@WithLock options.minHold'],
   ['decorator signal option', () => WithLock('k', { signal: new AbortController().signal } as object), '@WithLock options.signal'],
   ['decorator empty key', () => WithLock(''), 'key'],
+  ['decorator limit 0', () => WithLock('k', { limit: 0 }), '@WithLock options.limit'],
+  ['decorator unknown mode', () => WithLock('k', { mode: 'shared' as 'read' }), '@WithLock options.mode'],
 ];
 
 describe('bad input: a clear LockArgumentError, and nothing sent to Redis', () => {

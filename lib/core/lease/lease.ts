@@ -1,3 +1,4 @@
+import type { LockKind } from '../../stores/lock-store.interface';
 import { LockLostError, type LockLostReason, LockStoreError } from '../errors';
 import { LeaseClock } from './lease-clock';
 import type { LeaseContext, LockGrant } from './lease-context';
@@ -21,6 +22,8 @@ export class Lease implements TimedEntry {
   readonly storeKeys: readonly string[];
   readonly token: string;
   readonly fence: number;
+  /** What kind of lock it is (a mutex, a permit, a reader). */
+  readonly kind: LockKind;
   /** The lock's name in telemetry (never its token). */
   readonly name: string;
 
@@ -44,6 +47,7 @@ export class Lease implements TimedEntry {
     this.storeKeys = grant.storeKeys;
     this.token = grant.token;
     this.fence = grant.fence;
+    this.kind = grant.kind;
     this.name = grant.name;
     this.ttl = grant.ttl;
     this.clock = new LeaseClock(grant);

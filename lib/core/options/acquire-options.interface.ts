@@ -1,3 +1,6 @@
+/** How a read-write lock is taken: shared ('read') or exclusive ('write'). */
+export type LockMode = 'read' | 'write';
+
 /** Options of one acquisition: LockService.acquire/tryAcquire/withLock and @WithLock. */
 export interface AcquireOptions {
   /** Lease length in ms: a positive integer from 10 to 2^31-1. Default: the module's `ttl` (30 000). */
@@ -27,6 +30,19 @@ export interface AcquireOptions {
    * `'unnamed'` for LockService calls.
    */
   name?: string;
+  /**
+   * A counting lock: at most `limit` holders of the key at once (an integer from 1 to 1 000 000),
+   * each with a permit of its own (its own lease, token and fence). Each caller counts against the
+   * limit it gives. One key only; not with `mode: 'read'`. Default: none (an exclusive lock).
+   */
+  limit?: number;
+  /**
+   * A read-write lock: `'read'` shares the key with other readers, `'write'` (the default, the
+   * exclusive lock) excludes readers and writers. A waiting writer holds back readers that arrive
+   * after it. A read inside the chain's own write re-enters; a write inside its own read is
+   * refused (LockArgumentError). One key only for `'read'`.
+   */
+  mode?: LockMode;
   /** Cancels waiting: the call rejects with the signal's reason and leaves no lock behind. */
   signal?: AbortSignal;
 }

@@ -4,14 +4,15 @@ import type { AcquireOptions } from './acquire-options.interface';
 import type { OnBusy, WithLockOptions } from './with-lock-options.interface';
 import { MAX_DURATION, MIN_TTL } from '../defaults';
 import { describeValue } from '../utils/describe-value';
+import { checkKind, kindOf } from './lock-kind-options';
 
 /** Longest `name` option: a telemetry attribute, not a key. */
 const MAX_NAME_LENGTH = 256;
 
 /** The options LockService's methods accept. */
-export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'signal']);
+export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'limit', 'mode', 'signal']);
 /** The options @WithLock accepts (the call's life cycle is its signal; onBusy is its own). */
-export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'onBusy']);
+export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'limit', 'mode', 'onBusy']);
 
 /** Options as given, each checked; unset ones stay unset (the module's defaults fill them per call). */
 export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;
@@ -20,6 +21,8 @@ export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;
 export interface ResolvedAcquireOptions {
   /** What kind of lock the options ask for: passed down to the store with every call. */
   readonly kind: LockKind;
+  /** A permit's limit (kind 'permit'), else undefined. */
+  readonly limit: number | undefined;
   readonly ttl: number;
   readonly wait: number;
   readonly autoRenew: boolean;
@@ -59,6 +62,7 @@ export function checkAcquireOptions(options: unknown, argument: string, known: R
     throw new LockArgumentError(`${argument}.onBusy`, `expected 'throw' or 'skip', got ${describeValue(onBusy)}`);
   }
   checkHolds(ttl, minHold, maxHold, argument);
+  checkKind(options as CheckedOptions, argument);
   return { ...(options as CheckedOptions) };
 }
 
@@ -69,8 +73,8 @@ export function resolveAcquireOptions(
   argument: string,
 ): ResolvedAcquireOptions {
   const resolved: ResolvedAcquireOptions = {
-    // The only kind yet: counting (`limit`) and read-write (`mode`) options will select theirs here.
-    kind: 'mutex',
+    kind: kindOf(options),
+    limit: options.limit,
     ttl: options.ttl ?? defaults.ttl,
     wait: options.wait ?? defaults.wait,
     autoRenew: options.autoRenew ?? true,

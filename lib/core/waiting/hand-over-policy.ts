@@ -46,6 +46,8 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
     // Never to a waiter that no longer wants the lock or already has one in flight, nor to the
     // releasing token itself.
     if (!head || !head.active || head.busy || head.token === releasing.token) return 'release';
+    // A waiter for a permit or a read lock of the key: the store decides whether it fits.
+    if (head.request.kind !== 'mutex') return 'release';
     const run = releasing.handOverRun;
     if (run && (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS)) return 'release-capped';
     // With enough of the giver's lease left, the receiver starts inside it while the store confirms.
@@ -68,5 +70,24 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
   roomBehindNewHolder: false,
 };
 
+/**
+ * Several holders (permits, readers): a release always goes through the store, which announces it
+ * to every process. A local hand-over would have to pick which waiter fits (a permit of which
+ * limit, a reader behind which writer), which is the store's atomic step; the release costs the
+ * same round trip, plus the woken head's attempt. Behind a waiter that just took a share, the next
+ * may fit as well, so it tries at once.
+ */
+export const SHARED_RELEASE: HandOverPolicy = {
+  route: () => 'release',
+  yieldsAfterCap: () => false,
+  continueRun: (releasing) => releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false },
+  answered: () => undefined,
+  roomBehindNewHolder: true,
+};
+
 /** The hand-over policy of each lock kind. */
-export const HAND_OVER_POLICIES: { readonly [kind in LockKind]: HandOverPolicy } = { mutex: MUTEX_HAND_OVER };
+export const HAND_OVER_POLICIES: { readonly [kind in LockKind]: HandOverPolicy } = {
+  mutex: MUTEX_HAND_OVER,
+  permit: SHARED_RELEASE,
+  read: SHARED_RELEASE,
+};

@@ -11,6 +11,7 @@ import type {
   StoreCapabilities,
 } from '../lock-store.interface';
 import { StoreLifeCycle } from '../store-life-cycle';
+import { MemoryShares } from './memory-shares';
 
 interface Lease {
   token: string;
@@ -37,35 +38,51 @@ export class MemoryStore implements LockStore {
   private sweepAt = 1024;
   private readonly life = new StoreLifeCycle();
   /** Nobody else listens in this process' memory: it cannot tell, so it does not count listeners. */
-  readonly capabilities: StoreCapabilities = { kinds: ['mutex'], optimisticHandOver: true, countsListeners: false, releaseIds: true, announcementsPerRelease: 1 };
+  readonly capabilities: StoreCapabilities = { kinds: ['mutex', 'permit', 'read'], optimisticHandOver: true, countsListeners: false, releaseIds: true, announcementsPerRelease: 1 };
+
+  /** Permits and readers; their fences come from the counters the mutex uses. */
+  private readonly shares = new MemoryShares({
+    mutexEnds: (key, now) => this.live(key, now)?.expiresAt,
+    nextFence: (key, ttl, now) => this.fenceFor([key], ttl, now),
+    notify: (key, releaseId) => this.notify(key, releaseId),
+  });
 
   /** Always: the answer is in this process, ready the moment it is asked. */
   optimisticNow(): boolean {
     return true;
   }
 
-  async tryAcquire({ keys, token, ttl }: LeaseRequest): Promise<AcquireAttempt> {
+  async tryAcquire(request: LeaseRequest): Promise<AcquireAttempt> {
     this.life.assertOpen();
     const now = performance.now();
+    if (request.kind !== 'mutex') return this.shares.tryAcquire(request, now);
+    const { keys, token, ttl } = request;
     const issued = this.issuedTo(keys, token, now);
     if (issued !== null) return { fence: issued };
     const busy = this.busy(keys, now);
     if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
+    for (const key of keys) {
+      const sharesLeft = this.shares.blockWriter(key, now);
+      if (sharesLeft !== undefined) return { fence: null, remaining: sharesLeft };
+    }
     if (this.fences.size >= this.sweepAt) this.sweep(now);
     return { fence: this.take(keys, token, ttl, now) };
   }
 
-  async extend({ keys, token, ttl }: LeaseRequest): Promise<boolean> {
+  async extend(request: LeaseRequest): Promise<boolean> {
     this.life.assertOpen();
     const now = performance.now();
+    if (request.kind !== 'mutex') return this.shares.extend(request, now);
+    const { keys, token, ttl } = request;
     if (!keys.every((key) => this.live(key, now)?.token === token)) return false;
     for (const key of keys) this.leases.get(key)!.expiresAt = now + ttl;
     return true;
   }
 
-  async release({ keys, token, releaseId = '' }: ReleaseRequest): Promise<boolean> {
+  async release(request: ReleaseRequest): Promise<boolean> {
     this.life.assertOpen();
-    return this.letGo(keys, token, releaseId);
+    if (request.kind !== 'mutex') return this.shares.release(request, performance.now());
+    return this.letGo(request.keys, request.token, request.releaseId ?? '');
   }
 
   private letGo(keys: readonly string[], token: string, releaseId: string): boolean {
@@ -106,7 +123,7 @@ export class MemoryStore implements LockStore {
       }
       return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
     }
-    if (!owned && this.busy(keys, now, fromToken)) {
+    if (!owned && (this.busy(keys, now, fromToken) || keys.some((key) => this.shares.holds(key, now)))) {
       this.letGo(keys, fromToken, ''); // another owner holds a key: let go of ours as a release would
       return { owned, fence: null };
     }
@@ -115,7 +132,8 @@ export class MemoryStore implements LockStore {
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
     this.life.assertOpen();
-    return this.busy(keys, performance.now()) !== undefined;
+    const now = performance.now();
+    return this.busy(keys, now) !== undefined || keys.some((key) => this.shares.holds(key, now));
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
@@ -165,6 +183,13 @@ export class MemoryStore implements LockStore {
    * `given` (an optimistic hand-over's, checked by the caller) is taken as it is.
    */
   private take(keys: readonly string[], token: string, ttl: number, now: number, given?: number): number {
+    const fence = this.fenceFor(keys, ttl, now, given);
+    for (const key of keys) this.leases.set(key, { token, expiresAt: now + ttl });
+    return fence;
+  }
+
+  /** The next fence over `keys`, written to their counters (kept FENCE_RETENTION past a lease of `ttl`). */
+  private fenceFor(keys: readonly string[], ttl: number, now: number, given?: number): number {
     let fence = given ?? 0;
     let missing = false;
     for (const key of keys) {
@@ -175,10 +200,7 @@ export class MemoryStore implements LockStore {
     }
     // performance.timeOrigin + now never steps back within this process.
     if (missing) fence = Math.max(fence, Math.floor((performance.timeOrigin + now) * 1000));
-    for (const key of keys) {
-      this.leases.set(key, { token, expiresAt: now + ttl });
-      this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
-    }
+    for (const key of keys) this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
     return fence;
   }
 

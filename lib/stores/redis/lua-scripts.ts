@@ -1,4 +1,5 @@
 import { CLOCK, NEXT_FENCE, TAKE } from './lua-fences';
+import { WRITER_MEETS_SHARES } from './lua-shared';
 
 /**
  * The atomic steps of the Redis store. Registered once with defineCommand, so the wire carries
@@ -17,11 +18,24 @@ import { CLOCK, NEXT_FENCE, TAKE } from './lua-fences';
  * script may run twice. A second run finds the keys already held by the token it grants to and
  * answers as the first run did, with the fence that run issued (read back from the counters).
  */
+/**
+ * A lock key's mutex holder (its token), nil when free, or SHARED when permits or readers hold it
+ * (a sorted set, see lua-shared.ts): never a token, so every compare-and-act step leaves it alone.
+ */
+const HOLDER = `
+local SHARED = '(shared)'
+local function holder_of(key)
+  local holder = redis.pcall('GET', key)
+  if type(holder) == 'table' then return SHARED end
+  return holder
+end
+`;
+
 /** Whether `token` holds every one of the n lock keys. */
-export const HELD_BY = `
+export const HELD_BY = `${HOLDER}
 local function held_by(n, token)
   for i = 1, n do
-    if redis.call('GET', KEYS[i]) ~= token then return false end
+    if holder_of(KEYS[i]) ~= token then return false end
   end
   return true
 end
@@ -40,20 +54,28 @@ end
 `;
 
 /**
- * ARGV: token, ttl, fence counter expiry. Returns the fence (>= 1) when every key was free and is
- * now ours (or already was this token's: a re-run); otherwise 0 or minus the busy key's remaining
- * lease in ms.
+ * ARGV: token, ttl, fence counter expiry, how long (ms) a writer's mark holds back readers.
+ * Returns the fence (>= 1) when every key was free and is now ours (or already was this token's:
+ * a re-run); otherwise 0 or minus the busy key's remaining lease in ms. A single key held by
+ * permits or readers is marked as wanted by a writer (see lua-shared.ts), taken once none is left.
  */
-export const ACQUIRE_SCRIPT = `${CLOCK}${NEXT_FENCE}${TAKE}${RERUN}
+export const ACQUIRE_SCRIPT = `${CLOCK}${NEXT_FENCE}${TAKE}${RERUN}${WRITER_MEETS_SHARES}
 local n = #KEYS / 2
-local token, ttl, keep = ARGV[1], ARGV[2], ARGV[3]
+local token, ttl, keep, mark = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if n == 1 then
   -- One key, the common case: SET NX, INCR, PEXPIRE instead of a read of every key first.
   if redis.call('SET', KEYS[1], token, 'NX', 'PX', ttl) then
     return next_fence(KEYS[2], keep)
   end
-  if redis.call('GET', KEYS[1]) == token then
+  local holder = holder_of(KEYS[1])
+  if holder == token then
     return issued_fence(1) or next_fence(KEYS[2], keep)
+  end
+  if holder == SHARED then
+    local verdict = writer_meets_shares(KEYS[1], tonumber(mark))
+    if verdict ~= true then return verdict end
+    redis.call('SET', KEYS[1], token, 'PX', ttl)
+    return next_fence(KEYS[2], keep)
   end
   local left = redis.call('PTTL', KEYS[1])
   if left < 0 then left = 0 end
@@ -76,11 +98,11 @@ return take(n, token, ttl, keep)
  * counts them;
  * `giver_state` says whether the giver owns every key, and which key (if any) another owner holds.
  */
-export const GIVER = `
+export const GIVER = `${HOLDER}
 local function let_go(n, token, said, publish)
   local owned = 0
   for i = 1, n do
-    if redis.call('GET', KEYS[i]) == token then
+    if holder_of(KEYS[i]) == token then
       redis.call('DEL', KEYS[i])
       if publish ~= '' then redis.call(publish, KEYS[i] .. ':released', said) end
       owned = owned + 1
@@ -92,7 +114,7 @@ local function giver_state(n, from)
   local owned = 1
   local blocked = nil
   for i = 1, n do
-    local holder = redis.call('GET', KEYS[i])
+    local holder = holder_of(KEYS[i])
     if holder ~= from then
       owned = 0
       if holder and not blocked then blocked = i end
@@ -167,10 +189,10 @@ return { owned, take(n, to, ttl, keep), listeners(n, publish) }
 `;
 
 /** ARGV: token, ttl. Resets the lease of every key to ttl only if the token owns all of them. */
-export const EXTEND_SCRIPT = `
+export const EXTEND_SCRIPT = `${HOLDER}
 local token, ttl = ARGV[1], ARGV[2]
 for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) ~= token then return 0 end
+  if holder_of(KEYS[i]) ~= token then return 0 end
 end
 for i = 1, #KEYS do
   redis.call('PEXPIRE', KEYS[i], ttl)

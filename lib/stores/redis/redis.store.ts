@@ -1,6 +1,5 @@
 import type { LockLogger } from '../../core/lock-logger';
 import { LockStoreError } from '../../core/errors';
-import { QUIT_FAILED } from '../../core/lock.messages';
 import type {
   AcquireAttempt,
   HandOverRequest,
@@ -12,7 +11,9 @@ import type {
   StoreCapabilities,
 } from '../lock-store.interface';
 import { StoreLifeCycle } from '../store-life-cycle';
-import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
+import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN, WRITER_WAITING_MARK } from '../../core/tuning';
+import { RedisShares } from './redis-shares';
+import { quitClient } from './quit-client';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
 import { LateGrants } from './late-grants';
@@ -41,6 +42,8 @@ export class RedisStore implements LockStore {
   private readonly pubsub: PubSubModeDetector;
   /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
   private readonly replicaAck: ReplicaAcknowledgement | undefined;
+  /** Permits and readers (see redis-shares.ts). */
+  private readonly shares = new RedisShares({ call: (...call) => this.call(...call), publishCommand: () => this.pubsub.publishCommand() });
 
   constructor(
     private readonly client: RedisConnection,
@@ -59,7 +62,9 @@ export class RedisStore implements LockStore {
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
     this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
     const optimisticHandOver = this.replicaAck === undefined;
-    this.capabilities = { kinds: ['mutex'], optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
+    // Under waitForReplicas only the mutex: a share's acknowledgement is not implemented.
+    const kinds = this.replicaAck ? (['mutex'] as const) : (['mutex', 'permit', 'read'] as const);
+    this.capabilities = { kinds, optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
   }
 
   /** Not while the connection is not ready: the confirmation would wait offline as the receiver runs. */
@@ -67,12 +72,14 @@ export class RedisStore implements LockStore {
     return this.capabilities.optimisticHandOver && this.client.status === 'ready';
   }
 
-  async tryAcquire({ keys, token, ttl }: LeaseRequest): Promise<AcquireAttempt> {
+  async tryAcquire(request: LeaseRequest): Promise<AcquireAttempt> {
     this.life.assertOpen();
+    if (request.kind !== 'mutex') return this.shares.tryAcquire(request).then((won) => this.grantedShare(request, won));
+    const { keys, token, ttl } = request;
     const watched = this.lateGrants.sending(token);
     let reply: number;
     try {
-      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
+      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION, WRITER_WAITING_MARK]));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
       // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
@@ -89,14 +96,18 @@ export class RedisStore implements LockStore {
     return { fence: reply };
   }
 
-  async extend({ keys, token, ttl }: LeaseRequest): Promise<boolean> {
+  async extend(request: LeaseRequest): Promise<boolean> {
     this.life.assertOpen();
+    if (request.kind !== 'mutex') return this.shares.extend(request);
+    const { keys, token, ttl } = request;
     return Number(await this.call('extend', SCRIPTS.extend, keys, [token, ttl])) === 1;
   }
 
-  release({ keys, token, releaseId = '' }: ReleaseRequest): Promise<boolean> {
+  release(request: ReleaseRequest): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
     if (this.life.state === 'closed') return Promise.reject(LockStoreError.closed());
+    if (request.kind !== 'mutex') return this.shares.release(request);
+    const { keys, token, releaseId = '' } = request;
     // Not async: the hot path's release goes out in this turn, with no promise of its own.
     const publish = this.pubsub.publishNow();
     if (publish === undefined) return this.pubsub.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
@@ -169,21 +180,16 @@ export class RedisStore implements LockStore {
 
   private async letGo(): Promise<void> {
     this.subscriber.close();
-    if (this.owned) await this.quit();
+    if (this.owned) await quitClient(this.client, this.calls, this.logger);
     else this.connection.detach();
     this.calls.close();
   }
 
-  private async quit(): Promise<void> {
-    if (this.client.status === 'ready') {
-      try {
-        await this.calls.run('quit', () => this.client.quit());
-        return;
-      } catch (error) {
-        this.logger.warn(QUIT_FAILED((error as Error).message));
-      }
-    }
-    this.client.disconnect();
+  /** A share granted while the store is closing is let go of, and the caller told the store closed. */
+  private grantedShare(request: LeaseRequest, won: AcquireAttempt): AcquireAttempt {
+    if (won.fence === null || this.life.state === 'open') return won;
+    this.shares.release(request).catch(() => undefined);
+    throw LockStoreError.closed();
   }
 
   /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */

@@ -1,0 +1,110 @@
+import type { AcquireAttempt, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
+import { WRITER_WAITING_MARK } from '../../core/tuning';
+
+interface Share {
+  /** Monotonic time at which the share's lease ends. */
+  expiresAt: number;
+  fence: number;
+}
+
+/** One key's shares (by kind and token) and a waiting writer's mark. */
+interface SharedKey {
+  readonly shares: Map<string, Share>;
+  /** Until when a waiting writer holds back later readers (0: none waits). */
+  writerWaitsUntil: number;
+}
+
+/** What the shares need from the memory store: its mutex leases, fences and announcements. */
+export interface SharesHost {
+  /** When the mutex lease on `key` ends, or undefined when no mutex holds it. */
+  mutexEnds(key: string, now: number): number | undefined;
+  /** The key's next fence (the counter shared with the mutex), the counter kept for a lease of `ttl`. */
+  nextFence(key: string, ttl: number, now: number): number;
+  notify(key: string, releaseId: string): void;
+}
+
+/**
+ * Permits and readers in the memory store, with the Redis scripts' semantics (lua-shared.ts): each
+ * a share of one key with its own lease and fence; a mutex excludes shares and waits for them,
+ * marking the key so later readers wait behind it.
+ */
+export class MemoryShares {
+  private readonly keys = new Map<string, SharedKey>();
+
+  tryAcquire({ kind, keys: [key], token, ttl, limit = 0 }: LeaseRequest, now: number): AcquireAttempt {
+    const mutexEnds = this.host.mutexEnds(key!, now);
+    if (mutexEnds !== undefined) return { fence: null, remaining: Math.ceil(mutexEnds - now) };
+    const shared = this.live(key!, now);
+    const id = `${kind}:${token}`;
+    const mine = shared?.shares.get(id);
+    if (mine) return { fence: mine.fence };
+    if (kind === 'read' && shared && shared.writerWaitsUntil > now) return { fence: null, remaining: Math.ceil(shared.writerWaitsUntil - now) };
+    if (limit > 0 && shared && shared.shares.size >= limit) return { fence: null, remaining: Math.ceil(this.earliest(shared) - now) };
+    const fence = this.host.nextFence(key!, ttl, now);
+    const entry = shared ?? this.created(key!);
+    entry.shares.set(id, { expiresAt: now + ttl, fence });
+    return { fence };
+  }
+
+  extend({ kind, keys: [key], token, ttl }: LeaseRequest, now: number): boolean {
+    const share = this.live(key!, now)?.shares.get(`${kind}:${token}`);
+    if (!share) return false;
+    share.expiresAt = now + ttl;
+    return true;
+  }
+
+  release({ kind, keys: [key], token, releaseId = '' }: ReleaseRequest, now: number): boolean {
+    const shared = this.live(key!, now);
+    if (!shared?.shares.delete(`${kind}:${token}`)) return false;
+    this.live(key!, now);
+    this.host.notify(key!, releaseId);
+    return true;
+  }
+
+  /**
+   * A mutex attempt on `key`: undefined when no share holds it; otherwise the key is marked as
+   * wanted by a writer, and the answer is the earliest share's time left.
+   */
+  blockWriter(key: string, now: number): number | undefined {
+    const shared = this.live(key, now);
+    if (!shared) return undefined;
+    if (shared.shares.size === 0) {
+      // Only a writer's mark is left: the writer takes the key, and the mark goes with it.
+      this.keys.delete(key);
+      return undefined;
+    }
+    shared.writerWaitsUntil = now + WRITER_WAITING_MARK;
+    return Math.ceil(this.earliest(shared) - now);
+  }
+
+  /** Whether a share holds `key`. */
+  holds(key: string, now: number): boolean {
+    return (this.live(key, now)?.shares.size ?? 0) > 0;
+  }
+
+  constructor(private readonly host: SharesHost) {}
+
+  /** The key's entry with expired shares dropped (and the entry itself once nothing is left in it). */
+  private live(key: string, now: number): SharedKey | undefined {
+    const shared = this.keys.get(key);
+    if (!shared) return undefined;
+    for (const [id, share] of shared.shares) if (share.expiresAt <= now) shared.shares.delete(id);
+    if (shared.shares.size === 0 && shared.writerWaitsUntil <= now) {
+      this.keys.delete(key);
+      return undefined;
+    }
+    return shared;
+  }
+
+  private created(key: string): SharedKey {
+    const entry: SharedKey = { shares: new Map(), writerWaitsUntil: 0 };
+    this.keys.set(key, entry);
+    return entry;
+  }
+
+  private earliest(shared: SharedKey): number {
+    let earliest = Infinity;
+    for (const share of shared.shares.values()) earliest = Math.min(earliest, share.expiresAt);
+    return earliest;
+  }
+}

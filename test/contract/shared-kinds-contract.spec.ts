@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LockKind, LockStore } from '../../lib/stores/lock-store.interface';
+import { toStoreKey } from '../../lib/core/keys/store-keys';
+import { IOVALKEY_STORE, STORES, type StoreRun } from '../support/stores';
+import { sleep, waitFor } from '../support/wait-for';
+
+const TIMEOUT = 2_000;
+const LONG = 30_000;
+
+/**
+ * The store contract for permits (a counting lock) and readers (a read-write lock): the atomic
+ * steps of each kind, on every store that lists the kind in its capabilities (the others skip).
+ */
+describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name store', (descriptor) => {
+  let run: StoreRun;
+  let store: LockStore;
+  let n = 0;
+  const key = () => toStoreKey('shared:', `k${++n}`);
+  let t = 0;
+  const token = () => `token-${++t}`;
+
+  beforeAll(async () => {
+    run = await descriptor.start();
+    store = run.createStore(TIMEOUT);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await run?.stop();
+  });
+
+  const permit = (k: string, owner: string, limit: number, ttl = LONG) => store.tryAcquire({ kind: 'permit', keys: [k], token: owner, ttl, limit });
+  const read = (k: string, owner: string, ttl = LONG) => store.tryAcquire({ kind: 'read', keys: [k], token: owner, ttl });
+  const mutex = (k: string, owner: string, ttl = LONG) => store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl });
+  const release = (kind: LockKind, k: string, owner: string) => store.release({ kind, keys: [k], token: owner });
+  const needs = (kind: LockKind, skip: (note?: string) => void) => {
+    if (!store.capabilities.kinds.includes(kind)) skip(`the ${descriptor.name} store does not implement ${kind}`);
+  };
+
+  it('permits: at most `limit` holders, each with a fence above the last; a release makes room', async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const [a, b, c] = [token(), token(), token()];
+    const first = await permit(k, a, 2, 5_000);
+    const second = await permit(k, b, 2);
+    expect(first.fence).toBeGreaterThan(0);
+    expect(second.fence).toBeGreaterThan(first.fence!);
+    const busy = await permit(k, c, 2);
+    expect(busy.fence).toBeNull();
+    // The earliest permit's lease left (a's, 5 s).
+    expect(busy.fence === null && busy.remaining).toBeGreaterThan(3_000);
+    expect(busy.fence === null && busy.remaining).toBeLessThanOrEqual(5_000);
+    expect(await release('permit', k, a)).toBe(true);
+    expect(await release('permit', k, a)).toBe(false);
+    const third = await permit(k, c, 2);
+    expect(third.fence).toBeGreaterThan(second.fence!);
+    for (const owner of [b, c]) expect(await release('permit', k, owner)).toBe(true);
+  });
+
+  it('permits: each caller counts against its own limit', async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const [a, b, c] = [token(), token(), token()];
+    expect((await permit(k, a, 3)).fence).not.toBeNull();
+    expect((await permit(k, b, 1)).fence).toBeNull();
+    expect((await permit(k, b, 3)).fence).not.toBeNull();
+    expect((await permit(k, c, 2)).fence).toBeNull();
+    for (const owner of [a, b]) await release('permit', k, owner);
+  });
+
+  it("permits: a re-run by the holder answers the fence it was issued, and takes no second permit", async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const a = token();
+    const first = await permit(k, a, 1);
+    expect(await permit(k, a, 1)).toEqual(first);
+    expect((await permit(k, token(), 2)).fence).not.toBeNull();
+  });
+
+  it('permits: extend renews only a live permit of its token; an unrenewed one ends after its ttl', async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const [a, b] = [token(), token()];
+    await permit(k, a, 1, 300);
+    expect(await store.extend({ kind: 'permit', keys: [k], token: a, ttl: 300 })).toBe(true);
+    expect(await store.extend({ kind: 'permit', keys: [k], token: b, ttl: 300 })).toBe(false);
+    expect((await permit(k, b, 1)).fence).toBeNull();
+    await waitFor(async () => (await permit(k, b, 1)).fence !== null, 3_000);
+    expect(await store.extend({ kind: 'permit', keys: [k], token: a, ttl: 300 })).toBe(false);
+  });
+
+  it('a mutex waits while any permit holds the key, and permits wait while the mutex does', async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const [a, m] = [token(), token()];
+    const held = await permit(k, a, 3);
+    expect((await mutex(k, m)).fence).toBeNull();
+    expect(await store.extend({ kind: 'mutex', keys: [k], token: a, ttl: LONG })).toBe(false);
+    expect(await store.release({ kind: 'mutex', keys: [k], token: a })).toBe(false);
+    expect(await store.isLocked([k])).toBe(true);
+    await release('permit', k, a);
+    const won = await mutex(k, m);
+    expect(won.fence).toBeGreaterThan(held.fence!);
+    expect((await permit(k, token(), 3)).fence).toBeNull();
+    expect((await read(k, token())).fence).toBeNull();
+    await release('mutex', k, m);
+  });
+
+  it('a release of a share is announced to listeners', async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const a = token();
+    await permit(k, a, 1);
+    let heard = 0;
+    const stop = await store.onRelease([k], () => heard++);
+    await release('permit', k, a);
+    await waitFor(() => heard >= 1, 2_000);
+    stop();
+  });
+
+  it('readers share; a writer waits for all of them, holds back later readers, then excludes them', async ({ skip }) => {
+    needs('read', skip);
+    const k = key();
+    const readers = [token(), token(), token()];
+    const fences: number[] = [];
+    for (const reader of readers) fences.push((await read(k, reader)).fence!);
+    expect(fences.every((fence) => fence > 0)).toBe(true);
+    expect(new Set(fences).size).toBe(3);
+    const writer = token();
+    expect((await mutex(k, writer)).fence).toBeNull();
+    // The writer's attempt marked the key: a reader that comes later waits behind it.
+    expect((await read(k, token())).fence).toBeNull();
+    for (const reader of readers) await release('read', k, reader);
+    const wrote = await mutex(k, writer);
+    expect(wrote.fence).toBeGreaterThan(Math.max(...fences));
+    expect((await read(k, token())).fence).toBeNull();
+    await release('mutex', k, writer);
+    // The mark went with the writer: readers are back at once.
+    expect((await read(k, token())).fence).toBeGreaterThan(wrote.fence!);
+  });
+
+  it("a writer's mark lapses soon after the writer stops asking", async ({ skip }) => {
+    needs('read', skip);
+    const k = key();
+    const reader = token();
+    await read(k, reader);
+    expect((await mutex(k, token())).fence).toBeNull();
+    expect((await read(k, token())).fence).toBeNull();
+    await sleep(100);
+    await waitFor(async () => (await read(k, token())).fence !== null, 5_000);
+  });
+});

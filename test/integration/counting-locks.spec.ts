@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LockArgumentError, LockNotAcquiredError, type LockService } from '../../lib';
+import { STORES, startLockPair } from '../support/stores';
+import { sleep } from '../support/wait-for';
+
+/** Counting locks (`limit`) through LockService, two apps on one store as two replicas. */
+describe.each(STORES.filter((store) => store.name !== 'quorum'))('counting locks on the $name store', (store) => {
+  let locks: LockService;
+  let other: LockService;
+  let close: () => Promise<void>;
+  let n = 0;
+  const key = () => `count:${++n}`;
+
+  beforeAll(async () => {
+    ({ locks, other, close } = await startLockPair(store, { wait: 20_000, ttl: 5_000 }));
+  });
+  afterAll(async () => close?.());
+
+  it('8 callers over 2 apps with limit 3: never more than 3 inside, done in about three waves', async () => {
+    const k = key();
+    const hold = 300;
+    let inside = 0;
+    let most = 0;
+    const fences: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        (i % 2 ? other : locks).withLock(
+          k,
+          async (lock) => {
+            most = Math.max(most, ++inside);
+            fences.push(lock.fence);
+            await sleep(hold);
+            inside--;
+          },
+          { limit: 3 },
+        ),
+      ),
+    );
+    const took = performance.now() - started;
+    expect(most).toBe(3);
+    expect(new Set(fences).size).toBe(8);
+    // Three waves of `hold`; a generous bound above them, well below the eight of a mutex.
+    expect(took).toBeGreaterThanOrEqual(3 * hold - 20);
+    expect(took).toBeLessThan(7 * hold);
+  });
+
+  it('a plain lock on the key is a limit of 1: it waits while a permit is held, and permits wait for it', async () => {
+    const k = key();
+    const permit = await locks.acquire(k, { limit: 5 });
+    await expect(other.acquire(k, { wait: 100 })).rejects.toBeInstanceOf(LockNotAcquiredError);
+    const exclusive = other.acquire(k);
+    await sleep(50);
+    await permit.release();
+    const mutex = await exclusive;
+    expect(mutex.fence).toBeGreaterThan(permit.fence);
+    expect(await locks.tryAcquire(k, { limit: 5 })).toBeNull();
+    await mutex.release();
+  });
+
+  it('a call chain holding a permit re-enters the key without a second permit', async () => {
+    const k = key();
+    await locks.withLock(
+      k,
+      async (outer) => {
+        const inner = await locks.acquire(k, { limit: 1 });
+        expect(inner.reentered).toBe(true);
+        expect(inner.fence).toBe(outer.fence);
+        await inner.release();
+        // An exclusive lock inside its own permit would wait for itself: refused.
+        await expect(locks.acquire(k)).rejects.toBeInstanceOf(LockArgumentError);
+      },
+      { limit: 1 },
+    );
+  });
+
+  it('a permit is renewed while held', async () => {
+    const k = key();
+    const lock = await locks.acquire(k, { limit: 1, ttl: 300 });
+    await sleep(900);
+    expect(lock.signal.aborted).toBe(false);
+    expect(await other.tryAcquire(k, { limit: 1 })).toBeNull();
+    await lock.release();
+    const next = await other.tryAcquire(k, { limit: 1 });
+    expect(next).not.toBeNull();
+    await next!.release();
+  });
+});
+
+describe('counting and read locks on the quorum store', () => {
+  it('are refused with LockArgumentError before anything is sent', async () => {
+    const quorum = STORES.find((store) => store.name === 'quorum')!;
+    const { locks, close } = await startLockPair(quorum, {});
+    try {
+      await expect(locks.acquire('q', { limit: 2 })).rejects.toBeInstanceOf(LockArgumentError);
+      await expect(locks.acquire('q', { mode: 'read' })).rejects.toBeInstanceOf(LockArgumentError);
+    } finally {
+      await close();
+    }
+  });
+});
