@@ -1,7 +1,7 @@
 /** What the chaos tests tell a worker process (test/support/chaos-worker.ts) to do. */
 export type WorkerCommand =
   | { cmd: 'count'; key: string; counterKey: string; callers: number; sections: number; maxDelay: number }
-  | { cmd: 'hold'; key: string; ttl: number }
+  | { cmd: 'hold'; key: string; ttl: number; limit?: number }
   | { cmd: 'release' }
   | { cmd: 'acquire'; key: string; wait: number; hold: number }
   | { cmd: 'exit' };

@@ -58,9 +58,9 @@ async function main(): Promise<void> {
       );
       send({ event: 'counted', seen });
     },
-    /** Takes the lock and keeps it until told to release; reports its loss. */
-    hold: async ({ key, ttl }) => {
-      const lock = (held = await locks.acquire(key, { ttl }));
+    /** Takes the lock (a permit, with `limit`) and keeps it until told to release; reports its loss. */
+    hold: async ({ key, ttl, limit }) => {
+      const lock = (held = await locks.acquire(key, { ttl, limit }));
       lock.signal.addEventListener('abort', () => {
         send({ event: 'lost', reason: (lock.signal.reason as { reason?: string }).reason ?? 'unknown' });
       });
