@@ -84,7 +84,7 @@ export class Locker {
 
   /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
   async take(request: LockRequest, options: TakeOptions): Promise<Lock> {
-    const trace = this.telemetry.acquireStarted(request.name);
+    const trace = this.telemetry.acquireStarted(request.name, request.options.kind);
     if (!trace) return this.takeLock(request, options);
     try {
       const lock = await this.takeLock(request, options);

@@ -83,7 +83,7 @@ describe('OpenTelemetry', () => {
   });
 
   it('records nothing, and allocates no trace, while no SDK is registered', () => {
-    expect(loadTelemetry().acquireStarted('order:{0}')).toBeUndefined();
+    expect(loadTelemetry().acquireStarted('order:{0}', 'mutex')).toBeUndefined();
   });
 
   describe('with an SDK registered', () => {
@@ -157,7 +157,7 @@ describe('OpenTelemetry', () => {
     it('lock.acquire.duration and lock.hold.duration in seconds, lock.active back to 0, lock.lost by reason', async () => {
       const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       const lock = await ctx.locks.acquire('report', { name: 'report', ttl: 50, autoRenew: false });
-      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report' }, value: 1 }));
+      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex' }, value: 1 }));
       await waitFor(() => !lock.held, 5_000);
       await lock.release();
       // The loss is logged, without the token.
@@ -167,16 +167,27 @@ describe('OpenTelemetry', () => {
 
       const acquire = await points('lock.acquire.duration');
       const report = acquire.find((p) => p.attributes['lock.name'] === 'report')!;
-      expect(report.attributes).toEqual({ 'lock.name': 'report', 'lock.outcome': 'acquired' });
+      expect(report.attributes).toEqual({ 'lock.name': 'report', 'lock.kind': 'mutex', 'lock.outcome': 'acquired' });
       expect((report.value as Histogram).count).toBe(1);
       const hold = (await points('lock.hold.duration')).find((p) => p.attributes['lock.name'] === 'report')!;
       // Held about 50 ms before the lease expired: seconds, not milliseconds.
       expect((hold.value as Histogram).sum).toBeGreaterThan(0.01);
       expect((hold.value as Histogram).sum).toBeLessThan(5);
-      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report' }, value: 0 }));
+      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex' }, value: 0 }));
       expect(await points('lock.lost')).toContainEqual(
-        expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.lost.reason': 'expired' }, value: 1 }),
+        expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex', 'lock.lost.reason': 'expired' }, value: 1 }),
       );
+    });
+
+    it('spans and metrics carry the kind: a permit, a reader and a writer (mutex) are told apart', async () => {
+      const permit = await ctx.locks.acquire('kinds', { name: 'kinds', limit: 2 });
+      const reader = await ctx.locks.acquire('kinds:doc', { name: 'kinds', mode: 'read' });
+      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'kinds', 'lock.kind': 'permit' }, value: 1 }));
+      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'kinds', 'lock.kind': 'read' }, value: 1 }));
+      await permit.release();
+      await reader.release();
+      await ctx.locks.withLock('kinds:doc', () => undefined, { name: 'kinds', mode: 'write' });
+      expect(acquireSpans().map((span) => span.attributes['lock.kind'])).toEqual(['permit', 'read', 'mutex']);
     });
 
     it('both duration histograms carry bucket boundaries for lock latencies, from a millisecond to a minute', async () => {

@@ -1,4 +1,5 @@
 import type { LockLostReason } from '../errors';
+import type { LockKind } from '../../stores/lock-store.interface';
 
 /** How an acquisition ended, as spans and the `lock.acquire.duration` histogram report it. */
 export type AcquireOutcome = 'acquired' | 'busy' | 'skipped' | 'unavailable' | 'aborted' | 'error';
@@ -9,9 +10,10 @@ export interface AcquireTrace {
   end(outcome: AcquireOutcome, attributes: { fence?: number; reentered?: boolean }): void;
 }
 
-/** A held lease as telemetry sees it: its low-cardinality name. @internal */
+/** A held lease as telemetry sees it: its low-cardinality name and its kind. @internal */
 export interface HeldLeaseView {
   readonly name: string;
+  readonly kind: LockKind;
 }
 
 /**
@@ -20,8 +22,8 @@ export interface HeldLeaseView {
  * installed (see open-telemetry.ts), by NO_TELEMETRY when it is not. @internal
  */
 export interface LockTelemetry {
-  /** An acquisition begins; undefined when nothing records. */
-  acquireStarted(name: string): AcquireTrace | undefined;
+  /** An acquisition of a lock of `kind` begins; undefined when nothing records. */
+  acquireStarted(name: string, kind: LockKind): AcquireTrace | undefined;
   /** A lease was won and handed out. */
   holdStarted(lease: HeldLeaseView): void;
   /** The lease stopped being held (released or lost). */

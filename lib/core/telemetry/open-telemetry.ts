@@ -1,5 +1,6 @@
 import type { Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider, UpDownCounter } from '@opentelemetry/api';
 import type { LockLostReason } from '../errors';
+import type { LockKind } from '../../stores/lock-store.interface';
 import { LOCK_LATENCY_BUCKETS } from './latency-buckets';
 import type { AcquireOutcome, AcquireTrace, HeldLeaseView, LockTelemetry } from './lock-telemetry';
 
@@ -38,22 +39,22 @@ export class OpenTelemetry implements LockTelemetry {
     this.noopMeter = api.createNoopMeter();
   }
 
-  acquireStarted(name: string): AcquireTrace | undefined {
+  acquireStarted(name: string, kind: LockKind): AcquireTrace | undefined {
     const tracer = this.currentTracer();
     const instruments = this.currentInstruments();
     if (!tracer && !instruments) return undefined;
     const span = tracer?.startSpan('lock.acquire', {
       kind: this.api.SpanKind.INTERNAL,
-      attributes: { 'lock.name': name },
+      attributes: { 'lock.name': name, 'lock.kind': kind },
     });
-    return new RecordedAcquire(this.api, name, span, instruments);
+    return new RecordedAcquire(this.api, name, kind, span, instruments);
   }
 
   holdStarted(lease: HeldLeaseView): void {
     const instruments = this.currentInstruments();
     if (!instruments) return;
     this.holding.set(lease, performance.now());
-    instruments.active.add(1, { 'lock.name': lease.name });
+    instruments.active.add(1, { 'lock.name': lease.name, 'lock.kind': lease.kind });
   }
 
   holdEnded(lease: HeldLeaseView): void {
@@ -62,13 +63,13 @@ export class OpenTelemetry implements LockTelemetry {
     this.holding.delete(lease);
     const instruments = this.currentInstruments();
     if (!instruments) return;
-    const attributes = { 'lock.name': lease.name };
+    const attributes = { 'lock.name': lease.name, 'lock.kind': lease.kind };
     instruments.active.add(-1, attributes);
     instruments.holdDuration.record((performance.now() - since) / 1000, attributes);
   }
 
   lost(lease: HeldLeaseView, reason: LockLostReason): void {
-    this.currentInstruments()?.lost.add(1, { 'lock.name': lease.name, 'lock.lost.reason': reason });
+    this.currentInstruments()?.lost.add(1, { 'lock.name': lease.name, 'lock.kind': lease.kind, 'lock.lost.reason': reason });
   }
 
   /** The tracer of the registered TracerProvider, or undefined while none is registered. */
@@ -102,13 +103,14 @@ class RecordedAcquire implements AcquireTrace {
   constructor(
     private readonly api: OpenTelemetryApi,
     private readonly name: string,
+    private readonly kind: LockKind,
     private readonly span: Span | undefined,
     private readonly instruments: Instruments | undefined,
   ) {}
 
   end(outcome: AcquireOutcome, { fence, reentered }: { fence?: number; reentered?: boolean }): void {
     const waited = (performance.now() - this.startedAt) / 1000;
-    this.instruments?.acquireDuration.record(waited, { 'lock.name': this.name, 'lock.outcome': outcome });
+    this.instruments?.acquireDuration.record(waited, { 'lock.name': this.name, 'lock.kind': this.kind, 'lock.outcome': outcome });
     const span = this.span;
     if (!span) return;
     span.setAttribute('lock.outcome', outcome);
