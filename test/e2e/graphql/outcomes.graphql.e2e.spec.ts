@@ -13,6 +13,8 @@ const typeDefs = `
     payFor(order: OrderInput!): String
     reserve(sku: String!): String
     work(id: ID!): String
+    exportFor(tenantId: ID!): String
+    readDoc(id: ID!): String
   }
   input OrderInput { id: ID! }
 `;
@@ -44,6 +46,19 @@ class OrdersResolver {
   @Mutation('reserve')
   reserve(@Args('sku') sku: string) {
     return this.locks.withLock(`sku:${sku}`, () => sku, { wait: 0 });
+  }
+
+  // A counting lock and a read lock: busy answers as a busy mutex does.
+  @Mutation('exportFor')
+  @WithLock('export:{tenantId}', { limit: 2, wait: 0 })
+  exportFor(@Args('tenantId') tenantId: string) {
+    return `exported ${tenantId}`;
+  }
+
+  @Mutation('readDoc')
+  @WithLock('doc:{id}', { mode: 'read', wait: 0 })
+  readDoc(@Args('id') id: string) {
+    return `read ${id}`;
   }
 
   @Mutation('work')
@@ -99,6 +114,17 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
     await held.release();
     expect(await mutate('mutation { pay(id: "1") }')).toEqual({ data: { pay: 'paid 1' } });
     expect(await mutate('mutation { payFor(order: { id: "1" }) }')).toEqual({ data: { payFor: 'paid 1' } });
+    expect(app.logger.texts('error')).toEqual([]);
+  });
+
+  it('a busy counting lock and a busy read lock answer LOCK_BUSY as a busy mutex', async () => {
+    const permits = [await app.locks.acquire('export:t1', { limit: 2 }), await app.locks.acquire('export:t1', { limit: 2 })];
+    const writer = await app.locks.acquire('doc:1', { mode: 'write' });
+    expect((await mutate('mutation { exportFor(tenantId: "t1") }')).errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_BUSY', lock: 'export:t1' });
+    expect((await mutate('mutation { readDoc(id: "1") }')).errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_BUSY', lock: 'doc:1' });
+    for (const lock of [...permits, writer]) await lock.release();
+    expect(await mutate('mutation { exportFor(tenantId: "t1") }')).toEqual({ data: { exportFor: 'exported t1' } });
+    expect(await mutate('mutation { readDoc(id: "1") }')).toEqual({ data: { readDoc: 'read 1' } });
     expect(app.logger.texts('error')).toEqual([]);
   });
 

@@ -58,6 +58,19 @@ class OutcomesController {
     return { ok: id };
   }
 
+  // A counting lock and a read lock: busy answers as a busy mutex does.
+  @Post('export/:tenantId')
+  @WithLock('export:{tenantId}', { limit: 3, wait: 0 })
+  export(@Param('tenantId') tenantId: string) {
+    return { exported: tenantId };
+  }
+
+  @Post('read/:id')
+  @WithLock('doc:{id}', { mode: 'read', wait: 0 })
+  read(@Param('id') id: string) {
+    return { read: id };
+  }
+
   // Ignores lock.signal: finishes its work after the lock was lost.
   @Post('ignores/:id')
   @WithLock('ignores:{id}', { ttl: 300 })
@@ -112,6 +125,25 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, no filter registered by th
     expect((await post('/plain/1')).status).toBe(201);
     expect(logger.texts('error')).toEqual([]);
     expect(logger.texts('debug', 'LOCK_BUSY').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers a busy counting lock and a busy read lock with 409 LOCK_BUSY, as a busy mutex', async () => {
+    const permits = await Promise.all([0, 1, 2].map(() => locks.acquire('export:t1', { limit: 3 })));
+    const full = await post('/export/t1');
+    expect(full.status).toBe(409);
+    expect(await full.json()).toMatchObject({ code: 'LOCK_BUSY', lock: 'export:t1' });
+    const writer = await locks.acquire('doc:1', { mode: 'write' });
+    const reading = await post('/read/1');
+    expect(reading.status).toBe(409);
+    expect(await reading.json()).toMatchObject({ code: 'LOCK_BUSY', lock: 'doc:1' });
+    await writer.release();
+    await permits[0]!.release();
+    expect((await post('/export/t1')).status).toBe(201);
+    const reader = await locks.acquire('doc:1', { mode: 'read' });
+    expect((await post('/read/1')).status).toBe(201);
+    await reader.release();
+    for (const permit of permits.slice(1)) await permit.release();
+    expect(logger.texts('error')).toEqual([]);
   });
 
   it('answers 400 with the code and the argument for a bad key', async () => {

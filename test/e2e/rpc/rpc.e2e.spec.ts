@@ -31,6 +31,13 @@ class StockHandler {
     return 'done';
   }
 
+  // A read lock: busy answers as a busy mutex does.
+  @MessagePattern('read')
+  @WithLock('doc:{id}', { mode: 'read', wait: 0 })
+  read(@Payload() data: { id: string }) {
+    return { read: data.id };
+  }
+
   // Undecorated, no filter registered by the app: the module's global LockExceptionFilter answers.
   @MessagePattern('plain')
   plain(@Payload() data: { sku: string }) {
@@ -92,6 +99,17 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
     expect(seen.holds).toBe(1); // the busy message never ran its handler
     expect(await first).toBe('done');
     expect(await firstValueFrom(client.send('hold', { sku: 'pear', ms: 0 }))).toBe('done');
+  });
+
+  it('a busy read lock fails the message as a busy mutex does, with the code and key', async () => {
+    const locks = app.get(LockService);
+    const writer = await locks.acquire('doc:1', { mode: 'write' });
+    const busy = await firstValueFrom(client.send('read', { id: '1' })).catch((e: unknown) => e);
+    expect(busy).toMatchObject({ status: 'error', code: 'LOCK_BUSY', lock: 'doc:1' });
+    await writer.release();
+    const reader = await locks.acquire('doc:1', { mode: 'read' });
+    expect(await firstValueFrom(client.send('read', { id: '1' }))).toEqual({ read: '1' });
+    await reader.release();
   });
 
   it('a busy withLock in an undecorated handler is answered with the code and key, with no filter registered', async () => {

@@ -23,6 +23,13 @@ class StockGateway {
     return { reserved: data.sku };
   }
 
+  // A counting lock: busy answers as a busy mutex does.
+  @SubscribeMessage('export')
+  @WithLock('export:{tenantId}', { limit: 2, wait: 0 })
+  exportFor(@MessageBody() data: { tenantId: string }) {
+    return { exported: data.tenantId };
+  }
+
   // Undecorated, and no filter registered by the app: Nest applies no global filter to gateways,
   // so the module answers through a global interceptor.
   @SubscribeMessage('plain')
@@ -79,6 +86,16 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
     socket.off('exception', count);
     expect(exceptions).toBe(2);
     expect(logger.texts('error')).toEqual([]);
+  });
+
+  it('a busy counting lock is answered in the ack and the exception event, as a busy mutex', async () => {
+    const permits = [await locks.acquire('export:t1', { limit: 2 }), await locks.acquire('export:t1', { limit: 2 })];
+    const exception = nextException();
+    expect(await ask('export', { tenantId: 't1' })).toEqual(busy('export:t1'));
+    expect(await exception).toEqual(busy('export:t1'));
+    await permits[0]!.release();
+    expect(await ask('export', { tenantId: 't1' })).toEqual({ exported: 't1' });
+    await permits[1]!.release();
   });
 
   it('a busy message sent without an ack gets the exception event', async () => {
