@@ -47,6 +47,29 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(await lock.release()).toBe(true);
   });
 
+  it('counting and read locks: keys on different masters, waiters in another app woken through the shard', async () => {
+    const keys = Array.from({ length: 6 }, (_, i) => `export:${i}`);
+    const permits = await Promise.all(keys.map((key) => locks.acquire(key, { limit: 1 })));
+    for (const [i, permit] of permits.entries()) {
+      // The shares (sorted set) and the fence counter share the key's slot.
+      expect(await client.zcard(`lock:{${keys[i]}}`)).toBe(1);
+      expect(Number(await client.get(`lock:{${keys[i]}}:fence`))).toBe(permit.fence);
+    }
+    const waiting = other.locks.acquire(keys[0]!, { limit: 1 });
+    await sleep(100);
+    for (const permit of permits) expect(await permit.release()).toBe(true);
+    const next = await waiting;
+    expect(next.fence).toBeGreaterThan(permits[0]!.fence);
+    await next.release();
+    const readers = await Promise.all([locks, other.locks].map((service) => service.acquire('{tenant:9}:doc', { mode: 'read' })));
+    const writer = other.locks.acquire('{tenant:9}:doc', { mode: 'write' });
+    await sleep(100);
+    for (const reader of readers) await reader.release();
+    const wrote = await writer;
+    expect(wrote.fence).toBeGreaterThan(Math.max(...readers.map((reader) => reader.fence)));
+    await wrote.release();
+  });
+
   it('rejects a multi-key lock across slots with LockStoreError (CROSSSLOT), taking nothing', async () => {
     await expect(locks.acquire(['a', 'b'], { wait: 0 })).rejects.toBeInstanceOf(LockStoreError);
     expect(await locks.isLocked('a')).toBe(false);
