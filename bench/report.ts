@@ -7,6 +7,7 @@ import type { HandoffResult } from './scenarios/handoff-two-processes';
 import type { SteadyContentionResult } from './scenarios/steady-contention';
 import { median } from './stats';
 import { cdfChart } from './svg-chart';
+import { type SharedKindsTable, sharedKindsSection } from './shared-kinds-report';
 
 /** Per scenario (named as in bench/scenarios and the Redis keys it uses), one row per library per round. */
 export interface Results {
@@ -18,6 +19,10 @@ export interface Results {
   /** Client commands (round trips) per section, from one untimed run under MONITOR. */
   'handoff-two-processes-client-commands': Partial<Record<AdapterName, number>>;
   'steady-contention': Partial<Record<AdapterName, SteadyContentionResult[]>>;
+  /** Counting locks: 12 callers, limit 3; ours against redis-semaphore's Semaphore. */
+  'counting-limit': SharedKindsTable;
+  /** Read-write locks when reads dominate: ours against the mutex for every section. */
+  'read-mostly': SharedKindsTable;
   'decorator-route': Partial<Record<RouteVariant, HttpResult[]>>;
   soak: { cycles: number; seconds: number; heapGrowthMb: number; handlesBefore: number; handlesAfter: number } | undefined;
 }
@@ -123,6 +128,19 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
     );
   }
   lines.push('');
+
+  lines.push(
+    ...sharedKindsSection(
+      'counting-limit: at most 3 holders of one key',
+      '12 callers × 20 sections of 5 ms on one key with a limit of 3, one process: ours against redis-semaphore\'s `Semaphore` (its default retry interval).',
+      results['counting-limit'],
+    ),
+    ...sharedKindsSection(
+      'read-mostly: what sharing buys when reads dominate',
+      '12 callers × 20 sections of 5 ms on one key, one in 10 a write, one process: a read-write lock against an exclusive lock for every section (no Node peer has a read-write lock).',
+      results['read-mostly'],
+    ),
+  );
 
   // decorator-route.
   const route = results['decorator-route'];

@@ -9,6 +9,7 @@ import { pingRtt } from './redis-stats';
 import { DecoratorRouteServer, type RouteVariant } from './scenarios/decorator-route';
 import { HandoffWorkers } from './scenarios/handoff-two-processes';
 import { steadyContention } from './scenarios/steady-contention';
+import { type SectionRunner, type SharedVariant, createRunner, sharedSections } from './scenarios/shared-kinds';
 import { uncontendedConcurrent, uncontendedSequential } from './scenarios/uncontended';
 import { shuffle } from './stats';
 
@@ -25,6 +26,10 @@ const UNCONTENDED_SEQUENTIAL = { ops: 2_000 };
 const UNCONTENDED_CONCURRENT = { callers: 64, opsEach: 100 };
 const HANDOFF_TWO_PROCESSES = { callers: 32, processes: 2, holdMs: 5 };
 const STEADY_CONTENTION = { callers: 8, sections: 100, holdMs: 1, budgetMs: 8_000 };
+const COUNTING_LIMIT = { callers: 12, sections: 20, limit: 3, holdMs: 5, budgetMs: 8_000 };
+const READ_MOSTLY = { callers: 12, sections: 20, holdMs: 5, writeEvery: 10, budgetMs: 8_000 };
+const COUNTING_VARIANTS: SharedVariant[] = ['ours-limit', 'redis-semaphore'];
+const READ_MOSTLY_VARIANTS: SharedVariant[] = ['ours-read-write', 'ours-mutex'];
 const DECORATOR_ROUTE = { seconds: 3, sequential: 1_000 };
 const SOAK_CYCLES = Number(process.env.BENCH_SOAK_CYCLES ?? 200_000);
 
@@ -35,6 +40,7 @@ async function main(): Promise<void> {
   const adapters = new Map<AdapterName, LockAdapter>();
   const workers = new Map<AdapterName, HandoffWorkers>();
   let http: DecoratorRouteServer | undefined;
+  const runners = new Map<SharedVariant, SectionRunner>();
   const results: Results = {
     rounds: ROUNDS,
     rtt: [],
@@ -43,6 +49,8 @@ async function main(): Promise<void> {
     'handoff-two-processes': {},
     'handoff-two-processes-client-commands': {},
     'steady-contention': {},
+    'counting-limit': {},
+    'read-mostly': {},
     'decorator-route': {},
     soak: undefined,
   };
@@ -50,6 +58,9 @@ async function main(): Promise<void> {
     for (const name of names) adapters.set(name, await createAdapter(name, server.url));
     for (const name of WAITING) workers.set(name, await HandoffWorkers.start(name, server.url, HANDOFF_TWO_PROCESSES.processes));
     http = await DecoratorRouteServer.start(server.url);
+    for (const variant of [...COUNTING_VARIANTS, ...READ_MOSTLY_VARIANTS]) {
+      runners.set(variant, await createRunner(variant, server.url, COUNTING_LIMIT.limit));
+    }
     // Warm-up: connections, scripts, JIT.
     for (const name of ALL) await uncontendedSequential(adapters.get(name)!, -1, 200);
 
@@ -73,6 +84,16 @@ async function main(): Promise<void> {
         const { callers, sections, holdMs, budgetMs } = STEADY_CONTENTION;
         push(results['steady-contention'], name, await steadyContention(adapters.get(name)!, round, callers, sections, holdMs, budgetMs));
       }
+      for (const variant of shuffle(COUNTING_VARIANTS)) {
+        const { callers, sections, holdMs, budgetMs } = COUNTING_LIMIT;
+        const result = await sharedSections(runners.get(variant)!, `counting-limit:${round}`, callers, sections, holdMs, 0, budgetMs);
+        push(results['counting-limit'], variant, result);
+      }
+      for (const variant of shuffle(READ_MOSTLY_VARIANTS)) {
+        const { callers, sections, holdMs, writeEvery, budgetMs } = READ_MOSTLY;
+        const result = await sharedSections(runners.get(variant)!, `read-mostly:${round}`, callers, sections, holdMs, writeEvery, budgetMs);
+        push(results['read-mostly'], variant, result);
+      }
       if (round < HTTP_ROUNDS) {
         for (const variant of shuffle<RouteVariant>(['plain', 'locked', 'redlock'])) {
           const { seconds, sequential } = DECORATOR_ROUTE;
@@ -91,6 +112,7 @@ async function main(): Promise<void> {
     results.soak = await soak(server.url, SOAK_CYCLES);
   } finally {
     await http?.close();
+    for (const runner of runners.values()) await runner.close();
     for (const group of workers.values()) await group.close();
     for (const adapter of adapters.values()) await adapter.close();
     await server.stop();
