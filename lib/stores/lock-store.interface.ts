@@ -37,6 +37,8 @@ export interface HandOverRequest extends LockTarget {
   readonly to: string;
   /** The receiver's lease, ms. */
   readonly ttl: number;
+  /** The receiver's limit, for a permit (see LeaseRequest.limit). */
+  readonly limit?: number;
   /** The receiver already runs on the giver's lease (stores with `capabilities.optimisticHandOver`). */
   readonly optimistic?: OptimisticHandOver;
 }
@@ -117,13 +119,14 @@ export interface LockStore {
   /** Deletes the keys `token` owns and notifies listeners; true if it owned every key. */
   release(request: ReleaseRequest): Promise<boolean>;
   /**
-   * Mutex only (other kinds are released through the store, see HandOverPolicy).
    * Releases `from`'s lock and acquires it for `to` in one step (no window in which the lock is
    * free, no notification): the next waiter of this process takes over in one round trip. When
    * another owner holds a key, the fence is null and `from`'s keys are released as a release would.
    * `optimistic`: the hand-over stands only if `from` still owns every key and no fence counter
    * moved past `expectedFence`; otherwise `from`'s keys are released, the fence is null, and
-   * `expectedFence + 1` is burnt (never issued to a later holder).
+   * `expectedFence + 1` is burnt (never issued to a later holder). For a permit or a reader: `from`'s
+   * share is let go of, and `to` takes one if it may as tryAcquire would (never optimistic); if it
+   * may not, the fence is null and the release is announced.
    */
   handOver(request: HandOverRequest): Promise<HandOverResult>;
   /** True if any of the keys is held. */

@@ -105,6 +105,44 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     await release('mutex', k, m);
   });
 
+  it("handOver of a permit: the giver's share goes, the receiver's comes with a higher fence, unannounced", async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const [a, b, c] = [token(), token(), token()];
+    const given = await permit(k, a, 2);
+    await permit(k, b, 2);
+    let heard = 0;
+    const stop = await store.onRelease([k], () => heard++);
+    const handed = await store.handOver({ kind: 'permit', keys: [k], from: a, to: c, ttl: LONG, limit: 2 });
+    expect(handed.owned).toBe(true);
+    expect(handed.fence).toBeGreaterThan(given.fence!);
+    expect(await store.extend({ kind: 'permit', keys: [k], token: a, ttl: LONG })).toBe(false);
+    expect(await store.extend({ kind: 'permit', keys: [k], token: c, ttl: LONG })).toBe(true);
+    // A re-run answers the same.
+    expect(await store.handOver({ kind: 'permit', keys: [k], from: a, to: c, ttl: LONG, limit: 2 })).toMatchObject({ owned: true, fence: handed.fence });
+    await sleep(50);
+    expect(heard).toBe(0);
+    stop();
+    for (const owner of [b, c]) await release('permit', k, owner);
+  });
+
+  it("handOver of a share to a receiver that may not have one: no fence, the giver's share released and announced", async ({ skip }) => {
+    needs('read', skip);
+    const k = key();
+    const [a, b] = [token(), token()];
+    await read(k, a);
+    await read(k, b);
+    expect((await mutex(k, token())).fence).toBeNull(); // a writer waits: no new reader
+    let heard = 0;
+    const stop = await store.onRelease([k], () => heard++);
+    const handed = await store.handOver({ kind: 'read', keys: [k], from: a, to: token(), ttl: LONG });
+    expect(handed).toMatchObject({ owned: true, fence: null });
+    expect(await store.extend({ kind: 'read', keys: [k], token: a, ttl: LONG })).toBe(false);
+    await waitFor(() => heard >= 1, 2_000);
+    stop();
+    await release('read', k, b);
+  });
+
   it('a release of a share is announced to listeners', async ({ skip }) => {
     needs('permit', skip);
     const k = key();

@@ -45,6 +45,21 @@ describe.each(STORES.filter((store) => store.name !== 'quorum'))('counting locks
     expect(took).toBeLessThan(7 * hold);
   });
 
+  it("a waiter of another app gets its turn while this app's callers keep passing permits to each other", async () => {
+    const k = key();
+    let stop = false;
+    const loops = Array.from({ length: 4 }, async () => {
+      while (!stop) await locks.withLock(k, () => sleep(10), { limit: 2 });
+    });
+    await sleep(200);
+    const asked = performance.now();
+    const waited = await other.withLock(k, () => performance.now() - asked, { limit: 2 });
+    stop = true;
+    await Promise.all(loops);
+    // Local hand-overs are capped: a release goes through the store now and then (generous bound).
+    expect(waited).toBeLessThan(3_000);
+  });
+
   it('a plain lock on the key is a limit of 1: it waits while a permit is held, and permits wait for it', async () => {
     const k = key();
     const permit = await locks.acquire(k, { limit: 5 });

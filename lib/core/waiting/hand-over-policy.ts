@@ -46,8 +46,8 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
     // Never to a waiter that no longer wants the lock or already has one in flight, nor to the
     // releasing token itself.
     if (!head || !head.active || head.busy || head.token === releasing.token) return 'release';
-    // A waiter for a permit or a read lock of the key: the store decides whether it fits.
-    if (head.request.kind !== 'mutex') return 'release';
+    // A waiter for another kind of lock on the key: the store decides whether it fits.
+    if (head.request.kind !== releasing.kind) return 'release';
     const run = releasing.handOverRun;
     if (run && (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS)) return 'release-capped';
     // With enough of the giver's lease left, the receiver starts inside it while the store confirms.
@@ -71,23 +71,28 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
 };
 
 /**
- * Several holders (permits, readers): a release always goes through the store, which announces it
- * to every process. A local hand-over would have to pick which waiter fits (a permit of which
- * limit, a reader behind which writer), which is the store's atomic step; the release costs the
- * same round trip, plus the woken head's attempt. Behind a waiter that just took a share, the next
- * may fit as well, so it tries at once.
+ * Several holders (permits, readers): a release passes the giver's share to the head waiter of
+ * this process when it waits for the same kind, in one store step that admits it as an attempt
+ * would (a permit within the receiver's limit; a reader while no writer waits), so a share never
+ * skips the store's rules. Never optimistic: the receiver's fence is not the giver's plus one.
+ * The same fairness caps as the mutex let waiters of other processes in. Behind a waiter that
+ * just took a share, the next may fit as well, so it tries at once.
  */
-export const SHARED_RELEASE: HandOverPolicy = {
-  route: () => 'release',
-  yieldsAfterCap: () => false,
-  continueRun: (releasing) => releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false },
-  answered: () => undefined,
+export const SHARED_HAND_OVER: HandOverPolicy = {
+  route(releasing, head, store, now) {
+    if (head && head.request.kind !== releasing.kind) return 'release';
+    const route = MUTEX_HAND_OVER.route(releasing, head, store, now);
+    return route === 'hand-over-at-once' ? 'hand-over' : route;
+  },
+  yieldsAfterCap: (releasing) => MUTEX_HAND_OVER.yieldsAfterCap(releasing),
+  continueRun: (releasing) => MUTEX_HAND_OVER.continueRun(releasing),
+  answered: (run, othersWaiting) => MUTEX_HAND_OVER.answered(run, othersWaiting),
   roomBehindNewHolder: true,
 };
 
 /** The hand-over policy of each lock kind. */
 export const HAND_OVER_POLICIES: { readonly [kind in LockKind]: HandOverPolicy } = {
   mutex: MUTEX_HAND_OVER,
-  permit: SHARED_RELEASE,
-  read: SHARED_RELEASE,
+  permit: SHARED_HAND_OVER,
+  read: SHARED_HAND_OVER,
 };

@@ -115,7 +115,7 @@ export class WaitQueues {
     const { kind, keys, token } = releasing;
     head.handOverSent();
     try {
-      const { owned, fence, othersWaiting } = await this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl });
+      const { owned, fence, othersWaiting } = await this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl, limit: head.request.limit });
       policy.answered(run, othersWaiting);
       if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.

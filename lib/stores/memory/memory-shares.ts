@@ -1,4 +1,4 @@
-import type { AcquireAttempt, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
+import type { AcquireAttempt, HandOverRequest, HandOverResult, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
 import { WRITER_WAITING_MARK } from '../../core/tuning';
 
 interface Share {
@@ -59,6 +59,16 @@ export class MemoryShares {
     this.live(key!, now);
     this.host.notify(key!, releaseId);
     return true;
+  }
+
+  /** Lets go of `from`'s share and takes one for `to` in one step, as the Redis script does. */
+  handOver({ kind, keys, from, to, ttl, limit }: HandOverRequest, now: number): HandOverResult {
+    const shared = this.live(keys[0]!, now);
+    if (shared?.shares.has(`${kind}:${to}`)) return { owned: true, fence: this.tryAcquire({ kind, keys, token: to, ttl, limit }, now).fence };
+    const owned = shared?.shares.delete(`${kind}:${from}`) ?? false;
+    const { fence } = this.tryAcquire({ kind, keys, token: to, ttl, limit }, now);
+    if (fence === null && owned) this.host.notify(keys[0]!, '');
+    return { owned, fence };
   }
 
   /**

@@ -98,9 +98,11 @@ export class MemoryStore implements LockStore {
     return owned === keys.length;
   }
 
-  async handOver({ keys, from: fromToken, to: toToken, ttl, optimistic }: HandOverRequest): Promise<HandOverResult> {
+  async handOver(request: HandOverRequest): Promise<HandOverResult> {
     this.life.assertOpen();
     const now = performance.now();
+    if (request.kind !== 'mutex') return this.shares.handOver(request, now);
+    const { keys, from: fromToken, to: toToken, ttl, optimistic } = request;
     const issued = this.issuedTo(keys, toToken, now);
     if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);

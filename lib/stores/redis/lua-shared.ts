@@ -41,39 +41,78 @@ end
 `;
 
 /**
- * ARGV: token, ttl, fence counter expiry, kind ('permit' or 'read'), limit (permits; 0 for none).
- * Returns the fence (>= 1) when the share was taken (or already was this token's: a re-run, which
- * answers the fence it issued); otherwise 0 or minus the time (ms) until the blocking holder's
- * lease ends: a mutex, the earliest share when the limit is reached, or a waiting writer's mark
+ * Takes a share for `token` if it may, on a key not held by a mutex (pruned): the fence (>= 1),
+ * or the fence it was issued (a re-run); otherwise 0 or minus the time (ms) until the blocking
+ * holder's lease ends: the earliest share when the limit is reached, or a waiting writer's mark
  * (readers only).
  */
-export const SHARED_ACQUIRE_SCRIPT = `${CLOCK}${NEXT_FENCE}${SHARES}
-local key, counter = KEYS[1], KEYS[2]
-local token, ttl, keep, kind, limit = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
-local now = now_ms()
-local held_as = redis.call('TYPE', key).ok
-if held_as == 'string' then
+const ADMIT = `${NEXT_FENCE}
+local function admit(key, counter, token, ttl, keep, kind, limit, now)
+  local prefix = kind .. ':' .. token .. ':'
+  local mine = share_of(key, prefix)
+  if mine then return tonumber(string.sub(mine, #prefix + 1)) end
+  local mark = redis.call('ZSCORE', key, WRITER_WAITING)
+  if kind == 'read' and mark then return -(tonumber(mark) - now) end
+  local holders = redis.call('ZCARD', key)
+  if mark then holders = holders - 1 end
+  if limit > 0 and holders >= limit then
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if first[1] == WRITER_WAITING then first = redis.call('ZRANGE', key, 1, 1, 'WITHSCORES') end
+    return -math.max(0, tonumber(first[2]) - now)
+  end
+  local fence = next_fence(counter, keep)
+  redis.call('ZADD', key, now + ttl, prefix .. string.format('%.0f', fence))
+  keep_alive(key, now)
+  return fence
+end
+`;
+
+/** Minus a mutex holder's lease left (0 if unknown), or nil when no mutex holds the key (shares pruned). */
+const MUTEX_BLOCKS = `
+local function mutex_blocks(key, now)
+  local held_as = redis.call('TYPE', key).ok
+  if held_as == 'zset' then prune(key, now) end
+  if held_as ~= 'string' then return nil end
   local left = redis.call('PTTL', key)
   if left < 0 then left = 0 end
   return -left
 end
-if held_as == 'zset' then prune(key, now) end
-local prefix = kind .. ':' .. token .. ':'
-local mine = share_of(key, prefix)
-if mine then return tonumber(string.sub(mine, #prefix + 1)) end
-local mark = redis.call('ZSCORE', key, WRITER_WAITING)
-if kind == 'read' and mark then return -(tonumber(mark) - now) end
-local holders = redis.call('ZCARD', key)
-if mark then holders = holders - 1 end
-if limit > 0 and holders >= limit then
-  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  if first[1] == WRITER_WAITING then first = redis.call('ZRANGE', key, 1, 1, 'WITHSCORES') end
-  return -math.max(0, tonumber(first[2]) - now)
-end
-local fence = next_fence(counter, keep)
-redis.call('ZADD', key, now + ttl, prefix .. string.format('%.0f', fence))
-keep_alive(key, now)
-return fence
+`;
+
+/**
+ * ARGV: token, ttl, fence counter expiry, kind ('permit' or 'read'), limit (permits; 0 for none).
+ * Returns the fence (>= 1) when the share was taken (or already was this token's: a re-run, which
+ * answers the fence it issued); otherwise 0 or minus the time (ms) until the blocking holder's
+ * lease ends (a mutex's, or see ADMIT).
+ */
+export const SHARED_ACQUIRE_SCRIPT = `${CLOCK}${SHARES}${ADMIT}${MUTEX_BLOCKS}
+local key, counter = KEYS[1], KEYS[2]
+local now = now_ms()
+local blocked = mutex_blocks(key, now)
+if blocked then return blocked end
+return admit(key, counter, ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5]), now)
+`;
+
+/**
+ * ARGV: from token, to token, ttl, fence counter expiry, kind, limit (0 for none), publish command.
+ * Lets go of the from token's share and takes one for the to token as SHARED_ACQUIRE would, in
+ * one step: { owned (1 if the from share was live), fence }. When the to token may not have one,
+ * the release is announced and the answer is { owned, 0 or minus the blocking lease's time left }.
+ * A re-run (the to token already has its share) answers { 1, the fence it was issued }.
+ */
+export const SHARED_HAND_OVER_SCRIPT = `${CLOCK}${SHARES}${ADMIT}${MUTEX_BLOCKS}
+local key, counter = KEYS[1], KEYS[2]
+local from, to, ttl, keep, kind, limit, publish = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+local now = now_ms()
+local blocked = mutex_blocks(key, now)
+if blocked then return { 0, blocked } end
+local issued = share_of(key, kind .. ':' .. to .. ':')
+if issued then return { 1, admit(key, counter, to, ttl, keep, kind, limit, now) } end
+local given = share_of(key, kind .. ':' .. from .. ':')
+if given then redis.call('ZREM', key, given) end
+local fence = admit(key, counter, to, ttl, keep, kind, limit, now)
+if fence <= 0 and given and publish ~= '' then redis.call(publish, key .. ':released', '') end
+return { given and 1 or 0, fence }
 `;
 
 /** ARGV: token, ttl, kind. Resets the share's deadline to now + ttl if it is still live: 1, else 0. */

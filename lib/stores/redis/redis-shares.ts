@@ -1,6 +1,7 @@
-import type { AcquireAttempt, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
+import type { AcquireAttempt, HandOverRequest, HandOverResult, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
 import { FENCE_RETENTION } from '../../core/tuning';
 import { withFenceKeys } from '../../core/keys/store-keys';
+import { LockStoreError } from '../../core/errors';
 import { neverSent } from './bounded-calls';
 import { SCRIPTS, type ScriptName } from './script-commands';
 
@@ -9,6 +10,8 @@ export interface SharesHost {
   call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[]): Promise<unknown>;
   /** The release announcement's publish command (see pubsub-mode.ts). */
   publishCommand(): Promise<string>;
+  /** False once the store is closing: a share granted then is let go of. */
+  isOpen(): boolean;
 }
 
 /**
@@ -27,11 +30,39 @@ export class RedisShares {
       if (!neverSent(error)) this.release({ kind, keys, token }).catch(() => undefined);
       throw error;
     }
-    return reply > 0 ? { fence: reply } : { fence: null, remaining: -reply };
+    if (reply <= 0) return { fence: null, remaining: -reply };
+    if (!this.host.isOpen()) {
+      this.release({ kind, keys, token }).catch(() => undefined);
+      throw LockStoreError.closed();
+    }
+    return { fence: reply };
   }
 
   async extend({ kind, keys, token, ttl }: LeaseRequest): Promise<boolean> {
     return Number(await this.host.call('extend', SCRIPTS.sharedExtend, keys, [token, ttl, kind])) === 1;
+  }
+
+  /** Lets go of `from`'s share and takes one for `to` in one step (see SHARED_HAND_OVER_SCRIPT). */
+  async handOver({ kind, keys, from, to, ttl, limit = 0 }: HandOverRequest): Promise<HandOverResult> {
+    const publish = await this.host.publishCommand();
+    let reply: [number | string, number | string];
+    try {
+      const args = [from, to, ttl, ttl + FENCE_RETENTION, kind, limit, publish];
+      reply = (await this.host.call('handOver', SCRIPTS.sharedHandOver, withFenceKeys(keys), args)) as typeof reply;
+    } catch (error) {
+      // It may still run later: let go of both shares, queued behind it.
+      for (const token of [to, from]) this.release({ kind, keys, token }).catch(() => undefined);
+      throw error;
+    }
+    const owned = Number(reply[0]) === 1;
+    const fence = Number(reply[1]);
+    if (fence <= 0) return { owned, fence: null };
+    // Shutting down: the receiver cannot be given a lock any more.
+    if (!this.host.isOpen()) {
+      this.release({ kind, keys, token: to }).catch(() => undefined);
+      return { owned, fence: null };
+    }
+    return { owned, fence };
   }
 
   async release({ kind, keys, token, releaseId = '' }: ReleaseRequest): Promise<boolean> {

@@ -43,7 +43,11 @@ export class RedisStore implements LockStore {
   /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
   private readonly replicaAck: ReplicaAcknowledgement | undefined;
   /** Permits and readers (see redis-shares.ts). */
-  private readonly shares = new RedisShares({ call: (...call) => this.call(...call), publishCommand: () => this.pubsub.publishCommand() });
+  private readonly shares = new RedisShares({
+    call: (...call) => this.call(...call),
+    publishCommand: () => this.pubsub.publishCommand(),
+    isOpen: () => this.life.state === 'open',
+  });
 
   constructor(
     private readonly client: RedisConnection,
@@ -74,7 +78,7 @@ export class RedisStore implements LockStore {
 
   async tryAcquire(request: LeaseRequest): Promise<AcquireAttempt> {
     this.life.assertOpen();
-    if (request.kind !== 'mutex') return this.shares.tryAcquire(request).then((won) => this.grantedShare(request, won));
+    if (request.kind !== 'mutex') return this.shares.tryAcquire(request);
     const { keys, token, ttl } = request;
     const watched = this.lateGrants.sending(token);
     let reply: number;
@@ -118,8 +122,10 @@ export class RedisStore implements LockStore {
     return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(isOne);
   }
 
-  async handOver({ keys, from: fromToken, to: toToken, ttl, optimistic }: HandOverRequest): Promise<HandOverResult> {
+  async handOver(request: HandOverRequest): Promise<HandOverResult> {
     this.life.assertOpen();
+    if (request.kind !== 'mutex') return this.shares.handOver(request);
+    const { keys, from: fromToken, to: toToken, ttl, optimistic } = request;
     const watched = this.lateGrants.sending(toToken);
     let reply: [number | string, number | string, (number | string)?];
     try {
@@ -185,12 +191,6 @@ export class RedisStore implements LockStore {
     this.calls.close();
   }
 
-  /** A share granted while the store is closing is let go of, and the caller told the store closed. */
-  private grantedShare(request: LeaseRequest, won: AcquireAttempt): AcquireAttempt {
-    if (won.fence === null || this.life.state === 'open') return won;
-    this.shares.release(request).catch(() => undefined);
-    throw LockStoreError.closed();
-  }
 
   /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */
   private refuseWhileClosing(keys: readonly string[], tokens: string[]): void {
