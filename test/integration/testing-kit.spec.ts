@@ -64,6 +64,17 @@ describe('nestjs-redis-lock/testing', () => {
     await request(app.getHttpServer()).post('/orders/7/pay').expect(201, { paid: '7' });
   });
 
+  it('holdBusy makes a counting lock and a read lock on the key busy too', async () => {
+    const busy = await testing.holdBusy('export:t1');
+    const locks = app.get(LockService);
+    expect(await locks.tryAcquire('export:t1', { limit: 5 })).toBeNull();
+    expect(await locks.tryAcquire('export:t1', { mode: 'read' })).toBeNull();
+    await busy.release();
+    const permit = await locks.tryAcquire('export:t1', { limit: 5 });
+    expect(permit).not.toBeNull();
+    await permit!.release();
+  });
+
   it("a busy job with onBusy 'skip' does not run", async () => {
     const busy = await testing.holdBusy('nightly-report');
     const job = app.get(ReportJob);
