@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockArgumentError, LockNotAcquiredError, type LockService } from '../../lib';
-import { STORES, startLockPair } from '../support/stores';
+import { STORES, lockModule, startLockPair } from '../support/stores';
 import { sleep } from '../support/wait-for';
 
 /** Counting locks (`limit`) through LockService, two apps on one store as two replicas. */
@@ -99,6 +99,29 @@ describe.each(STORES.filter((store) => store.name !== 'quorum'))('counting locks
     const next = await other.tryAcquire(k, { limit: 1 });
     expect(next).not.toBeNull();
     await next!.release();
+  });
+});
+
+describe('shutdown drains permits and readers as it drains a mutex', () => {
+  it('a permit and a read lock held at shutdown are released when the store closes, not left to their ttl', async () => {
+    const redis = STORES.find((store) => store.name === 'redis')!;
+    const { run, locks, other, close } = await startLockPair(redis, { shutdownGrace: 200 });
+    const closing = await lockModule({ ...run.options, shutdownGrace: 200 });
+    try {
+      const permit = await closing.locks.acquire('drain:export', { limit: 1, ttl: 20_000 });
+      const reader = await closing.locks.acquire('drain:doc', { mode: 'read', ttl: 20_000 });
+      await closing.module.close();
+      expect(permit.held).toBe(false);
+      expect(reader.held).toBe(false);
+      const next = await locks.tryAcquire('drain:export', { limit: 1 });
+      const writer = await other.tryAcquire('drain:doc');
+      expect(next).not.toBeNull();
+      expect(writer).not.toBeNull();
+      await next!.release();
+      await writer!.release();
+    } finally {
+      await close();
+    }
   });
 });
 
