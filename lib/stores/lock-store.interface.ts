@@ -14,6 +14,25 @@ export interface HandOverResult {
   othersWaiting?: boolean;
 }
 
+/** Who holds one key now (see LockStore.inspect). */
+export interface KeyHolding {
+  /** The store key. */
+  readonly key: string;
+  /** The holder's owner token (it carries the holder's id, see core/holder/holder-id.ts). */
+  readonly token: string;
+  /** The key's fence counter: the fence of its current lease. */
+  readonly fence: number;
+  /** The lease's time left, in ms. */
+  readonly expiresIn: number;
+}
+
+/** A lease taken from its holder by LockStore.forceRelease. */
+export interface ForcedRelease {
+  readonly key: string;
+  readonly token: string;
+  readonly fence: number;
+}
+
 /**
  * Where leases live. Keys here are full store keys (prefix applied). Every method is atomic:
  * acquisition takes all keys or none, extend/release act only while `token` still owns every key.
@@ -60,6 +79,14 @@ export interface LockStore {
    * (a reconnect): waiters keep a fallback poll.
    */
   onRelease(keys: readonly string[], listener: () => void): Promise<() => void>;
+  /** Who holds each of `keys`: one entry per held key, none for a free one. Reads, never writes. */
+  inspect(keys: readonly string[]): Promise<KeyHolding[]>;
+  /**
+   * An operator's tool: deletes each held key whoever owns it and announces the release (waiters
+   * wake). Fence counters are kept, so the next holder's fence is above the freed one; the old
+   * holder's extend and release find the key not theirs. Answers what it freed.
+   */
+  forceRelease(keys: readonly string[]): Promise<ForcedRelease[]>;
   /** Stops timers and closes connections the store created (never a client the user passed in). */
   close(): Promise<void>;
 }

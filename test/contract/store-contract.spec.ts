@@ -298,6 +298,63 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     });
   });
 
+  describe('inspect', () => {
+    it("names each held key's token, its fence and time left; nothing for a free key", async () => {
+      const [a, b, free] = [key(), key(), key()];
+      const owner = token();
+      const { fence } = await store.tryAcquire([a, b], owner, 5_000);
+      const holdings = await store.inspect([a, free, b]);
+      expect(holdings.map((holding) => holding.key)).toEqual([a, b]);
+      for (const holding of holdings) {
+        expect(holding.token).toBe(owner);
+        expect(holding.fence).toBe(fence);
+        expect(holding.expiresIn).toBeGreaterThan(4_000);
+        expect(holding.expiresIn).toBeLessThanOrEqual(5_000);
+      }
+      expect(await store.inspect([free])).toEqual([]);
+      await store.release([a, b], owner);
+      expect(await store.inspect([a, b])).toEqual([]);
+    });
+
+    it('reads, never writes: the holder keeps its lease and the next fence is unchanged by it', async () => {
+      const k = key();
+      const owner = token();
+      const { fence } = await store.tryAcquire([k], owner, LONG);
+      await store.inspect([k]);
+      expect(await holds([k], owner)).toBe(true);
+      await store.release([k], owner);
+      expect(await fenceOf([k])).toBe(fence! + 1);
+    });
+  });
+
+  describe('forceRelease', () => {
+    it("frees a held key whoever owns it, announces it, and answers the old holder's token and fence", async () => {
+      const [k, free] = [key(), key()];
+      const stuck = token();
+      const { fence } = await store.tryAcquire([k], stuck, LONG);
+      const listener = await listen([k]);
+      expect(await store.forceRelease([k, free])).toEqual([{ key: k, token: stuck, fence }]);
+      expect(await store.isLocked([k])).toBe(false);
+      await listener.until(1);
+      listener.stop();
+      expect(await store.forceRelease([k])).toEqual([]);
+    });
+
+    it("the next holder's fence is above the old one's; the old holder can neither extend nor release it", async () => {
+      const k = key();
+      const stuck = token();
+      const old = await store.tryAcquire([k], stuck, LONG);
+      await store.forceRelease([k]);
+      const next = token();
+      const taken = await store.tryAcquire([k], next, LONG);
+      expect(taken.fence).toBeGreaterThan(old.fence!);
+      expect(await store.extend([k], stuck, LONG)).toBe(false);
+      expect(await store.release([k], stuck)).toBe(false);
+      expect(await holds([k], next)).toBe(true);
+      await store.release([k], next);
+    });
+  });
+
   describe('isLocked and expiry', () => {
     it('isLocked is true while any of the keys is held', async () => {
       const [a, b] = [key(), key()];
@@ -334,6 +391,8 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       ['release', () => closing.release([k], token())],
       ['handOver', () => closing.handOver([k], token(), token(), LONG)],
       ['isLocked', () => closing.isLocked([k])],
+      ['inspect', () => closing.inspect([k])],
+      ['forceRelease', () => closing.forceRelease([k])],
       ['onRelease', () => closing.onRelease([k], () => undefined)],
     ];
     for (const [name, call] of calls) {

@@ -49,6 +49,8 @@ describe('Lease (fake timers)', () => {
       handOver: unused,
       isLocked: unused,
       onRelease: unused,
+      inspect: unused,
+      forceRelease: unused,
       close: async () => undefined,
     };
     const owner = {

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { LockStoreError } from '../../core/errors';
 import { FENCE_RETENTION } from '../../core/tuning';
-import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
+import type { AcquireAttempt, ForcedRelease, HandOverResult, KeyHolding, LockStore } from '../lock-store.interface';
 
 interface Lease {
   token: string;
@@ -101,6 +101,26 @@ export class MemoryStore implements LockStore {
   async isLocked(keys: readonly string[]): Promise<boolean> {
     this.assertOpen();
     return this.busy(keys, performance.now()) !== undefined;
+  }
+
+  async inspect(keys: readonly string[]): Promise<KeyHolding[]> {
+    this.assertOpen();
+    const now = performance.now();
+    return keys.flatMap((key) => {
+      const lease = this.live(key, now);
+      if (!lease) return [];
+      return [{ key, token: lease.token, fence: this.fences.get(key)?.value ?? 0, expiresIn: Math.ceil(lease.expiresAt - now) }];
+    });
+  }
+
+  /** The fence counters stay: the next lease's fence is above the freed one. */
+  async forceRelease(keys: readonly string[]): Promise<ForcedRelease[]> {
+    const freed = await this.inspect(keys);
+    for (const { key } of freed) {
+      this.leases.delete(key);
+      this.notify(key);
+    }
+    return freed.map(({ key, token, fence }) => ({ key, token, fence }));
   }
 
   async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LockStoreError } from '../../core/errors';
-import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
+import type { AcquireAttempt, ForcedRelease, HandOverResult, KeyHolding, LockStore } from '../lock-store.interface';
 import type { RedisStore } from '../redis/redis.store';
 import { SCRIPTS } from '../redis/script-commands';
 import { askMajority } from './majority';
@@ -8,6 +8,7 @@ import { oncePerRelease } from './once-per-release';
 import { quorumUnreachable } from './quorum-errors';
 import { grantByMajority, undo } from './quorum-grant';
 import { quorumKeysOf } from './quorum-keys';
+import { forceReleaseQuorum, inspectQuorum } from './quorum-inspection';
 
 type StoreState = 'open' | 'closing' | 'closed';
 
@@ -103,6 +104,16 @@ export class QuorumStore implements LockStore {
   /** True when a majority has one of the keys. */
   isLocked(keys: readonly string[]): Promise<boolean> {
     return this.track(() => this.majoritySays('isLocked', (node) => node.isLocked(keys)));
+  }
+
+  /** The token a majority names, per key (see quorum-inspection.ts). */
+  inspect(keys: readonly string[]): Promise<KeyHolding[]> {
+    return this.track(() => inspectQuorum(this.nodes, keys));
+  }
+
+  /** Frees the keys on every node (see quorum-inspection.ts). */
+  forceRelease(keys: readonly string[]): Promise<ForcedRelease[]> {
+    return this.track(() => forceReleaseQuorum(this.nodes, keys));
   }
 
   /**

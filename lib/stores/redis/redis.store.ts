@@ -1,7 +1,7 @@
 import type { LockLogger } from '../../core/lock-logger';
 import { LockStoreError } from '../../core/errors';
 import { QUIT_FAILED } from '../../core/lock.messages';
-import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
+import type { AcquireAttempt, ForcedRelease, HandOverResult, KeyHolding, LockStore } from '../lock-store.interface';
 import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
@@ -14,6 +14,7 @@ import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
+import { present, toForced, toHolding } from './operator-replies';
 
 type StoreState = 'open' | 'closing' | 'closed';
 
@@ -138,6 +139,21 @@ export class RedisStore implements LockStore {
     this.assertAccepting();
     const count = await this.calls.run('isLocked', () => this.client.exists(...keys));
     return count > 0;
+  }
+
+  /** One script per key (each on its own slot's node on a Cluster). */
+  async inspect(keys: readonly string[]): Promise<KeyHolding[]> {
+    this.assertAccepting();
+    const ask = (key: string) => this.call('inspect', SCRIPTS.inspect, withFenceKeys([key]), []).then((reply) => toHolding(key, reply));
+    return present(await Promise.all(keys.map(ask)));
+  }
+
+  /** `releaseId` as for release. One script per key. */
+  async forceRelease(keys: readonly string[], releaseId = ''): Promise<ForcedRelease[]> {
+    this.assertAccepting();
+    const args = [await this.publishCommand(), releaseId];
+    const free = (key: string) => this.call('forceRelease', SCRIPTS.forceRelease, withFenceKeys([key]), args).then((reply) => toForced(key, reply));
+    return present(await Promise.all(keys.map(free)));
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisConnection } from './create-redis-client';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
+import { FORCE_RELEASE_SCRIPT, INSPECT_SCRIPT } from './operator-scripts';
 import { QUORUM_ACQUIRE_SCRIPT, QUORUM_FENCE_SCRIPT, QUORUM_HAND_OVER_SCRIPT } from '../quorum/quorum-scripts';
 
 /** Every script, by the operation it performs. */
@@ -9,6 +10,9 @@ const SOURCES = {
   extend: EXTEND_SCRIPT,
   release: RELEASE_SCRIPT,
   handOver: HAND_OVER_SCRIPT,
+  // An operator's (see operator-scripts.ts).
+  inspect: INSPECT_SCRIPT,
+  forceRelease: FORCE_RELEASE_SCRIPT,
   // A quorum's nodes: the two phases of a grant (see quorum/quorum-scripts.ts).
   quorumAcquire: QUORUM_ACQUIRE_SCRIPT,
   quorumHandOver: QUORUM_HAND_OVER_SCRIPT,
