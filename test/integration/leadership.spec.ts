@@ -30,7 +30,8 @@ describe.each(STORES)('leader election on the $name store', (descriptor) => {
 
   async function replica(): Promise<{ module: TestingModule; locks: LockService; job: NightlyJob }> {
     const module = await Test.createTestingModule({
-      imports: [RedisLockModule.forRoot({ ...run.options, shutdownGrace: 0 })],
+      // The default shutdownGrace (10 s): a closing leader must resign, not drain.
+      imports: [RedisLockModule.forRoot(run.options)],
       providers: [NightlyJob],
     }).compile();
     await module.init();
