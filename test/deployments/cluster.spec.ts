@@ -6,6 +6,7 @@ import { compileChaosWorkers } from '../support/chaos-workers';
 import { ExclusionProbe } from '../support/exclusion-probe';
 import { RedisCluster } from '../support/redis-cluster';
 import { lockModule } from '../support/stores';
+import { checkOperations } from '../support/operations-check';
 import { sleep, waitFor } from '../support/wait-for';
 
 describe('on a Redis Cluster (3 masters)', () => {
@@ -18,7 +19,7 @@ describe('on a Redis Cluster (3 masters)', () => {
   beforeAll(async () => {
     cluster = await RedisCluster.start(3);
     client = cluster.client();
-    ({ module, locks } = await lockModule({ redis: client, wait: 10_000 }));
+    ({ module, locks } = await lockModule({ redis: client, wait: 10_000, holderId: 'app-a' }));
     other = await lockModule({ redis: cluster.client(), wait: 10_000 });
   }, 60_000);
 
@@ -39,6 +40,10 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(sizes.filter((size) => size > 0).length).toBeGreaterThanOrEqual(2); // spread over masters
     expect(await other.locks.tryAcquire('order:3')).toBeNull();
     for (const lock of held) expect(await lock.release()).toBe(true);
+  });
+
+  it('inspect, forceRelease and leader election work on keys of every master', async () => {
+    await checkOperations(locks, other.locks, Array.from({ length: 6 }, (_, i) => `ops:${i}`));
   });
 
   it('takes a multi-key lock whose keys share a hash tag', async () => {

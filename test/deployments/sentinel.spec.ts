@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Lock, LockLostError, type LockService, LockStoreError, type RedisLockModuleOptions } from '../../lib';
 import { DOWN_AFTER, FAILOVER_TIMEOUT, RedisSentinelDeployment } from '../support/redis-sentinel';
 import { lockModule } from '../support/stores';
+import { checkOperations } from '../support/operations-check';
 import { sleep, waitFor } from '../support/wait-for';
 
 const TTL = 10_000;
@@ -58,6 +59,10 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     unhandled.stop();
     for (const module of modules.splice(0)) await module.close();
     await deployment?.stop();
+  });
+
+  it('inspect, forceRelease and leader election work through the sentinels', async () => {
+    await checkOperations(await app({ holderId: 'app-a' }), await app(), ['ops:1', 'ops:2']);
   });
 
   it('master killed while locks are held and callers wait: holders keep or are told, waiters take over, fences increase', async () => {
