@@ -11,8 +11,7 @@ export { WithLock } from './nest/decorators/with-lock.decorator';
 export { CurrentLock } from './nest/decorators/current-lock.decorator';
 export { LeaderOnly } from './nest/leadership/leader-only.decorator';
 export { Leadership } from './core/leadership/leadership';
-export type { CampaignOptions } from './core/leadership/leadership-request';
-export type { HeldLeadership } from './core/leadership/campaigns';
+export type { CampaignOptions, HeldLeadership } from './core/leadership/campaign-options.interface';
 export type { LockHolder, LockInspection } from './core/operations/lock-inspection';
 export { runOutsideLockScope } from './core/scope/lock-scope';
 export {

@@ -36,9 +36,10 @@ import {
 } from '../core/options/validate-acquire-options';
 import type { ResolvedModuleOptions } from './options/validate-module-options';
 import { type LockInspection, forceReleaseLock, inspectLock } from '../core/operations/lock-inspection';
-import { Campaigns, type HeldLeadership } from '../core/leadership/campaigns';
+import { Campaigns } from '../core/leadership/campaigns';
+import type { CampaignOptions, HeldLeadership } from '../core/leadership/campaign-options.interface';
 import type { Leadership } from '../core/leadership/leadership';
-import { type CampaignOptions, leadershipRequest } from '../core/leadership/leadership-request';
+import { leadershipRequest } from '../core/leadership/leadership-request';
 
 /**
  * Distributed locks: acquire/tryAcquire hand out a Lock, withLock runs a function under one.

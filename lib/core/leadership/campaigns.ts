@@ -2,12 +2,7 @@ import type { LockLogger } from '../lock-logger';
 import type { LockRequest, Locker } from '../locker';
 import { loadTelemetry } from '../telemetry/load-telemetry';
 import { type CampaignHost, Leadership } from './leadership';
-
-/** A leadership this replica holds now, as health reports it. */
-export interface HeldLeadership {
-  readonly name: string;
-  readonly term: number;
-}
+import type { HeldLeadership } from './campaign-options.interface';
 
 /**
  * The campaigns of one engine: each `start` is a Leadership of its own; `shared` is the one

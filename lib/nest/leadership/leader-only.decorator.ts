@@ -1,6 +1,7 @@
 import { Reflector } from '@nestjs/core';
 import { LockArgumentError, LockError } from '../../core/errors';
-import { type CampaignOptions, leadershipRequest } from '../../core/leadership/leadership-request';
+import type { CampaignOptions } from '../../core/leadership/campaign-options.interface';
+import { leadershipRequest } from '../../core/leadership/leadership-request';
 import { DEFAULT_TTL } from '../../core/defaults';
 import { NO_RUNNER } from '../../core/lock.messages';
 import { copyMethodMetadata } from '../decorators/copy-method-metadata';
@@ -25,7 +26,7 @@ export const LeaderOnlyMethod = Reflector.createDecorator<LeaderOnlyMetadata>();
  */
 export function LeaderOnly(name: string, options?: CampaignOptions): MethodDecorator {
   // Checked when the class is defined: a bad name fails at startup, not at the first tick.
-  leadershipRequest(name, options, DEFAULT_TTL, '@LeaderOnly name');
+  leadershipRequest(name, options, DEFAULT_TTL, '@LeaderOnly name', '@LeaderOnly options');
   return (target, propertyKey, descriptor) => {
     const original = descriptor.value;
     if (typeof original !== 'function') {
