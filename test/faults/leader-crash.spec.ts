@@ -25,8 +25,8 @@ describe('a holder or leader in another process, killed with SIGKILL', () => {
     workers.push(worker);
     return worker;
   };
-  const replica = async (): Promise<LockService> => {
-    const { module, locks } = await lockModule({ redis: server.url, shutdownGrace: 0 });
+  const replica = async (storeTimeout = 3_000): Promise<LockService> => {
+    const { module, locks } = await lockModule({ redis: server.url, shutdownGrace: 0, storeTimeout });
     closers.push(() => module.close());
     return locks;
   };
@@ -83,6 +83,29 @@ describe('a holder or leader in another process, killed with SIGKILL', () => {
     await worker.exited;
     await waitFor(() => leading().length > 0, ttl + 5_000, 5);
     expect(Date.now() - killedAt).toBeLessThan(ttl + 1_000);
+    for (let sample = 0; sample < 50; sample++) {
+      expect(leading()).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(leading()[0]!.term).toBeGreaterThan(term);
+    await Promise.all(leaderships.map((leadership) => leadership.resign()));
+  }, 60_000);
+
+  it('a leader cut off from Redis past its lease steps down at once; once Redis is back one replica leads, with a higher term', async () => {
+    const ttl = 1_000;
+    const leaderships: Leadership[] = [];
+    for (let i = 0; i < 3; i++) leaderships.push((await replica(300)).campaign('outage', { ttl }));
+    const leading = () => leaderships.filter((leadership) => leadership.isLeader);
+    const term = await Promise.race(leaderships.map((leadership) => leadership.elected()));
+    const { signal } = leading()[0]!;
+    server.pause();
+    try {
+      await waitFor(() => signal.aborted, ttl + 2_000, 5);
+      expect(leading()).toHaveLength(0);
+    } finally {
+      server.resume();
+    }
+    await waitFor(() => leading().length === 1, 15_000, 5);
     for (let sample = 0; sample < 50; sample++) {
       expect(leading()).toHaveLength(1);
       await new Promise((resolve) => setTimeout(resolve, 20));

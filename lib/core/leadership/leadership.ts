@@ -83,7 +83,10 @@ export class Leadership {
         failures = 0;
       } catch (error) {
         if (this.resigned.signal.aborted || !this.host.isOpen() || error instanceof LockNotAcquiredError) continue;
-        this.host.logger.warn(LEADERSHIP_RETRY(this.name, (error as Error)?.message ?? String(error)));
+        // One warning per outage: the campaign retries every half second at most while it lasts.
+        const message = LEADERSHIP_RETRY(this.name, (error as Error)?.message ?? String(error));
+        if (failures === 0) this.host.logger.warn(message);
+        else this.host.logger.debug?.(message);
         await sleepUnlessAborted(retryDelay(failures++, Infinity), this.resigned.signal);
         continue;
       }
