@@ -27,13 +27,19 @@ export async function inspectQuorum(nodes: readonly RedisStore[], keys: readonly
 
 /**
  * Frees the keys on every node, announced under one release id (listeners hear it once). What a
- * majority held is reported; the counters stay, so the next grant's fence is above the freed one.
+ * majority held is reported as inspect names it, what fewer nodes held as one of them had it; the
+ * counters stay, so the next grant's fence is above the freed one.
  */
 export async function forceReleaseQuorum(nodes: readonly RedisStore[], keys: readonly string[]): Promise<ForcedRelease[]> {
   const releaseId = randomUUID();
   const holdings = await inspectQuorum(nodes, keys);
-  await fromEveryNode(nodes, 'forceRelease', (node) => node.forceRelease(keys, releaseId));
-  return holdings.map(({ key, token, fence }) => ({ key, token, fence }));
+  const freed = (await fromEveryNode(nodes, 'forceRelease', (node) => node.forceRelease(keys, releaseId))).flat();
+  // A key held by a majority is reported as the majority's; one only some nodes held, as found there.
+  const reported = holdings.map(({ key, token, fence }) => ({ key, token, fence }));
+  for (const release of freed) {
+    if (!reported.some((entry) => entry.key === release.key)) reported.push(release);
+  }
+  return reported;
 }
 
 /** Every node's answer; fails when fewer than a majority answered. */
