@@ -52,6 +52,26 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     expect(unhandled).toEqual([]);
   });
 
+  // Before the tests that kill nodes: here every node answers.
+  it('inspect names the token a majority holds; forceRelease frees every node, also keys only a minority held', async () => {
+    const [k, stray] = [key(), key()];
+    const owner = token();
+    const { fence } = await store.tryAcquire([k], owner, LONG);
+    servers[0]!.pause(); // a node down answers nothing: the majority still names the holder
+    try {
+      expect(await store.inspect([k])).toEqual([{ key: k, token: owner, fence, expiresIn: expect.any(Number) }]);
+    } finally {
+      servers[0]!.resume();
+    }
+    // A grant that reached two nodes only (its owner crashed mid-way): not held, but in the way.
+    for (const server of servers.slice(0, 2)) await server.client().set(stray, 'crashed', 'PX', LONG);
+    expect(await store.inspect([stray])).toEqual([]);
+    const freed = await store.forceRelease([k, stray]);
+    expect(freed.map((entry) => [entry.key, entry.token])).toEqual([[k, owner], [stray, 'crashed']]);
+    for (const server of servers) expect(await server.client().exists(k, stray)).toBe(0);
+    expect((await store.tryAcquire([k], token(), LONG)).fence).toBeGreaterThan(fence!);
+  });
+
   it('for every subset of nodes down: acquired exactly when a majority is up, else LockStoreError', async () => {
     for (const down of subsetsOf(5)) {
       const k = key();
@@ -125,24 +145,6 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     }, 10_000, 100);
   });
 
-  it('inspect names the token a majority holds; forceRelease frees every node, also keys only a minority held', async () => {
-    const [k, stray] = [key(), key()];
-    const owner = token();
-    const { fence } = await store.tryAcquire([k], owner, LONG);
-    servers[0]!.pause(); // a node down answers nothing: the majority still names the holder
-    try {
-      expect(await store.inspect([k])).toEqual([{ key: k, token: owner, fence, expiresIn: expect.any(Number) }]);
-    } finally {
-      servers[0]!.resume();
-    }
-    // A grant that reached two nodes only (its owner crashed mid-way): not held, but in the way.
-    for (const server of servers.slice(0, 2)) await server.client().set(stray, 'crashed', 'PX', LONG);
-    expect(await store.inspect([stray])).toEqual([]);
-    const freed = await store.forceRelease([k, stray]);
-    expect(freed.map((entry) => [entry.key, entry.token])).toEqual([[k, owner], [stray, 'crashed']]);
-    for (const server of servers) expect(await server.client().exists(k, stray)).toBe(0);
-    expect((await store.tryAcquire([k], token(), LONG)).fence).toBeGreaterThan(fence!);
-  });
 });
 
 describe('quorum fences: strictly increasing whatever subset answers, with nodes killed and restarted empty', () => {
