@@ -46,6 +46,19 @@ export type {
   WaitForReplicasOptions,
 } from './nest/options/redis-lock-module-options.interface';
 export type { OnBusy, WithLockOptions } from './core/options/with-lock-options.interface';
+export type {
+  AcquireAttempt,
+  HandOverRequest,
+  HandOverResult,
+  LeaseRequest,
+  LockKind,
+  LockStore,
+  LockTarget,
+  OptimisticHandOver,
+  ReleaseListener,
+  ReleaseRequest,
+  StoreCapabilities,
+} from './stores/lock-store.interface';
 export {
   DEFAULT_KEY_PREFIX,
   DEFAULT_SHUTDOWN_GRACE,

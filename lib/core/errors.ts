@@ -6,6 +6,7 @@ import {
   STORE_CLOSED,
   STORE_FAILED,
   STORE_REFUSED,
+  STORE_IN_TRANSACTION,
   STORE_TIMEOUT,
 } from './lock.messages';
 import type { LockLostReason } from './lock-lost-reason';
@@ -73,6 +74,11 @@ export class LockStoreError extends LockError {
   /** Not sent: the client's last connection attempt was refused (or found no route), so it would only queue. */
   static refused(operation: string, cause: Error): LockStoreError {
     return new LockStoreError(STORE_REFUSED(operation, (cause as NodeJS.ErrnoException).code, cause.message), { cause });
+  }
+
+  /** A shared client inside a MULTI transaction answered QUEUED: the command did not run. */
+  static inTransaction(operation: string): LockStoreError {
+    return new LockStoreError(STORE_FAILED(operation, STORE_IN_TRANSACTION()));
   }
 
   static closed(): LockStoreError {

@@ -10,6 +10,10 @@ export const LOCK_LOST = (keys: readonly string[], reason: string) =>
 export const STORE_FAILED = (operation: string, detail: string) =>
   `Lock store failed during ${operation}: ${detail}`;
 
+export const STORE_IN_TRANSACTION = () =>
+  'Redis answered QUEUED: the shared client is inside a MULTI transaction (multi({ pipeline: false })), ' +
+  'so the command did not run; give the lock module a client of its own, or use the pipelined multi()';
+
 export const STORE_TIMEOUT = (operation: string, ms: number) =>
   `Lock store did not answer ${operation} within ${ms} ms`;
 

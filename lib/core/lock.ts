@@ -93,7 +93,7 @@ export class Lock implements AsyncDisposable {
     try {
       await this.release();
     } catch (error) {
-      this.lease.owner.logger.warn(RELEASE_FAILED(this.keys, (error as Error).message));
+      this.lease.context.logger.warn(RELEASE_FAILED(this.keys, (error as Error).message));
     }
   }
 }

@@ -2,13 +2,13 @@ import type { LockLogger } from './lock-logger';
 import { type LockLostError, LockNotAcquiredError, LockStoreError } from './errors';
 import { HeldLeases } from './shutdown/held-leases';
 import type { LockStore } from '../stores/lock-store.interface';
-import { toStoreKey } from './keys/store-keys';
+import { toStoreKeys } from './keys/store-keys';
 import { Lease } from './lease/lease';
 import { LeaseTimers } from './lease/lease-timers';
-import type { LeaseOwner, LockGrant } from './lease/lease-context';
+import type { LeaseContext, LockGrant } from './lease/lease-context';
 import { Lock } from './lock';
 import { LOCK_SKIPPED, LOST_HOOK_FAILED } from './lock.messages';
-import { inLockScope, runInLockScope } from './scope/lock-scope';
+import { inLockScope, runInLockScope, runOutsideLockScope } from './scope/lock-scope';
 import { reenter } from './scope/reentrancy';
 import { ShutdownDrain } from './shutdown/shutdown-drain';
 import type { CancelSignal } from './utils/cancellation';
@@ -16,7 +16,8 @@ import { createToken } from './utils/create-token';
 import { holderSuffix } from './holder/holder-id';
 import type { ResolvedAcquireOptions } from './options/validate-acquire-options';
 import type { LockerOptions } from './locker-options';
-import { Acquisition, type AcquisitionHost, type Won } from './waiting/acquisition';
+import { Acquisition, type AcquisitionHost } from './waiting/acquisition';
+import type { Grant } from './waiting/grant';
 import { WaitQueues } from './waiting/wait-queues';
 import { acquireOutcome } from './telemetry/acquire-outcome';
 import { loadTelemetry } from './telemetry/load-telemetry';
@@ -49,7 +50,7 @@ export interface TakeOptions {
  */
 export class Locker {
   /** Shared by every lease taken here. */
-  readonly owner: LeaseOwner;
+  readonly leaseContext: LeaseContext<Lease>;
   readonly drain: ShutdownDrain;
   readonly held: HeldLeases;
   private readonly telemetry = loadTelemetry();
@@ -70,11 +71,11 @@ export class Locker {
     this.host = { store, waitQueues, assertOpen: () => this.assertOpen() };
     // Releases go through the wait queues (which may hand the lock over), settled leases leave the
     // held set, losses are reported.
-    this.owner = {
+    this.leaseContext = {
       store,
       logger,
-      timers: new LeaseTimers(),
-      releaseLock: (releasing) => waitQueues.release(releasing),
+      timers: new LeaseTimers(runOutsideLockScope),
+      releaseLock: (releasing) => waitQueues.releaseOrHandOver(releasing),
       leaseSettled: (lease) => {
         held.delete(lease);
         this.telemetry.holdEnded(lease);
@@ -127,8 +128,8 @@ export class Locker {
   private async takeLock({ keys, options, name }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
     signal?.throwIfAborted();
     this.assertOpen();
-    const storeKeys = keys.map((key) => toStoreKey(this.options.keyPrefix, key));
-    const reentry = inLockScope() ? reenter(this.owner, keys, storeKeys) : undefined;
+    const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
+    const reentry = inLockScope() ? reenter(this.leaseContext, keys, storeKeys) : undefined;
     if (reentry?.missingKeys.length === 0) {
       const [innermost, ...others] = reentry.covering;
       return new Lock(innermost!, true, others, others.length > 0 ? keys : innermost!.keys);
@@ -138,28 +139,31 @@ export class Locker {
     const takeKeys = reentry ? reentry.missingKeys : keys;
     const takeStoreKeys = reentry ? reentry.missingStoreKeys : storeKeys;
     const token = createToken() + this.tokenSuffix;
-    let won: Won;
+    let won: Grant;
     try {
-      const request = { keys: takeKeys, storeKeys: takeStoreKeys, token, ttl: options.ttl, wait, signal };
+      // Passed to the store as it is (no second object per attempt).
+      const request = { kind: options.kind, keys: takeStoreKeys, userKeys: takeKeys, token, ttl: options.ttl, wait, signal };
       won = await new Acquisition(this.host, request).run();
     } catch (error) {
       if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();
       throw error;
     }
     const grant: LockGrant = {
+      kind: options.kind,
       keys: takeKeys,
       storeKeys: takeStoreKeys,
       token,
       fence: won.fence,
       sentAt: won.sentAt,
       provisional: won.provisional,
+      handOverRun: won.handOverRun,
       ttl: options.ttl,
       autoRenew: options.autoRenew,
       minHold: options.minHold,
       maxHold: options.maxHold,
       name,
     };
-    const lease = new Lease(grant, this.owner);
+    const lease = new Lease(grant, this.leaseContext);
     return this.granted(new Lock(lease, false, reentry?.covering, reentry ? keys : lease.keys), signal);
   }
 

@@ -24,6 +24,14 @@ export const FENCE_RETENTION = 600_000;
 export const MAX_LOCAL_HAND_OVERS = 8;
 
 /**
+ * After a release that went through Redis because of the caps below and above while the last
+ * hand-over's reply said others listen, this process' head waiter waits this long (ms) before its
+ * own attempt: a waiter of another process, woken by the same notification, needs one turn of its
+ * event loop and a write to get there first. A hand-over or a later release wakes it at once.
+ */
+export const YIELD_TO_OTHER_PROCESSES = 5;
+
+/**
  * Consecutive local hand-overs before a release goes through Redis even when nobody else seemed
  * to listen: waiters the count cannot see (a process polling because its subscription failed,
  * callers retrying with wait 0) still get a chance. At 1 ms sections, one release through Redis
@@ -37,6 +45,15 @@ export const MAX_UNCONTESTED_HAND_OVERS = 64;
  * well before the giver's lease, which covers the receiver until then, ends.
  */
 export const OPTIMISTIC_HAND_OVER_MARGIN = 50;
+
+/**
+ * A release channel stays subscribed this long (ms) after its last waiter left, for the next one.
+ * Callers of one process taking turns on a key empty its queue at each hand-over and queue again
+ * a few round trips later: without the pause, the channel was unsubscribed in between, and the
+ * hand-over's count of listeners could not tell whether it included this process. Short, because
+ * a lingering subscription looks like a waiter to other processes' counts.
+ */
+export const SUBSCRIPTION_LINGER = 100;
 
 /** A lease is renewed when this fraction of it has passed. */
 export const RENEW_AT = 1 / 3;

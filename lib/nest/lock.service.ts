@@ -11,7 +11,7 @@ import type { AcquireOptions } from '../core/options/acquire-options.interface';
 import type { LockStore } from '../stores/lock-store.interface';
 import type { WithLockMetadata } from './decorators/with-lock-metadata.interface';
 import type { LockKey } from './keys/lock-key.interface';
-import { toStoreKey } from '../core/keys/store-keys';
+import { toStoreKeys } from '../core/keys/store-keys';
 import { validateKeys } from '../core/keys/validate-keys';
 import type { Lease } from '../core/lease/lease';
 import { Lock } from '../core/lock';
@@ -117,7 +117,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   async inspect(key: LockKey): Promise<LockInspection> {
     const storeKeys = this.storeKeysOf(key);
     this.locker.assertOpen();
-    return inspectLock(this.store, storeKeys);
+    return inspectLock(this.store, 'mutex', storeKeys);
   }
 
   /**
@@ -128,9 +128,9 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    */
   async forceRelease(key: LockKey): Promise<boolean> {
     const keys = validateKeys(key);
-    const storeKeys = keys.map((k) => toStoreKey(this.options.keyPrefix, k));
+    const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
     this.locker.assertOpen();
-    return forceReleaseLock(this.store, keys, storeKeys, this.logger);
+    return forceReleaseLock(this.store, 'mutex', keys, storeKeys, this.logger);
   }
 
   /**
@@ -164,7 +164,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
    * given), or undefined. Works in any code called from withLock or a @WithLock method or route.
    */
   current(key?: string): Lock | undefined {
-    return findHeldLock(key, (lock) => lock.lease.owner === this.locker.owner);
+    return findHeldLock(key, (lock) => lock.lease.context === this.locker.leaseContext);
   }
 
   /** What the testing kit (nestjs-redis-lock/testing) reaches into. @internal */
@@ -212,7 +212,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   }
 
   private storeKeysOf(key: LockKey): string[] {
-    return validateKeys(key).map((k) => toStoreKey(this.options.keyPrefix, k));
+    return toStoreKeys(this.options.keyPrefix, validateKeys(key));
   }
 
   /** A LockService call's request: the checked options over this module's defaults. */

@@ -1,15 +1,62 @@
+/**
+ * What a lock is: the kind decides how many may hold it and how it passes from one holder to the
+ * next. A mutex has one holder. Each store lists the kinds it implements in its capabilities.
+ */
+export type LockKind = 'mutex';
+
+/** The lock a call acts on: its kind and its full store keys (prefix applied). */
+export interface LockTarget {
+  readonly kind: LockKind;
+  readonly keys: readonly string[];
+}
+
+/** Take (tryAcquire) or renew (extend) a lease for `token`, for `ttl` ms. */
+export interface LeaseRequest extends LockTarget {
+  readonly token: string;
+  readonly ttl: number;
+}
+
+export interface ReleaseRequest extends LockTarget {
+  readonly token: string;
+  /**
+   * Announced to onRelease listeners with the release (stores with `capabilities.releaseIds`):
+   * a listener on several stores (a quorum's nodes) hears one release once. Default ''.
+   */
+  readonly releaseId?: string;
+}
+
+export interface HandOverRequest extends LockTarget {
+  /** The giver's token. */
+  readonly from: string;
+  /** The receiver's token. */
+  readonly to: string;
+  /** The receiver's lease, ms. */
+  readonly ttl: number;
+  /** The receiver already runs on the giver's lease (stores with `capabilities.optimisticHandOver`). */
+  readonly optimistic?: OptimisticHandOver;
+}
+
+/** An optimistic hand-over: its receiver runs with `expectedFence + 1` before the store answers. */
+export interface OptimisticHandOver {
+  /** The giver's fence. */
+  readonly expectedFence: number;
+  /** How long (ms) the giver's lease still covers the receiver: how soon the call must leave. */
+  readonly coveredFor: number;
+}
+
 /** One acquisition attempt: the fence when taken, or how long the blocking lease has left. */
 export type AcquireAttempt = { fence: number } | { fence: null; remaining: number };
 
 /** A take-over from one owner to the next in one atomic step. */
 export interface HandOverResult {
-  /** Whether `fromToken` still owned every key (false: its lease had already ended). */
+  /** Whether the giver still owned every key (false: its lease had already ended). */
   owned: boolean;
   /** The new owner's fence, or null when another owner took the lock in between. */
   fence: number | null;
   /**
    * Whether waiters of other processes listen for these keys when the hand-over ran (false: only
-   * the giver's process does, so it may keep handing over; undefined: the store cannot tell).
+   * the giver's process does, so it may keep handing over; undefined: the store cannot tell, and
+   * always so without `capabilities.countsListeners`).
    */
   othersWaiting?: boolean;
 }
@@ -26,6 +73,12 @@ export interface KeyHolding {
   readonly expiresIn: number;
 }
 
+/** What LockStore.forceRelease frees: the keys, whoever holds them. */
+export interface ForceReleaseRequest extends LockTarget {
+  /** Announced with the release, as ReleaseRequest's (stores with `capabilities.releaseIds`). */
+  readonly releaseId?: string;
+}
+
 /** A lease taken from its holder by LockStore.forceRelease. */
 export interface ForcedRelease {
   readonly key: string;
@@ -33,60 +86,80 @@ export interface ForcedRelease {
   readonly fence: number;
 }
 
+/** What a store can do beyond the common contract; fixed for the store's life. */
+export interface StoreCapabilities {
+  /** The lock kinds it implements (every store: 'mutex'). */
+  readonly kinds: readonly LockKind[];
+  /**
+   * handOver accepts `optimistic`. False where a grant counts only once more than the script's
+   * answer says so (replica acknowledgement, a quorum). See also `LockStore.optimisticNow`.
+   */
+  readonly optimisticHandOver: boolean;
+  /** handOver answers `othersWaiting` when it can tell. */
+  readonly countsListeners: boolean;
+  /** release announces `releaseId` to onRelease listeners. */
+  readonly releaseIds: boolean;
+  /**
+   * How many times onRelease listeners hear one release: 1, or 2 for a quorum (when its first node
+   * announces it, and again once a majority has).
+   */
+  readonly announcementsPerRelease: 1 | 2;
+}
+
+/** Told of one release; `releaseId` names it ('' when unnamed, or the store has no release ids). */
+export type ReleaseListener = (releaseId: string) => void;
+
 /**
- * Where leases live. Keys here are full store keys (prefix applied). Every method is atomic:
- * acquisition takes all keys or none, extend/release act only while `token` still owns every key.
+ * Where leases live: the contract every store keeps (test/contract/store-contract.spec.ts checks
+ * it on each, selecting cases by `capabilities`). Keys are full store keys. Every method is
+ * atomic: acquisition takes all keys or none, extend/release act only while the token still owns
+ * every key. Every call may run twice (a resend after a lost reply): a grant's re-run answers as
+ * the first run did. After close() every call rejects with LockStoreError.
  */
 export interface LockStore {
+  readonly capabilities: StoreCapabilities;
   /**
-   * Whether an in-process hand-over may start its receiver before the store confirms it (see
-   * WaitQueues.release). False where a grant counts only once more than the script's answer says
-   * so (replica acknowledgement, a quorum). Default: true.
+   * Whether an optimistic hand-over may start its receiver now (read at each hand-over): false
+   * without the capability, and while the store cannot confirm soon (a connection not ready: the
+   * confirmation would wait for a reconnect as the receiver runs).
    */
-  readonly optimisticHandOver?: boolean;
+  optimisticNow(): boolean;
   /**
    * Takes every key for `ttl` ms if none is held, with a fence (> 0, strictly increasing per key,
    * issued in the same atomic step). When busy, `remaining` is the blocking lease's time left in
    * ms (0 if unknown).
    */
-  tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt>;
+  tryAcquire(request: LeaseRequest): Promise<AcquireAttempt>;
   /** Resets the lease to `ttl` ms if `token` still owns every key; false if it does not. */
-  extend(keys: readonly string[], token: string, ttl: number): Promise<boolean>;
-  /** Deletes the keys `token` owns and notifies waiters; true if it owned every key. */
-  release(keys: readonly string[], token: string): Promise<boolean>;
+  extend(request: LeaseRequest): Promise<boolean>;
+  /** Deletes the keys `token` owns and notifies listeners; true if it owned every key. */
+  release(request: ReleaseRequest): Promise<boolean>;
   /**
-   * Releases `fromToken`'s lock and acquires it for `toToken` in one step (no window in which the
-   * lock is free, no notification): the next waiter of this process takes over in one round trip.
-   * With `expectedFence` (an optimistic hand-over, whose receiver already runs with that fence plus
-   * one) it stands only if `fromToken` still owns every key and no fence counter moved past
-   * `expectedFence`; otherwise `fromToken`'s keys are released and the fence is null. `coveredFor`:
-   * how long (ms) the giver's lease still covers that receiver, which lets the store decide how
-   * soon the command must leave (see WriteCoalescer).
+   * Releases `from`'s lock and acquires it for `to` in one step (no window in which the lock is
+   * free, no notification): the next waiter of this process takes over in one round trip. When
+   * another owner holds a key, the fence is null and `from`'s keys are released as a release would.
+   * `optimistic`: the hand-over stands only if `from` still owns every key and no fence counter
+   * moved past `expectedFence`; otherwise `from`'s keys are released, the fence is null, and
+   * `expectedFence + 1` is burnt (never issued to a later holder).
    */
-  handOver(
-    keys: readonly string[],
-    fromToken: string,
-    toToken: string,
-    ttl: number,
-    expectedFence?: number,
-    coveredFor?: number,
-  ): Promise<HandOverResult>;
+  handOver(request: HandOverRequest): Promise<HandOverResult>;
   /** True if any of the keys is held. */
   isLocked(keys: readonly string[]): Promise<boolean>;
   /**
    * Calls `listener` whenever one of `keys` is released, by any process sharing the store.
    * Resolves once listening is active; the returned function stops it. Notifications may be lost
-   * (a reconnect): waiters keep a fallback poll.
+   * (a reconnect): waiters keep a fallback poll. One release may be heard twice (a quorum: when
+   * its first node announces it, and when a majority has).
    */
-  onRelease(keys: readonly string[], listener: () => void): Promise<() => void>;
+  onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void>;
   /** Who holds each of `keys`: one entry per held key, none for a free one. Reads, never writes. */
-  inspect(keys: readonly string[]): Promise<KeyHolding[]>;
+  inspect(target: LockTarget): Promise<KeyHolding[]>;
   /**
    * An operator's tool: deletes each held key whoever owns it and announces the release (waiters
    * wake). Fence counters are kept, so the next holder's fence is above the freed one; the old
    * holder's extend and release find the key not theirs. Answers what it freed.
    */
-  forceRelease(keys: readonly string[]): Promise<ForcedRelease[]>;
+  forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]>;
   /** Stops timers and closes connections the store created (never a client the user passed in). */
   close(): Promise<void>;
 }

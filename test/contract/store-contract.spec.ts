@@ -11,9 +11,10 @@ const TIMEOUT = 2_000;
 const LONG = 30_000;
 
 /**
- * The LockStore contract (lib/interfaces/lock-store.interface.ts), checked on every store by its
+ * The LockStore contract (lib/stores/lock-store.interface.ts), checked on every store by its
  * own methods, without a LockService: what each operation answers and what it leaves held.
  * Ownership is read back through the contract too: a token holds a key while extend() succeeds.
+ * What only some stores do runs where the store's `capabilities` declare it, never by store name.
  */
 describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name store', (descriptor) => {
   let run: StoreRun;
@@ -34,7 +35,10 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
   });
 
   /** Whether `owner` holds every one of `keys` (extend succeeds only then; it resets the lease). */
-  const holds = (keys: readonly string[], owner: string, ttl = LONG) => store.extend(keys, owner, ttl);
+  const holds = (keys: readonly string[], owner: string, ttl = LONG) => store.extend({ kind: 'mutex', keys, token: owner, ttl });
+
+  /** How many times a listener hears one release (a quorum's first node, then its majority). */
+  const heardPerRelease = () => store.capabilities.announcementsPerRelease;
 
   /** Counts the release notifications for `keys`, from once listening is active. */
   async function listen(keys: readonly string[]) {
@@ -51,9 +55,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
   /** Fence of a fresh lease on `keys`, released at once. */
   async function fenceOf(keys: readonly string[]): Promise<number> {
     const owner = token();
-    const { fence } = await store.tryAcquire(keys, owner, LONG);
+    const { fence } = await store.tryAcquire({ kind: 'mutex', keys, token: owner, ttl: LONG });
     expect(fence).not.toBeNull();
-    expect(await store.release(keys, owner)).toBe(true);
+    expect(await store.release({ kind: 'mutex', keys, token: owner })).toBe(true);
     return fence!;
   }
 
@@ -61,42 +65,42 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it('takes free keys with a fence above 0', async () => {
       const keys = [key(), key()];
       const owner = token();
-      const attempt = await store.tryAcquire(keys, owner, LONG);
+      const attempt = await store.tryAcquire({ kind: 'mutex', keys, token: owner, ttl: LONG });
       expect(attempt.fence).toBeGreaterThan(0);
       expect(Number.isSafeInteger(attempt.fence)).toBe(true);
       expect(await holds(keys, owner)).toBe(true);
-      expect(await store.release(keys, owner)).toBe(true);
+      expect(await store.release({ kind: 'mutex', keys, token: owner })).toBe(true);
     });
 
     it("busy: no fence, and remaining is about the holder's lease left", async () => {
       const k = key();
       const holder = token();
-      await store.tryAcquire([k], holder, 5_000);
-      const attempt = await store.tryAcquire([k], token(), LONG);
+      await store.tryAcquire({ kind: 'mutex', keys: [k], token: holder, ttl: 5_000 });
+      const attempt = await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG });
       expect(attempt.fence).toBeNull();
       expect(attempt).toHaveProperty('remaining');
       const { remaining } = attempt as { remaining: number };
       expect(remaining).toBeGreaterThan(4_000);
       expect(remaining).toBeLessThanOrEqual(5_000);
       expect(await holds([k], holder)).toBe(true); // the failed attempt left the holder alone
-      await store.release([k], holder);
+      await store.release({ kind: 'mutex', keys: [k], token: holder });
     });
 
     it('takes several keys all or nothing: one busy key leaves the others free', async () => {
       const [a, b, c] = [key(), key(), key()];
       const holder = token();
-      await store.tryAcquire([b], holder, 3_000);
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: holder, ttl: 3_000 });
       const caller = token();
-      const attempt = await store.tryAcquire([a, b, c], caller, LONG);
+      const attempt = await store.tryAcquire({ kind: 'mutex', keys: [a, b, c], token: caller, ttl: LONG });
       expect(attempt.fence).toBeNull();
       const { remaining } = attempt as { remaining: number };
       expect(remaining).toBeGreaterThan(2_000); // b's lease, the one in the way
       expect(remaining).toBeLessThanOrEqual(3_000);
       expect(await store.isLocked([a])).toBe(false);
       expect(await store.isLocked([c])).toBe(false);
-      await store.release([b], holder);
-      expect((await store.tryAcquire([a, b, c], caller, LONG)).fence).toBeGreaterThan(0);
-      expect(await store.release([a, b, c], caller)).toBe(true);
+      await store.release({ kind: 'mutex', keys: [b], token: holder });
+      expect((await store.tryAcquire({ kind: 'mutex', keys: [a, b, c], token: caller, ttl: LONG })).fence).toBeGreaterThan(0);
+      expect(await store.release({ kind: 'mutex', keys: [a, b, c], token: caller })).toBe(true);
     });
 
     it('issues fences that strictly increase per key', async () => {
@@ -120,10 +124,10 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it('a re-run by the token that already holds every key answers the same fence, and issues none', async () => {
       for (const keys of [[key()], [key(), key()]]) {
         const owner = token();
-        const first = await store.tryAcquire(keys, owner, LONG);
-        expect(await store.tryAcquire(keys, owner, LONG)).toEqual(first);
+        const first = await store.tryAcquire({ kind: 'mutex', keys, token: owner, ttl: LONG });
+        expect(await store.tryAcquire({ kind: 'mutex', keys, token: owner, ttl: LONG })).toEqual(first);
         expect(await holds(keys, owner)).toBe(true);
-        expect(await store.release(keys, owner)).toBe(true);
+        expect(await store.release({ kind: 'mutex', keys, token: owner })).toBe(true);
         expect(await fenceOf(keys)).toBeGreaterThan(first.fence!);
       }
     });
@@ -133,32 +137,32 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it("the owner's extend resets the lease to the new length", async () => {
       const k = key();
       const owner = token();
-      await store.tryAcquire([k], owner, 200);
+      await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: 200 });
       await sleep(100);
-      expect(await store.extend([k], owner, 2_000)).toBe(true);
+      expect(await store.extend({ kind: 'mutex', keys: [k], token: owner, ttl: 2_000 })).toBe(true);
       await sleep(200); // past the first lease
-      const attempt = await store.tryAcquire([k], token(), LONG);
+      const attempt = await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG });
       expect(attempt.fence).toBeNull();
       expect((attempt as { remaining: number }).remaining).toBeGreaterThan(1_000);
-      await store.release([k], owner);
+      await store.release({ kind: 'mutex', keys: [k], token: owner });
     });
 
     it("another token's extend answers false and leaves the lease as it was", async () => {
       const k = key();
       const owner = token();
-      await store.tryAcquire([k], owner, 5_000);
-      expect(await store.extend([k], token(), LONG)).toBe(false);
-      const { remaining } = (await store.tryAcquire([k], token(), LONG)) as { remaining: number };
+      await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: 5_000 });
+      expect(await store.extend({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })).toBe(false);
+      const { remaining } = (await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })) as { remaining: number };
       expect(remaining).toBeLessThanOrEqual(5_000);
-      await store.release([k], owner);
+      await store.release({ kind: 'mutex', keys: [k], token: owner });
     });
 
     it('answers false when the token owns only some of the keys, and extends none of them', async () => {
       const [a, b] = [key(), key()];
       const owner = token();
-      await store.tryAcquire([a, b], owner, 300);
-      expect(await store.release([b], owner)).toBe(true);
-      expect(await store.extend([a, b], owner, 10_000)).toBe(false);
+      await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: owner, ttl: 300 });
+      expect(await store.release({ kind: 'mutex', keys: [b], token: owner })).toBe(true);
+      expect(await store.extend({ kind: 'mutex', keys: [a, b], token: owner, ttl: 10_000 })).toBe(false);
       await sleep(400);
       expect(await store.isLocked([a])).toBe(false); // a ran out with its first lease
     });
@@ -166,12 +170,12 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it('answers false once the lease has run out or was released', async () => {
       const [a, b] = [key(), key()];
       const owner = token();
-      await store.tryAcquire([a], owner, 50);
-      await store.tryAcquire([b], owner, LONG);
-      await store.release([b], owner);
+      await store.tryAcquire({ kind: 'mutex', keys: [a], token: owner, ttl: 50 });
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: owner, ttl: LONG });
+      await store.release({ kind: 'mutex', keys: [b], token: owner });
       await sleep(100);
-      expect(await store.extend([a], owner, LONG)).toBe(false);
-      expect(await store.extend([b], owner, LONG)).toBe(false);
+      expect(await store.extend({ kind: 'mutex', keys: [a], token: owner, ttl: LONG })).toBe(false);
+      expect(await store.extend({ kind: 'mutex', keys: [b], token: owner, ttl: LONG })).toBe(false);
     });
   });
 
@@ -179,9 +183,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it('the owner deletes every key, answers true, and listeners hear of it', async () => {
       const [a, b] = [key(), key()];
       const owner = token();
-      await store.tryAcquire([a, b], owner, LONG);
+      await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: owner, ttl: LONG });
       const listener = await listen([a]);
-      expect(await store.release([a, b], owner)).toBe(true);
+      expect(await store.release({ kind: 'mutex', keys: [a, b], token: owner })).toBe(true);
       expect(await store.isLocked([a])).toBe(false);
       expect(await store.isLocked([b])).toBe(false);
       await listener.until(1);
@@ -191,15 +195,15 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it("another token's release answers false, deletes nothing and notifies nobody", async () => {
       const k = key();
       const owner = token();
-      await store.tryAcquire([k], owner, LONG);
+      await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
       const listener = await listen([k]);
-      expect(await store.release([k], token())).toBe(false);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: token() })).toBe(false);
       expect(await holds([k], owner)).toBe(true);
       // The owner's release is the first notification heard: the failed one sent none.
-      expect(await store.release([k], owner)).toBe(true);
-      await listener.until(1);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: owner })).toBe(true);
+      await listener.until(heardPerRelease());
       await sleep(50);
-      expect(listener.heard.count).toBe(1);
+      expect(listener.heard.count).toBe(heardPerRelease());
       listener.stop();
     });
 
@@ -207,15 +211,15 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const [a, b] = [key(), key()];
       const owner = token();
       const other = token();
-      await store.tryAcquire([a], owner, LONG);
-      await store.tryAcquire([b], other, LONG);
+      await store.tryAcquire({ kind: 'mutex', keys: [a], token: owner, ttl: LONG });
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: other, ttl: LONG });
       const listener = await listen([a]);
-      expect(await store.release([a, b], owner)).toBe(false);
+      expect(await store.release({ kind: 'mutex', keys: [a, b], token: owner })).toBe(false);
       expect(await store.isLocked([a])).toBe(false);
       expect(await holds([b], other)).toBe(true);
       await listener.until(1);
       listener.stop();
-      await store.release([b], other);
+      await store.release({ kind: 'mutex', keys: [b], token: other });
     });
 
     it('a listener that stopped hears nothing more', async () => {
@@ -224,8 +228,8 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const still = await listen([k]); // another listener on the same key keeps listening
       listener.stop();
       const owner = token();
-      await store.tryAcquire([k], owner, LONG);
-      await store.release([k], owner);
+      await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
+      await store.release({ kind: 'mutex', keys: [k], token: owner });
       await still.until(1);
       await sleep(50);
       expect(listener.heard.count).toBe(0);
@@ -238,18 +242,18 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const [a, b] = [key(), key()];
       const from = token();
       const to = token();
-      const { fence } = await store.tryAcquire([a, b], from, LONG);
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: from, ttl: LONG });
       const listener = await listen([a]);
-      const result = await store.handOver([a, b], from, to, LONG);
+      const result = await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG });
       expect(result.owned).toBe(true);
       expect(result.fence).toBeGreaterThan(fence!);
       expect(await holds([a, b], to)).toBe(true);
       expect(await holds([a], from)).toBe(false);
       // The receiver's release is the first notification heard: the hand-over sent none.
-      expect(await store.release([a, b], to)).toBe(true);
-      await listener.until(1);
+      expect(await store.release({ kind: 'mutex', keys: [a, b], token: to })).toBe(true);
+      await listener.until(heardPerRelease());
       await sleep(50);
-      expect(listener.heard.count).toBe(1);
+      expect(listener.heard.count).toBe(heardPerRelease());
       listener.stop();
     });
 
@@ -257,13 +261,13 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const k = key();
       const from = token();
       const to = token();
-      const { fence } = await store.tryAcquire([k], from, 50);
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
       await sleep(100);
-      const result = await store.handOver([k], from, to, LONG);
+      const result = await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG });
       expect(result.owned).toBe(false);
       expect(result.fence).toBeGreaterThan(fence!);
       expect(await holds([k], to)).toBe(true);
-      expect(await store.release([k], to)).toBe(true);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: to })).toBe(true);
     });
 
     it("when another owner holds a key: no fence, the giver's own keys are released, the other's kept", async () => {
@@ -271,28 +275,28 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const from = token();
       const other = token();
       const to = token();
-      await store.tryAcquire([a], from, LONG);
-      await store.tryAcquire([b], other, LONG);
+      await store.tryAcquire({ kind: 'mutex', keys: [a], token: from, ttl: LONG });
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: other, ttl: LONG });
       const listener = await listen([a]);
-      expect(await store.handOver([a, b], from, to, LONG)).toEqual({ owned: false, fence: null });
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG })).toEqual({ owned: false, fence: null });
       expect(await store.isLocked([a])).toBe(false);
       await listener.until(1); // released as a release would: waiters hear of it
       expect(await holds([b], other)).toBe(true);
       expect(await holds([b], to)).toBe(false);
       listener.stop();
-      await store.release([b], other);
+      await store.release({ kind: 'mutex', keys: [b], token: other });
     });
 
     it('a re-run (every key already the receiver\'s) answers owned with the fence it issued', async () => {
       for (const keys of [[key()], [key(), key()]]) {
         const from = token();
         const to = token();
-        await store.tryAcquire(keys, from, LONG);
-        const first = await store.handOver(keys, from, to, LONG);
+        await store.tryAcquire({ kind: 'mutex', keys, token: from, ttl: LONG });
+        const first = await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG });
         expect(first.owned).toBe(true);
-        expect(await store.handOver(keys, from, to, LONG)).toEqual({ owned: true, fence: first.fence });
+        expect(await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG })).toEqual({ owned: true, fence: first.fence });
         expect(await holds(keys, to)).toBe(true);
-        expect(await store.release(keys, to)).toBe(true);
+        expect(await store.release({ kind: 'mutex', keys, token: to })).toBe(true);
         expect(await fenceOf(keys)).toBeGreaterThan(first.fence!);
       }
     });
@@ -302,8 +306,8 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it("names each held key's token, its fence and time left; nothing for a free key", async () => {
       const [a, b, free] = [key(), key(), key()];
       const owner = token();
-      const { fence } = await store.tryAcquire([a, b], owner, 5_000);
-      const holdings = await store.inspect([a, free, b]);
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: owner, ttl: 5_000 });
+      const holdings = await store.inspect({ kind: 'mutex', keys: [a, free, b] });
       expect(holdings.map((holding) => holding.key)).toEqual([a, b]);
       for (const holding of holdings) {
         expect(holding.token).toBe(owner);
@@ -311,18 +315,18 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
         expect(holding.expiresIn).toBeGreaterThan(4_000);
         expect(holding.expiresIn).toBeLessThanOrEqual(5_000);
       }
-      expect(await store.inspect([free])).toEqual([]);
-      await store.release([a, b], owner);
-      expect(await store.inspect([a, b])).toEqual([]);
+      expect(await store.inspect({ kind: 'mutex', keys: [free] })).toEqual([]);
+      await store.release({ kind: 'mutex', keys: [a, b], token: owner });
+      expect(await store.inspect({ kind: 'mutex', keys: [a, b] })).toEqual([]);
     });
 
     it('reads, never writes: the holder keeps its lease and the next fence is unchanged by it', async () => {
       const k = key();
       const owner = token();
-      const { fence } = await store.tryAcquire([k], owner, LONG);
-      await store.inspect([k]);
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
+      await store.inspect({ kind: 'mutex', keys: [k] });
       expect(await holds([k], owner)).toBe(true);
-      await store.release([k], owner);
+      await store.release({ kind: 'mutex', keys: [k], token: owner });
       expect(await fenceOf([k])).toBe(fence! + 1);
     });
   });
@@ -331,27 +335,27 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it("frees a held key whoever owns it, announces it, and answers the old holder's token and fence", async () => {
       const [k, free] = [key(), key()];
       const stuck = token();
-      const { fence } = await store.tryAcquire([k], stuck, LONG);
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: stuck, ttl: LONG });
       const listener = await listen([k]);
-      expect(await store.forceRelease([k, free])).toEqual([{ key: k, token: stuck, fence }]);
+      expect(await store.forceRelease({ kind: 'mutex', keys: [k, free] })).toEqual([{ key: k, token: stuck, fence }]);
       expect(await store.isLocked([k])).toBe(false);
       await listener.until(1);
       listener.stop();
-      expect(await store.forceRelease([k])).toEqual([]);
+      expect(await store.forceRelease({ kind: 'mutex', keys: [k] })).toEqual([]);
     });
 
     it("the next holder's fence is above the old one's; the old holder can neither extend nor release it", async () => {
       const k = key();
       const stuck = token();
-      const old = await store.tryAcquire([k], stuck, LONG);
-      await store.forceRelease([k]);
+      const old = await store.tryAcquire({ kind: 'mutex', keys: [k], token: stuck, ttl: LONG });
+      await store.forceRelease({ kind: 'mutex', keys: [k] });
       const next = token();
-      const taken = await store.tryAcquire([k], next, LONG);
+      const taken = await store.tryAcquire({ kind: 'mutex', keys: [k], token: next, ttl: LONG });
       expect(taken.fence).toBeGreaterThan(old.fence!);
-      expect(await store.extend([k], stuck, LONG)).toBe(false);
-      expect(await store.release([k], stuck)).toBe(false);
+      expect(await store.extend({ kind: 'mutex', keys: [k], token: stuck, ttl: LONG })).toBe(false);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: stuck })).toBe(false);
       expect(await holds([k], next)).toBe(true);
-      await store.release([k], next);
+      await store.release({ kind: 'mutex', keys: [k], token: next });
     });
   });
 
@@ -360,23 +364,144 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const [a, b] = [key(), key()];
       expect(await store.isLocked([a, b])).toBe(false);
       const owner = token();
-      await store.tryAcquire([b], owner, LONG);
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: owner, ttl: LONG });
       expect(await store.isLocked([a, b])).toBe(true);
       expect(await store.isLocked([a])).toBe(false);
-      await store.release([b], owner);
+      await store.release({ kind: 'mutex', keys: [b], token: owner });
       expect(await store.isLocked([a, b])).toBe(false);
     });
 
     it('a lease ends after its ttl: the keys are free for another token', async () => {
       const [a, b] = [key(), key()];
       const owner = token();
-      await store.tryAcquire([a, b], owner, 100);
+      await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: owner, ttl: 100 });
       expect(await store.isLocked([a])).toBe(true);
       await sleep(150);
       expect(await store.isLocked([a, b])).toBe(false);
       const next = token();
-      expect((await store.tryAcquire([a, b], next, LONG)).fence).toBeGreaterThan(0);
-      await store.release([a, b], next);
+      expect((await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: next, ttl: LONG })).fence).toBeGreaterThan(0);
+      await store.release({ kind: 'mutex', keys: [a, b], token: next });
+    });
+  });
+
+  describe('capabilities (each case runs on the stores that declare it)', () => {
+    it('declare the mutex, and optimisticNow() is never true without optimisticHandOver', async () => {
+      expect(store.capabilities.kinds).toContain('mutex');
+      await store.isLocked([key()]); // connected (Redis)
+      expect(store.optimisticNow()).toBe(store.capabilities.optimisticHandOver);
+    });
+
+    it('optimisticHandOver: from the owner, counters unmoved: the receiver holds it with the fence plus one; no notification', async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const [a, b] = [key(), key()];
+      const from = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: from, ttl: LONG });
+      const listener = await listen([a]);
+      const optimistic = { expectedFence: fence!, coveredFor: LONG };
+      const result = await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic });
+      expect(result.owned).toBe(true);
+      expect(result.fence).toBe(fence! + 1);
+      expect(await holds([a, b], to)).toBe(true);
+      expect(await holds([a], from)).toBe(false);
+      // A re-run answers as the first run did.
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toMatchObject({ owned: true, fence: fence! + 1 });
+      expect(await store.release({ kind: 'mutex', keys: [a, b], token: to })).toBe(true);
+      await listener.until(1);
+      await sleep(50);
+      expect(listener.heard.count).toBe(1); // the receiver's release only
+      listener.stop();
+      expect(await fenceOf([a])).toBeGreaterThan(fence! + 1);
+    });
+
+    it("optimisticHandOver refused, the giver's lease ended: no fence, and the receiver's fence is burnt", async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const k = key();
+      const from = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
+      await sleep(100);
+      const optimistic = { expectedFence: fence!, coveredFor: 0 };
+      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.isLocked([k])).toBe(false);
+      expect(await holds([k], to)).toBe(false);
+      // The receiver ran with fence + 1: no later holder is issued it again.
+      expect(await fenceOf([k])).toBeGreaterThan(fence! + 1);
+    });
+
+    it("optimisticHandOver refused, another holder took the lock meanwhile: no fence, the other's lease kept, fences above both", async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const k = key();
+      const from = token();
+      const other = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
+      await sleep(100);
+      const taken = await store.tryAcquire({ kind: 'mutex', keys: [k], token: other, ttl: LONG });
+      expect(taken.fence).toBeGreaterThan(fence!);
+      const optimistic = { expectedFence: fence!, coveredFor: 0 };
+      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await holds([k], other)).toBe(true);
+      expect(await holds([k], to)).toBe(false);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: other })).toBe(true);
+      expect(await fenceOf([k])).toBeGreaterThan(Math.max(taken.fence!, fence! + 1));
+    });
+
+    it("optimisticHandOver refused, a key's counter moved past the expected fence: the giver's keys released", async ({ skip }) => {
+      if (!store.capabilities.optimisticHandOver) skip();
+      const [a, b] = [key(), key()];
+      const from = token();
+      const to = token();
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a], token: from, ttl: LONG });
+      // b's counter was issued a fence after a's: the giver's expected fence is not b's.
+      expect(await fenceOf([b])).toBeGreaterThan(fence!);
+      await store.tryAcquire({ kind: 'mutex', keys: [b], token: from, ttl: LONG });
+      const listener = await listen([a]);
+      const optimistic = { expectedFence: fence!, coveredFor: LONG };
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.isLocked([a, b])).toBe(false);
+      await listener.until(1); // released as a release would: waiters hear of it
+      listener.stop();
+    });
+
+    it('releaseIds: listeners hear a named release under its name, an unnamed one as ""', async ({ skip }) => {
+      if (!store.capabilities.releaseIds) skip();
+      const k = key();
+      const heard: string[] = [];
+      const stop = await store.onRelease([k], (releaseId) => heard.push(releaseId));
+      for (const releaseId of ['release-1', undefined]) {
+        const owner = token();
+        await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
+        expect(await store.release({ kind: 'mutex', keys: [k], token: owner, releaseId })).toBe(true);
+        await waitFor(() => heard.length === (releaseId ? 1 : 2), 2_000);
+      }
+      expect(heard).toEqual(['release-1', '']);
+      stop();
+    });
+
+    it('countsListeners: a hand-over says whether listeners other than this store wait; without it, never', async () => {
+      const k = key();
+      const handOver = async () => {
+        const from = token();
+        const to = token();
+        await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: LONG });
+        const result = await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG });
+        expect(result.fence).not.toBeNull();
+        await store.release({ kind: 'mutex', keys: [k], token: to });
+        return result.othersWaiting;
+      };
+      const own = await store.onRelease([k], () => undefined);
+      const counts = store.capabilities.countsListeners;
+      expect(await handOver()).toBe(counts ? false : undefined);
+      const elsewhere = run.createStore(TIMEOUT);
+      const theirs = await elsewhere.onRelease([k], () => undefined);
+      try {
+        expect(await handOver()).toBe(counts ? true : undefined);
+      } finally {
+        theirs();
+        await elsewhere.close();
+        own();
+      }
     });
   });
 
@@ -386,13 +511,13 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     await closing.isLocked([k]); // connected (Redis)
     await closing.close();
     const calls: [string, () => Promise<unknown>][] = [
-      ['tryAcquire', () => closing.tryAcquire([k], token(), LONG)],
-      ['extend', () => closing.extend([k], token(), LONG)],
-      ['release', () => closing.release([k], token())],
-      ['handOver', () => closing.handOver([k], token(), token(), LONG)],
+      ['tryAcquire', () => closing.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })],
+      ['extend', () => closing.extend({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })],
+      ['release', () => closing.release({ kind: 'mutex', keys: [k], token: token() })],
+      ['handOver', () => closing.handOver({ kind: 'mutex', keys: [k], from: token(), to: token(), ttl: LONG })],
       ['isLocked', () => closing.isLocked([k])],
-      ['inspect', () => closing.inspect([k])],
-      ['forceRelease', () => closing.forceRelease([k])],
+      ['inspect', () => closing.inspect({ kind: 'mutex', keys: [k] })],
+      ['forceRelease', () => closing.forceRelease({ kind: 'mutex', keys: [k] })],
       ['onRelease', () => closing.onRelease([k], () => undefined)],
     ];
     for (const [name, call] of calls) {

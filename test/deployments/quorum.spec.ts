@@ -56,20 +56,20 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
   it('inspect names the token a majority holds; forceRelease frees every node, also keys only a minority held', async () => {
     const [k, stray] = [key(), key()];
     const owner = token();
-    const { fence } = await store.tryAcquire([k], owner, LONG);
+    const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
     servers[0]!.pause(); // a node down answers nothing: the majority still names the holder
     try {
-      expect(await store.inspect([k])).toEqual([{ key: k, token: owner, fence, expiresIn: expect.any(Number) }]);
+      expect(await store.inspect({ kind: 'mutex', keys: [k] })).toEqual([{ key: k, token: owner, fence, expiresIn: expect.any(Number) }]);
     } finally {
       servers[0]!.resume();
     }
     // A grant that reached two nodes only (its owner crashed mid-way): not held, but in the way.
     for (const server of servers.slice(0, 2)) await server.client().set(stray, 'crashed', 'PX', LONG);
-    expect(await store.inspect([stray])).toEqual([]);
-    const freed = await store.forceRelease([k, stray]);
+    expect(await store.inspect({ kind: 'mutex', keys: [stray] })).toEqual([]);
+    const freed = await store.forceRelease({ kind: 'mutex', keys: [k, stray] });
     expect(freed.map((entry) => [entry.key, entry.token])).toEqual([[k, owner], [stray, 'crashed']]);
     for (const server of servers) expect(await server.client().exists(k, stray)).toBe(0);
-    expect((await store.tryAcquire([k], token(), LONG)).fence).toBeGreaterThan(fence!);
+    expect((await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })).fence).toBeGreaterThan(fence!);
   });
 
   it('for every subset of nodes down: acquired exactly when a majority is up, else LockStoreError', async () => {
@@ -77,12 +77,12 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
       const k = key();
       const owner = token();
       for (const node of down) servers[node]!.pause();
-      const outcome = await store.tryAcquire([k], owner, LONG).catch((error: unknown) => error);
+      const outcome = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG }).catch((error: unknown) => error);
       for (const node of down) servers[node]!.resume();
       const label = `down: [${down.join(', ')}]`;
       if (5 - down.length >= 3) {
         expect(outcome, label).toMatchObject({ fence: expect.any(Number) });
-        expect(await store.release([k], owner), label).toBe(true);
+        expect(await store.release({ kind: 'mutex', keys: [k], token: owner }), label).toBe(true);
       } else {
         expect(outcome, label).toBeInstanceOf(LockStoreError);
       }
@@ -96,11 +96,11 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
       const k = key();
       const owner = token();
       await Promise.all(held.map((node) => servers[node]!.client().set(k, 'someone-else', 'PX', 10_000)));
-      const attempt = await store.tryAcquire([k], owner, LONG);
+      const attempt = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
       const label = `held on: [${held.join(', ')}]`;
       if (5 - held.length >= 3) {
         expect(attempt.fence, label).toBeGreaterThan(0);
-        expect(await store.release([k], owner), label).toBe(true);
+        expect(await store.release({ kind: 'mutex', keys: [k], token: owner }), label).toBe(true);
       } else {
         expect(attempt.fence, label).toBeNull();
         expect((attempt as { remaining: number }).remaining, label).toBeGreaterThan(5_000);
@@ -120,14 +120,14 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     await servers[1]!.kill();
     try {
       const owner = token();
-      const { fence } = await store.tryAcquire([k], owner, LONG);
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
       expect(fence).toBeGreaterThan(0);
-      expect(await store.extend([k], owner, LONG)).toBe(true);
-      expect(await store.release([k], owner)).toBe(true);
+      expect(await store.extend({ kind: 'mutex', keys: [k], token: owner, ttl: LONG })).toBe(true);
+      expect(await store.release({ kind: 'mutex', keys: [k], token: owner })).toBe(true);
 
       await servers[2]!.kill();
       const started = performance.now();
-      const error = await store.tryAcquire([k], token(), LONG).catch((e: unknown) => e);
+      const error = await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LockStoreError);
       expect((error as Error).message).toMatch(/majority/);
       expect(performance.now() - started).toBeLessThan(STORE_TIMEOUT + SLACK);
@@ -138,9 +138,9 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     // The nodes are back (empty): the same store works again on its own connections.
     await waitFor(async () => {
       const owner = token();
-      const attempt = await store.tryAcquire([k], owner, LONG).catch(() => ({ fence: null }));
+      const attempt = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG }).catch(() => ({ fence: null }));
       if (attempt.fence === null) return false;
-      await store.release([k], owner);
+      await store.release({ kind: 'mutex', keys: [k], token: owner });
       return true;
     }, 10_000, 100);
   });
@@ -166,9 +166,9 @@ describe('quorum fences: strictly increasing whatever subset answers, with nodes
     for (let attempt = 0; ; attempt++) {
       const owner = `fence-${Math.random()}`;
       try {
-        const { fence } = await store.tryAcquire([k], owner, LONG);
+        const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
         if (fence !== null) {
-          await store.release([k], owner).catch(() => undefined);
+          await store.release({ kind: 'mutex', keys: [k], token: owner }).catch(() => undefined);
           return fence;
         }
       } catch (error) {

@@ -77,7 +77,6 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     await deployment.killMaster();
     // A fresh key: how long until locks can be taken again.
     let probe: Lock | null = null;
-    let probeFence = 0;
     while (!probe) {
       probe = await holders.tryAcquire('fo:probe').catch((error: unknown) => {
         if (!(error instanceof LockStoreError)) throw error;
@@ -86,7 +85,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
       if (!probe) await sleep(50);
       expect(performance.now() - killedAt).toBeLessThan(UNAVAILABLE_AT_MOST);
     }
-    probeFence = probe.fence;
+    const probeFence = probe.fence;
     // The client found the new master through whichever sentinel knew first; the one masterPort()
     // asks may lag a moment behind (seen once under load), so wait for every sentinel to agree.
     await deployment.failedOver(5_000);

@@ -156,7 +156,7 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
       // does at once; a node whose refusal is known costs nothing. Both nodes down: at once too.
       await others[0]!.kill();
       await new Promise((resolve) => setTimeout(resolve, 300)); // both clients were refused once
-      const { error, ms } = await timed(store.tryAcquire(['{q}'], 'token', 10_000));
+      const { error, ms } = await timed(store.tryAcquire({ kind: 'mutex', keys: ['{q}'], token: 'token', ttl: 10_000 }));
       expect(error).toBeInstanceOf(LockStoreError);
       expect(String((error as Error).message)).toMatch(/ECONNREFUSED/);
       expect(ms).toBeLessThan(AT_ONCE);

@@ -52,6 +52,9 @@ const rows: Row[] = [
   ['key with a C1 control character', (l) => l.acquire('order\u00851'), 'key'],
   ['key with a lone surrogate', (l) => l.acquire('order:\ud800'), 'key'],
   ['hash-tagged key naming a fence counter', (l) => l.acquire('{order:1}:fence'), 'key'],
+  // Both name the Redis key `lock:{x}`: one lock would take it once, and its release answer false.
+  ['two keys naming one Redis key', (l) => l.acquire(['x', '{x}']), 'key[1]'],
+  ['isLocked with two keys naming one Redis key', (l) => l.isLocked(['{a}', 'b', 'a']), 'key[2]'],
   ['ttl 0', (l) => l.acquire('k', { ttl: 0 }), 'options.ttl'],
   ['negative ttl', (l) => l.acquire('k', { ttl: -5 }), 'options.ttl'],
   ['fractional ttl', (l) => l.acquire('k', { ttl: 1.5 }), 'options.ttl'],

@@ -155,10 +155,11 @@ export class FaultProxy {
   ) {}
 
   static async start(targetPort: number): Promise<FaultProxy> {
-    let proxy!: FaultProxy;
-    const server = createServer((client) => proxy.accept(client, targetPort));
+    const ready: { proxy?: FaultProxy } = {};
+    const server = createServer((client) => ready.proxy!.accept(client, targetPort));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+    const proxy = new FaultProxy(server, (server.address() as { port: number }).port);
+    ready.proxy = proxy;
     return proxy;
   }
 
@@ -293,6 +294,9 @@ export class ProxyConnection {
     this.upstreamPipe = new Pipe(upstream);
     this.downstreamPipe = new Pipe(client);
     for (const socket of [client, upstream]) {
+      // As a client's own connection (ioredis sets it): Nagle would hold a small write back for
+      // the peer's delayed ACK (about 40 ms), a delay no real deployment adds.
+      socket.setNoDelay(true);
       socket.on('error', () => undefined);
       socket.on('close', () => this.close());
     }

@@ -46,6 +46,43 @@ export class RedisCluster {
     return client;
   }
 
+  /** The hash slot of `key`. */
+  async slotOf(key: string): Promise<number> {
+    return Number(await this.servers[0]!.client().cluster('KEYSLOT', key));
+  }
+
+  /** The master that serves `slot` now. */
+  async ownerOf(slot: number): Promise<RedisServer> {
+    const ranges = await this.servers[0]!.client().cluster('SLOTS');
+    const [, , master] = ranges.find(([first, last]) => first <= slot && slot <= last)!;
+    return this.servers.find((server) => server.port === master![1])!;
+  }
+
+  /**
+   * Slot migration as `redis-cli --cluster reshard` does it, one step at a time: `begin` marks
+   * `slot` IMPORTING on `to` and MIGRATING on `from` (from then on `from` answers ASK for a
+   * command whose keys are all gone from it, and TRYAGAIN for one whose keys it has only some
+   * of), `move` MIGRATEs the named keys, `finish` gives the slot to `to` on every master (MOVED).
+   */
+  async migration(slot: number, from: RedisServer, to: RedisServer) {
+    const idOf = async (server: RedisServer) => String(await server.client().cluster('MYID'));
+    const [fromId, toId] = [await idOf(from), await idOf(to)];
+    return {
+      begin: async () => {
+        await to.client().cluster('SETSLOT', slot, 'IMPORTING', fromId);
+        await from.client().cluster('SETSLOT', slot, 'MIGRATING', toId);
+      },
+      move: async (...keys: string[]) => {
+        await from.client().call('MIGRATE', '127.0.0.1', to.port, '', 0, 5_000, 'KEYS', ...keys);
+      },
+      finish: async () => {
+        for (const server of [to, from, ...this.servers.filter((other) => other !== to && other !== from)]) {
+          await server.client().cluster('SETSLOT', slot, 'NODE', toId);
+        }
+      },
+    };
+  }
+
   async stop(): Promise<void> {
     for (const client of this.clients) client.disconnect();
     this.clients.clear();

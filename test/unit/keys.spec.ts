@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LockArgumentError, WithLock } from '../../lib';
 import { resolveKeyTemplate } from '../../lib/core/keys/resolve-key-template';
 import { resolveLockKey } from '../../lib/nest/keys/resolve-lock-key';
-import { toStoreKey } from '../../lib/core/keys/store-keys';
+import { toStoreKey, toStoreKeys } from '../../lib/core/keys/store-keys';
 import { validateKeys } from '../../lib/core/keys/validate-keys';
 import { keySetId } from '../../lib/core/keys/key-set-id';
 
@@ -58,6 +58,15 @@ describe('store keys', () => {
   it('keeps a hash tag the user wrote, so several keys can share a slot', () => {
     expect(toStoreKey('lock:', '{tenant:7}:report')).toBe('lock:{tenant:7}:report');
     expect(toStoreKey('lock:', 'a{}b')).toBe('lock:{a{}b}'); // an empty tag hashes the whole key
+  });
+
+  it('refuses two keys of one lock that name one Redis key, naming both (the prefix decides)', () => {
+    expect(() => toStoreKeys('lock:', ['x', '{x}'])).toThrow(
+      'Invalid key[1]: "{x}" names the same Redis key as key[0] "x" ("lock:{x}")',
+    );
+    // Under a hash-tagged prefix the two are different Redis keys: `{app}:x` and `{app}:{x}`.
+    expect(toStoreKeys('{app}:', ['x', '{x}'])).toEqual(['{app}:x', '{app}:{x}']);
+    expect(toStoreKeys('lock:', ['x', 'y'])).toEqual(['lock:{x}', 'lock:{y}']);
   });
 });
 

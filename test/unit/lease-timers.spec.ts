@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runOutsideLockScope } from '../../lib';
 import { LeaseTimers, type TimedEntry } from '../../lib/core/lease/lease-timers';
 
 /** The shared timer queue of a LockService's leases, on a fake clock. */
@@ -14,7 +15,7 @@ describe('LeaseTimers (fake timers)', () => {
   }
 
   it('wakes every entry at its time, in time order, never early, with one Node timer armed', async () => {
-    const timers = new LeaseTimers();
+    const timers = new LeaseTimers(runOutsideLockScope);
     const start = performance.now();
     const woken = new Map<number, number[]>();
     const times = [700, 50, 300, 50, 1_000, 10, 999, 400, 20, 600];
@@ -35,7 +36,7 @@ describe('LeaseTimers (fake timers)', () => {
   });
 
   it('a cancelled entry is never woken; a rescheduled one is woken at its new time only', async () => {
-    const timers = new LeaseTimers();
+    const timers = new LeaseTimers(runOutsideLockScope);
     const start = performance.now();
     const cancelled: number[] = [];
     const moved: number[] = [];
@@ -56,7 +57,7 @@ describe('LeaseTimers (fake timers)', () => {
   });
 
   it('an entry that schedules itself again from its wake-up is woken again (a renewing lease)', async () => {
-    const timers = new LeaseTimers();
+    const timers = new LeaseTimers(runOutsideLockScope);
     const start = performance.now();
     const woken: number[] = [];
     const renewing: TimedEntry = {
@@ -74,7 +75,7 @@ describe('LeaseTimers (fake timers)', () => {
   });
 
   it('an earlier entry re-arms the timer; a later one waits for the armed one (which finds nothing due and re-arms)', async () => {
-    const timers = new LeaseTimers();
+    const timers = new LeaseTimers(runOutsideLockScope);
     const start = performance.now();
     const late: number[] = [];
     const early: number[] = [];
@@ -91,7 +92,7 @@ describe('LeaseTimers (fake timers)', () => {
   });
 
   it('many entries scheduled and cancelled in mixed order keep the queue consistent', async () => {
-    const timers = new LeaseTimers();
+    const timers = new LeaseTimers(runOutsideLockScope);
     const start = performance.now();
     const entries = Array.from({ length: 200 }, (_, i) => ({ at: ((i * 7919) % 1_000) + 1, record: [] as number[], entry: undefined as TimedEntry | undefined }));
     for (const item of entries) {

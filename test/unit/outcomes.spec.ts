@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LockArgumentError, LockError, LockLostError, LockNotAcquiredError, LockStoreError } from '../../lib';
-import { LockOutcomeError, lockOutcomeOf } from '../../lib/nest/outcomes/lock-outcome';
+import { HasLockOutcome, lockOutcomeOf } from '../../lib/nest/outcomes/lock-outcome';
 
 describe('lock outcomes: one code per error', () => {
   const lost = new LockLostError(['a', 'b'], 'not-held');
@@ -26,7 +26,7 @@ describe('lock outcomes: one code per error', () => {
     const aborted = await sleepFor(10_000, undefined, { signal: controller.signal }).catch((e: unknown) => e);
     expect((aborted as Error).name).toBe('AbortError');
     expect(lockOutcomeOf(aborted)).toMatchObject({ code: 'LOCK_LOST', error: lost });
-    expect(aborted).toBeInstanceOf(LockOutcomeError);
+    expect(aborted).toBeInstanceOf(HasLockOutcome);
   });
 
   it('leaves everything else alone: misuse, other AbortErrors, other errors', () => {
@@ -34,7 +34,7 @@ describe('lock outcomes: one code per error', () => {
     expect(misuse.code).toBe('LOCK_ERROR');
     for (const other of [misuse, new DOMException('stop', 'AbortError'), new Error('boom'), 'text', undefined]) {
       expect(lockOutcomeOf(other)).toBeUndefined();
-      expect(other instanceof LockOutcomeError).toBe(false);
+      expect(other instanceof HasLockOutcome).toBe(false);
     }
   });
 });

@@ -18,6 +18,23 @@ export function toStoreKey(prefix: string, key: string, argument = 'key'): strin
   return full;
 }
 
+/**
+ * The store keys of a lock's keys. Two keys that name one Redis key (`x` and `{x}` both become
+ * `lock:{x}`) are refused: the lock would take that key once, and its release would report a key
+ * it never held.
+ */
+export function toStoreKeys(prefix: string, keys: readonly string[]): string[] {
+  if (keys.length === 1) return [toStoreKey(prefix, keys[0]!)];
+  const storeKeys = keys.map((key) => toStoreKey(prefix, key));
+  if (new Set(storeKeys).size === storeKeys.length) return storeKeys;
+  const second = storeKeys.findIndex((storeKey, index) => storeKeys.indexOf(storeKey) !== index);
+  const first = storeKeys.indexOf(storeKeys[second]!);
+  throw new LockArgumentError(
+    `key[${second}]`,
+    `${describeValue(keys[second])} names the same Redis key as key[${first}] ${describeValue(keys[first])} (${describeValue(storeKeys[first])})`,
+  );
+}
+
 const FENCE_SUFFIX = ':fence';
 
 export function fenceKeyOf(storeKey: string): string {

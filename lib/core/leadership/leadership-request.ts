@@ -26,7 +26,7 @@ export function leadershipRequest(
   const ttl = ttlOf(options, defaultTtl, optionsArgument);
   return {
     keys: [key],
-    options: { ttl, wait: MAX_DURATION, autoRenew: true, minHold: 0, maxHold: Infinity },
+    options: { kind: 'mutex', ttl, wait: MAX_DURATION, autoRenew: true, minHold: 0, maxHold: Infinity },
     onBusy: 'throw',
     name: key,
   };

@@ -1,10 +1,11 @@
-import { RENEW_AT } from '../tuning';
+import type { LockGrant } from './lease-context';
+import { OPTIMISTIC_HAND_OVER_MARGIN, RENEW_AT } from '../tuning';
 import { reliableLength } from '../utils/reliable-length';
 
 /**
  * A lease's times on the monotonic clock, counted from when the request that granted or renewed it
  * was sent (not from the reply): the deadline this process may rely on (less a drift allowance),
- * and when to renew next. @internal
+ * when to renew next, and what minHold and maxHold leave. @internal
  */
 export class LeaseClock {
   /** Monotonic time by which a renewal must be confirmed. */
@@ -13,18 +14,48 @@ export class LeaseClock {
   renewAt: number;
   private confirmedSentAt: number;
   private expiresAtWall: number;
+  /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
+  private readonly grantedAt = performance.now();
+  /** Kept at least this long after grantedAt (ms). */
+  private readonly minHold: number;
+  /** Renewal stops then (monotonic ms; Infinity without a cap). */
+  private readonly maxHoldEnd: number;
 
-  /** `until`: an earlier end the lease is bound by (an unconfirmed hand-over's giver's deadline). */
-  constructor(sentAt: number, length: number, until = Infinity) {
+  constructor({ sentAt, ttl: length, minHold, maxHold, provisional }: LockGrant) {
+    // An unconfirmed hand-over is bound by an earlier end: the giver's deadline.
+    const until = provisional ? provisional.until : Infinity;
+    this.minHold = minHold;
+    this.maxHoldEnd = sentAt + maxHold;
     this.confirmedSentAt = sentAt;
     this.deadline = Math.min(leaseEnd(sentAt, length), until);
     this.renewAt = sentAt + length * RENEW_AT;
-    this.expiresAtWall = wallTimeOf(sentAt + length);
+    // An unconfirmed hand-over lives under the giver's deadline (`until`): it reports that end.
+    this.expiresAtWall = wallTimeOf(Math.min(sentAt + length, until));
   }
 
   /** When the lease ends if not renewed (epoch ms, this process' clock). */
   get expiresAt(): number {
     return this.expiresAtWall;
+  }
+
+  /** Time left before minHold has passed (ms, rounded up; 0 or less once it has). */
+  minHoldLeft(): number {
+    return Math.ceil(this.minHold - (performance.now() - this.grantedAt));
+  }
+
+  /** Lease time renewal may still grant under maxHold at `now` (ms); Infinity without a cap. */
+  holdLeft(now: number): number {
+    return Math.floor(this.maxHoldEnd - now);
+  }
+
+  /**
+   * Until when the lease may cover an optimistic hand-over (0: it may not). Not once its renewal
+   * is overdue (`renews` and due for longer than the margin, or the last one `failed`): Redis may
+   * have lost the lease (a restart, a failover) while the deadline still runs.
+   */
+  coverUntil(renews: boolean, failed: boolean): number {
+    const overdue = failed || (renews && performance.now() > this.renewAt + OPTIMISTIC_HAND_OVER_MARGIN);
+    return overdue ? 0 : this.deadline;
   }
 
   /** A renewal of `length` ms sent at `sentAt` succeeded: false if a later one was confirmed already. */

@@ -1,5 +1,3 @@
-import { runOutsideLockScope } from '../scope/lock-scope';
-
 /** Something woken at a monotonic time (a Lease: its next renewal or its deadline). @internal */
 export interface TimedEntry {
   /** Monotonic time (performance.now()) to be woken at. */
@@ -22,6 +20,14 @@ export class LeaseTimers {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (monotonic ms); Infinity when none is armed. */
   private armedFor = Infinity;
+
+  /**
+   * `outsideLockScope` runs its argument outside every lock scope (the Locker passes
+   * runOutsideLockScope): the Node timer is armed through it, so renewals and loss reports are no
+   * part of the call chain that happened to schedule first. Passed in, so that the timers, and the
+   * leases they wake, do not depend on the scope module and the Lock it holds.
+   */
+  constructor(private readonly outsideLockScope: <T>(work: () => T) => T) {}
 
   /** (Re)queues `entry` to be woken at `wakeAt`. */
   schedule(entry: TimedEntry, wakeAt: number): void {
@@ -62,9 +68,8 @@ export class LeaseTimers {
     this.armedFor = wakeAt;
     // Rounded up: a timer firing a fraction of a ms early would find nothing due.
     const delay = Math.max(1, Math.ceil(wakeAt - performance.now()));
-    // Armed outside every lock scope: renewals and loss reports are no part of the chain that
-    // happened to schedule first. Unref'd: held locks must not keep the process alive.
-    this.timer = runOutsideLockScope(() => setTimeout(() => this.fire(), delay));
+    // Unref'd: held locks must not keep the process alive.
+    this.timer = this.outsideLockScope(() => setTimeout(() => this.fire(), delay));
     this.timer.unref();
   }
 

@@ -1,11 +1,11 @@
 import { LockLostError, type LockLostReason, LockStoreError } from '../errors';
 import { LeaseClock } from './lease-clock';
-import type { LeaseOwner, LockGrant, Provisional } from './lease-context';
+import type { LeaseContext, LockGrant } from './lease-context';
+import * as LeaseStates from './lease-state';
+import { type LeaseState, isHeld } from './lease-state';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from '../lock.messages';
 import type { TimedEntry } from './lease-timers';
 import { MAX_RENEWAL_RETRY_INTERVAL } from '../tuning';
-
-type LeaseState = 'held' | 'released' | 'lost';
 
 /**
  * One held lease in the store, shared by the Lock handles of one call chain (the outer one and
@@ -13,7 +13,8 @@ type LeaseState = 'held' | 'released' | 'lost';
  * itself about every ttl/3 while held (unless autoRenew is off, and never past maxHold). Its view
  * of the lease (LeaseClock) runs on a monotonic clock from when the acquire was sent, less a drift
  * allowance: when no renewal is confirmed by then, the lease is lost and `signal` aborts with
- * LockLostError, even if Redis never answers. @internal
+ * LockLostError, even if Redis never answers. Where it is in that life is one LeaseState, written
+ * only by `enter`. @internal
  */
 export class Lease implements TimedEntry {
   readonly keys: readonly string[];
@@ -23,21 +24,10 @@ export class Lease implements TimedEntry {
   /** The lock's name in telemetry (never its token). */
   readonly name: string;
 
-  private state: LeaseState = 'held';
-  private lostReason: LockLostReason | undefined;
-  /** The last renewal was cut short by maxHold: no more renewals, the lease ends at maxHold. */
-  private capped = false;
-  /** A renewal is in flight: only the deadline is armed meanwhile (Redis may never answer). */
-  private renewing = false;
-  /** Why the last renewal failed, if it did: the lease is then lost as 'unreachable'. */
-  private renewalError: unknown;
-  /** An optimistic hand-over Redis has not confirmed yet: no renewal until it has. */
-  private confirming = false;
+  private state: LeaseState;
   private ttl: number;
   private readonly clock: LeaseClock;
-  /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
-  private readonly grantedAt = performance.now();
-  /** Where the owner's LeaseTimers keep this lease (see TimedEntry). */
+  /** Where the context's LeaseTimers keep this lease (see TimedEntry). */
   wakeAt = 0;
   timerSlot = -1;
   private releasing: Promise<boolean> | undefined;
@@ -48,7 +38,7 @@ export class Lease implements TimedEntry {
 
   constructor(
     private readonly grant: LockGrant,
-    readonly owner: LeaseOwner,
+    readonly context: LeaseContext<Lease>,
   ) {
     this.keys = grant.keys;
     this.storeKeys = grant.storeKeys;
@@ -56,8 +46,13 @@ export class Lease implements TimedEntry {
     this.fence = grant.fence;
     this.name = grant.name;
     this.ttl = grant.ttl;
-    this.clock = new LeaseClock(grant.sentAt, grant.ttl, grant.provisional?.until);
-    if (grant.provisional) this.awaitConfirmation(grant.provisional);
+    this.clock = new LeaseClock(grant);
+    this.state = grant.provisional ? LeaseStates.CONFIRMING : LeaseStates.HELD;
+    // An optimistic hand-over runs inside the giver's lease until Redis confirms it.
+    grant.provisional?.confirmed.then(
+      (stands) => this.handOverAnswered(stands, undefined),
+      (error: unknown) => this.handOverAnswered(false, error ?? 'no answer'),
+    );
     this.schedule();
   }
 
@@ -68,7 +63,7 @@ export class Lease implements TimedEntry {
     return (this.controller ??= new AbortController()).signal;
   }
   get held(): boolean {
-    return this.state === 'held';
+    return isHeld(this.state);
   }
 
   /** The lease length renewals use (ms). */
@@ -78,19 +73,20 @@ export class Lease implements TimedEntry {
 
   /** Renews now, to `length` ms (capped at maxHold); the later automatic renewals use it too. */
   async extend(length: number): Promise<void> {
-    if (this.state !== 'held') throw this.lostError();
+    if (!isHeld(this.state)) throw this.lostError();
     const sentAt = performance.now();
-    const granted = Math.min(length, this.holdLeft(sentAt));
+    const granted = Math.min(length, this.clock.holdLeft(sentAt));
     if (granted < 1) return;
-    const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, granted);
-    if (this.state !== 'held') throw this.lostError();
+    const stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: granted });
+    const state = this.state;
+    if (!isHeld(state)) throw this.lostError();
     if (!stillOurs) {
       this.lose('not-held');
       throw this.lostError();
     }
     this.ttl = length;
-    if (granted < length) this.capped = true;
-    this.confirm(sentAt, granted);
+    this.clock.confirm(sentAt, granted);
+    this.enter(LeaseStates.extendConfirmed(state, granted < length));
   }
 
   /** One more handle on this lease (a call chain re-entered it). */
@@ -115,15 +111,21 @@ export class Lease implements TimedEntry {
    */
   release(): Promise<boolean> {
     if (this.releasing) return this.releasing;
-    const wasHeld = this.state === 'held';
+    const state = this.state;
+    const wasHeld = isHeld(state);
     // Shutdown aborts the signal first, but the job did run: minHold still keeps other replicas out.
-    const keepFor = wasHeld || this.lostReason === 'shutdown' ? this.minHoldLeft() : 0;
-    this.settle('released');
-    const { storeKeys, token, fence } = this;
+    const keepFor = wasHeld || (state.kind === 'lost' && state.error.reason === 'shutdown') ? this.clock.minHoldLeft() : 0;
+    let validUntil = 0;
+    if (wasHeld) {
+      const renews = this.grant.autoRenew && state.kind !== 'capped';
+      validUntil = this.clock.coverUntil(renews, LeaseStates.renewalFailure(state) !== undefined);
+      this.enter(LeaseStates.RELEASED);
+    }
+    const { storeKeys, token, fence, grant } = this;
     const letGo =
       keepFor > 0
-        ? this.owner.store.extend(storeKeys, token, keepFor)
-        : this.owner.releaseLock({ storeKeys, token, fence, validUntil: wasHeld ? this.clock.deadline : 0 });
+        ? this.context.store.extend({ kind: grant.kind, keys: storeKeys, token, ttl: keepFor })
+        : this.context.releaseLock({ kind: grant.kind, keys: storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
     this.releasing = letGo.then(
       (released) => wasHeld && released,
       (error: unknown) => {
@@ -134,114 +136,109 @@ export class Lease implements TimedEntry {
     return this.releasing;
   }
 
-  /** Marks the lease lost: stops renewal, aborts `signal`, tells the owner. */
+  /** Marks the lease lost: stops renewal, aborts `signal`, tells the context. */
   lose(reason: LockLostReason, cause?: unknown): void {
-    if (this.state !== 'held') return;
-    this.lostReason = reason;
-    this.settle('lost');
+    if (!isHeld(this.state)) return;
     const error = new LockLostError(this.keys, reason, LOST_BECAUSE[reason](cause), { cause });
+    this.enter({ kind: 'lost', error });
     (this.controller ??= new AbortController()).abort(error);
-    this.owner.leaseLost(this, error);
+    this.context.leaseLost(this, error);
   }
 
   /** The error a lost (or released) lease answers extend() with. */
   lostError(): LockLostError {
-    const reason = this.controller?.signal.reason;
-    return reason instanceof LockLostError ? reason : new LockLostError(this.keys, 'not-held', RELEASED);
-  }
-
-  /**
-   * An optimistic hand-over runs inside the giver's lease until Redis confirms it: then the lease
-   * counts from the hand-over's send; refused, it is lost at once; unanswered by the giver's
-   * deadline, it is lost then ('unreachable').
-   */
-  private awaitConfirmation({ confirmed }: Provisional): void {
-    this.confirming = true;
-    const settled = (stands: boolean, error?: unknown) => {
-      this.confirming = false;
-      if (this.state !== 'held') return;
-      if (stands) this.confirm(this.grant.sentAt, this.grant.ttl);
-      else this.lose(error === undefined ? 'not-held' : 'unreachable', error);
-    };
-    confirmed.then((stands) => settled(stands), (error: unknown) => settled(false, error ?? 'no answer'));
-  }
-
-  private minHoldLeft(): number {
-    return Math.ceil(this.grant.minHold - (performance.now() - this.grantedAt));
-  }
-
-  /** Lease time renewal may still grant under maxHold (ms); Infinity without a cap. */
-  private holdLeft(now: number): number {
-    return Math.floor(this.grant.sentAt + this.grant.maxHold - now);
-  }
-
-  private settle(state: LeaseState): void {
-    if (this.state !== 'held') return;
-    this.state = state;
-    this.owner.timers.cancel(this);
-    this.owner.leaseSettled(this);
-  }
-
-  /** A renewal of `length` ms sent at `sentAt` succeeded: the lease now runs from then (the latest wins). */
-  private confirm(sentAt: number, length: number): void {
-    if (this.clock.confirm(sentAt, length)) this.schedule();
-  }
-
-  /** One wake-up per lease (in the owner's shared LeaseTimers): the next renewal, or the deadline when renewal is off, capped or failing. */
-  private schedule(): void {
-    if (this.state !== 'held') return;
-    const renews = this.grant.autoRenew && !this.capped && !this.renewing && !this.confirming;
-    this.owner.timers.schedule(this, renews ? Math.min(this.clock.renewAt, this.clock.deadline) : this.clock.deadline);
+    if (this.state.kind === 'lost') return this.state.error;
+    return new LockLostError(this.keys, 'not-held', RELEASED);
   }
 
   /** @internal Called by LeaseTimers at the wake time. */
   onTimer(): void {
-    void this.tick();
+    const state = this.state;
+    if (!isHeld(state)) return;
+    const now = performance.now();
+    if (now >= this.clock.deadline) this.lose(LeaseStates.lostAtDeadline(state), LeaseStates.renewalFailure(state)?.error);
+    else if (LeaseStates.renewsOnSchedule(state, this.grant.autoRenew)) void this.renew(state, now);
+    else this.schedule();
   }
 
-  private async tick(): Promise<void> {
-    if (this.state !== 'held') return;
-    const sentAt = performance.now();
-    if (sentAt >= this.clock.deadline) {
-      if (this.capped) this.lose('max-hold');
-      // A renewal still in flight, or the last one failed: Redis did not answer in time.
-      else if (this.renewing || this.confirming || this.renewalError !== undefined) {
-        this.lose('unreachable', this.renewalError);
-      }
-      else this.lose('expired');
-      return;
-    }
-    const length = Math.min(this.ttl, this.holdLeft(sentAt));
-    if (this.renewing || this.confirming || !this.grant.autoRenew || length < 1) {
-      this.capped ||= this.grant.autoRenew && length < 1;
+  /**
+   * The only writer of `state` (after the constructor). A held state re-arms the timer for what it
+   * waits for; leaving the held states takes the lease off the timers and tells the context, once:
+   * callers enter 'lost' and 'released' only from a held state.
+   */
+  private enter(state: LeaseState): void {
+    this.state = state;
+    if (isHeld(state)) {
       this.schedule();
       return;
     }
-    this.renewing = true;
-    this.schedule(); // the deadline stays armed while the renewal is in flight
+    this.context.timers.cancel(this);
+    this.context.leaseSettled(this);
+  }
+
+  /** One wake-up per lease (in the context's shared LeaseTimers): the next renewal while one is due, else the deadline. */
+  private schedule(): void {
+    const { clock } = this;
+    const renews = LeaseStates.renewsOnSchedule(this.state, this.grant.autoRenew);
+    this.context.timers.schedule(this, renews ? Math.min(clock.renewAt, clock.deadline) : clock.deadline);
+  }
+
+  /** Renews for the lease length, or what maxHold leaves of it (none left: capped). */
+  private async renew(state: LeaseStates.HeldState, sentAt: number): Promise<void> {
+    const length = Math.min(this.ttl, this.clock.holdLeft(sentAt));
+    if (length < 1) {
+      this.enter(LeaseStates.CAPPED);
+      return;
+    }
+    this.enter(LeaseStates.renewalSent(state));
+    let stillOurs: boolean;
     try {
-      const stillOurs = await this.owner.store.extend(this.storeKeys, this.token, length).finally(() => {
-        this.renewing = false;
-      });
-      if (this.state !== 'held') return;
-      if (!stillOurs) {
-        this.lose('not-held');
-        return;
-      }
-      // Cut short by maxHold: this was the last renewal.
-      if (length < this.ttl) this.capped = true;
-      this.renewalError = undefined;
-      this.confirm(sentAt, length);
+      stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: length });
     } catch (error) {
-      if (this.state !== 'held') return;
-      this.renewalError = error;
-      if (performance.now() >= this.clock.deadline) {
-        this.lose('unreachable', error);
-        return;
-      }
-      this.owner.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
-      this.clock.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
-      this.schedule();
+      this.renewalFailed(error);
+      return;
     }
+    this.renewed(sentAt, length, stillOurs);
+  }
+
+  /** A renewal of `length` ms sent at `sentAt` was answered. */
+  private renewed(sentAt: number, length: number, stillOurs: boolean): void {
+    const state = this.state;
+    if (!isHeld(state)) return;
+    if (!stillOurs) {
+      this.lose('not-held');
+      return;
+    }
+    this.clock.confirm(sentAt, length);
+    this.enter(LeaseStates.renewalConfirmed(state, length < this.ttl));
+  }
+
+  /** A renewal failed: retried shortly, unless the deadline has passed meanwhile. */
+  private renewalFailed(error: unknown): void {
+    const state = this.state;
+    if (!isHeld(state)) return;
+    if (performance.now() >= this.clock.deadline) {
+      this.lose('unreachable', error);
+      return;
+    }
+    this.context.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
+    this.clock.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
+    this.enter(LeaseStates.renewalFailed(state, error));
+  }
+
+  /**
+   * Redis answered the optimistic hand-over this lease runs on: confirmed, the lease counts from
+   * the hand-over's send; refused, it is lost at once (unanswered by the giver's deadline, the
+   * timer loses it then, as 'unreachable').
+   */
+  private handOverAnswered(stands: boolean, error: unknown): void {
+    const state = this.state;
+    if (!isHeld(state)) return;
+    if (!stands) {
+      this.lose(error === undefined ? 'not-held' : 'unreachable', error);
+      return;
+    }
+    this.clock.confirm(this.grant.sentAt, this.grant.ttl);
+    this.enter(LeaseStates.handOverConfirmed(state));
   }
 }

@@ -1,6 +1,6 @@
 import type { LockLogger } from '../lock-logger';
 import { FORCE_RELEASED } from '../lock.messages';
-import type { KeyHolding, LockStore } from '../../stores/lock-store.interface';
+import type { KeyHolding, LockKind, LockStore } from '../../stores/lock-store.interface';
 import { holderOf } from '../holder/holder-id';
 
 /** One holder of a lock, as `LockService.inspect` reports it. */
@@ -21,8 +21,8 @@ export interface LockInspection {
 }
 
 /** Who holds `storeKeys`: a token on several of them is one holder (its highest fence, its least time left). */
-export async function inspectLock(store: LockStore, storeKeys: readonly string[]): Promise<LockInspection> {
-  const holders = byToken(await store.inspect(storeKeys)).map((held) => ({
+export async function inspectLock(store: LockStore, kind: LockKind, storeKeys: readonly string[]): Promise<LockInspection> {
+  const holders = byToken(await store.inspect({ kind, keys: storeKeys })).map((held) => ({
     holder: holderOf(held[0]!.token),
     fence: Math.max(...held.map((holding) => holding.fence)),
     expiresIn: Math.min(...held.map((holding) => holding.expiresIn)),
@@ -36,11 +36,12 @@ export async function inspectLock(store: LockStore, storeKeys: readonly string[]
  */
 export async function forceReleaseLock(
   store: LockStore,
+  kind: LockKind,
   keys: readonly string[],
   storeKeys: readonly string[],
   logger: LockLogger,
 ): Promise<boolean> {
-  const freed = await store.forceRelease(storeKeys);
+  const freed = await store.forceRelease({ kind, keys: storeKeys });
   for (const held of byToken(freed)) {
     const fence = Math.max(...held.map((holding) => holding.fence));
     logger.warn(FORCE_RELEASED(keys, holderOf(held[0]!.token) ?? 'an unnamed holder', fence));

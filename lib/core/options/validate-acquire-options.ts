@@ -1,3 +1,4 @@
+import type { LockKind } from '../../stores/lock-store.interface';
 import { LockArgumentError } from '../errors';
 import type { AcquireOptions } from './acquire-options.interface';
 import type { OnBusy, WithLockOptions } from './with-lock-options.interface';
@@ -17,6 +18,8 @@ export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;
 
 /** The options of one acquisition, complete: the given ones over the module's defaults. */
 export interface ResolvedAcquireOptions {
+  /** What kind of lock the options ask for: passed down to the store with every call. */
+  readonly kind: LockKind;
   readonly ttl: number;
   readonly wait: number;
   readonly autoRenew: boolean;
@@ -66,6 +69,8 @@ export function resolveAcquireOptions(
   argument: string,
 ): ResolvedAcquireOptions {
   const resolved: ResolvedAcquireOptions = {
+    // The only kind yet: counting (`limit`) and read-write (`mode`) options will select theirs here.
+    kind: 'mutex',
     ttl: options.ttl ?? defaults.ttl,
     wait: options.wait ?? defaults.wait,
     autoRenew: options.autoRenew ?? true,

@@ -1,5 +1,5 @@
 import type { Lease } from '../lease/lease';
-import type { LeaseOwner } from '../lease/lease-context';
+import type { LeaseContext } from '../lease/lease-context';
 import { heldInCallChain } from './lock-scope';
 
 /** What the current call chain already holds of a request, and what it still has to take. */
@@ -15,15 +15,15 @@ export interface Reentry {
 }
 
 /**
- * Reentrancy: the leases of `owner` the current call chain holds that cover some of the requested
+ * Reentrancy: the leases taken with `context` (one Locker's) the current call chain holds that cover some of the requested
  * keys (retained for the caller's handle), and the keys still to take, so a chain never waits on
  * itself. Undefined when the chain holds none of them.
  */
-export function reenter(owner: LeaseOwner, keys: readonly string[], storeKeys: readonly string[]): Reentry | undefined {
+export function reenter(context: LeaseContext<Lease>, keys: readonly string[], storeKeys: readonly string[]): Reentry | undefined {
   const covering: Lease[] = [];
   const covered = new Set<string>();
   for (const { lease } of heldInCallChain()) {
-    if (lease.owner !== owner || covering.includes(lease)) continue;
+    if (lease.context !== context || covering.includes(lease)) continue;
     if (!lease.storeKeys.some((key) => storeKeys.includes(key) && !covered.has(key))) continue;
     covering.push(lease);
     for (const key of lease.storeKeys) covered.add(key);

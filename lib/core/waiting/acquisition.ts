@@ -1,19 +1,11 @@
-import { performance } from 'node:perf_hooks';
 import { LockNotAcquiredError, LockStoreError } from '../errors';
-import type { LockStore } from '../../stores/lock-store.interface';
-import type { Provisional } from '../lease/lease-context';
+import type { LeaseRequest, LockStore } from '../../stores/lock-store.interface';
 import type { CancelSignal } from '../utils/cancellation';
+import { YIELD_TO_OTHER_PROCESSES } from '../tuning';
 import { retryDelay } from '../utils/retry-delay';
+import type { Grant } from './grant';
 import type { WaitQueues } from './wait-queues';
-import { Waiter } from './waiter';
-
-/** A lock the store granted to an acquisition: its fence, and when the winning request was sent. */
-export interface Won {
-  readonly fence: number;
-  readonly sentAt: number;
-  /** Handed over optimistically: not confirmed by Redis yet (see WaitQueues.release). */
-  readonly provisional?: Provisional;
-}
+import { Waiter, type WakeReason } from './waiter';
 
 /** What an acquisition needs from the service it runs for. */
 export interface AcquisitionHost {
@@ -23,13 +15,13 @@ export interface AcquisitionHost {
   assertOpen(): void;
 }
 
-/** One request for a lock: what to take, for how long, and how long to wait. */
-export interface AcquisitionRequest {
+/**
+ * One request for a lock: what to ask the store for (the lock's kind, its store keys, the token
+ * and the lease's ttl: passed to the store as it is), and how long to wait.
+ */
+export interface AcquisitionRequest extends LeaseRequest {
   /** The user's keys, for errors. */
-  readonly keys: readonly string[];
-  readonly storeKeys: readonly string[];
-  readonly token: string;
-  readonly ttl: number;
+  readonly userKeys: readonly string[];
   readonly wait: number;
   readonly signal?: CancelSignal;
 }
@@ -57,9 +49,9 @@ export class Acquisition {
     private readonly request: AcquisitionRequest,
   ) {}
 
-  run(): Promise<Won> {
-    const { wait, storeKeys } = this.request;
-    if (wait !== 0 && this.host.waitQueues.has(storeKeys)) return this.waitInQueue();
+  run(): Promise<Grant> {
+    const { wait, keys } = this.request;
+    if (wait !== 0 && this.host.waitQueues.has(keys)) return this.waitInQueue();
     // Not async: the uncontended path is one store call and one continuation.
     return this.attempt().then((won) => {
       if (won) return won;
@@ -69,22 +61,21 @@ export class Acquisition {
   }
 
   /** One try at the store: the grant, or null when busy (remembering for how long). */
-  private attempt(): Promise<Won | null> {
+  private attempt(): Promise<Grant | null> {
     const sentAt = performance.now();
-    const { storeKeys, token, ttl } = this.request;
-    return this.host.store.tryAcquire(storeKeys, token, ttl).then((result) => {
+    return this.host.store.tryAcquire(this.request).then((result) => {
       if (result.fence !== null) return { fence: result.fence, sentAt };
       this.remaining = result.remaining;
       return null;
     });
   }
 
-  private async waitInQueue(): Promise<Won> {
-    const { storeKeys, token, ttl } = this.request;
+  private async waitInQueue(): Promise<Grant> {
+    const { keys } = this.request;
     const queues = this.host.waitQueues;
-    const waiter = new Waiter(token, ttl);
-    await queues.join(storeKeys, waiter);
-    let won: Won | null = null;
+    const waiter = new Waiter(this.request);
+    await queues.join(keys, waiter);
+    let won: Grant | null = null;
     try {
       // Listening now: one attempt closes the gap in which a release could have gone unheard.
       let tryNow = true;
@@ -92,22 +83,23 @@ export class Acquisition {
         if (waiter.handedOver) return (won = waiter.handedOver);
         const left = this.request.wait - this.elapsed();
         if (left <= 0) throw this.storeError ?? this.notAcquired();
-        const head = queues.isHead(storeKeys, waiter);
+        const head = queues.isHead(keys, waiter);
         if (head && tryNow && !waiter.busy) {
           won = await this.attemptAsHead(waiter);
           if (won) return won;
         }
-        tryNow = await this.sleep(waiter, head, left);
+        // Behind a waiter of this process that just took the lock: nothing to try until it lets go.
+        tryNow = (await this.sleepUntilWoken(waiter, head, left)) !== 'head-behind-holder';
       }
     } finally {
       // Before the caller sees the grant: releasing it must reach the next waiter, never this one.
-      queues.leave(storeKeys, waiter, won !== null);
+      queues.leave(keys, waiter, won !== null);
     }
   }
 
-  private async attemptAsHead(waiter: Waiter): Promise<Won | null> {
+  private async attemptAsHead(waiter: Waiter): Promise<Grant | null> {
     this.host.assertOpen();
-    waiter.busy = true;
+    waiter.attempting();
     try {
       const won = await this.attempt();
       this.storeError = undefined;
@@ -119,25 +111,32 @@ export class Acquisition {
       this.remaining = 0;
       return null;
     } finally {
-      waiter.busy = false;
+      waiter.answered();
       this.attempts++;
     }
   }
 
   /**
    * Sleeps until woken or the next poll: the head polls as a fallback (never later than the
-   * blocking lease ends), the rest wait their turn. Returns whether to attempt on waking.
+   * blocking lease ends), the rest wait their turn. Throws when the signal aborted or the service
+   * closed meanwhile.
    */
-  private async sleep(waiter: Waiter, head: boolean, left: number): Promise<boolean> {
+  private async sleepUntilWoken(waiter: Waiter, head: boolean, left: number): Promise<WakeReason> {
     // Shutdown may have woken the waiters while this one was attempting: it must not sleep on.
     this.host.assertOpen();
     const leaseEnds = this.remaining > 0 ? this.remaining + 1 : Infinity;
     const poll = head ? Math.min(retryDelay(this.attempts, left), leaseEnds) : left;
     const { signal } = this.request;
-    const reason = await waiter.sleep(Math.min(poll, left), signal);
+    let reason = await waiter.sleep(Math.min(poll, left), signal);
+    if (reason === 'released' && waiter.yieldsNextRelease) {
+      // This process released through Redis to give waiters elsewhere their turn: their attempts,
+      // woken by the same message, go first, or this head would often win the race again.
+      waiter.yieldNextRelease(false);
+      reason = await waiter.sleep(Math.min(YIELD_TO_OTHER_PROCESSES, left), signal);
+    }
     if (reason === 'aborted') signal!.throwIfAborted();
     if (reason === 'closed') this.host.assertOpen();
-    return reason !== 'head-behind-holder';
+    return reason;
   }
 
   private elapsed(): number {
@@ -145,6 +144,6 @@ export class Acquisition {
   }
 
   private notAcquired(): LockNotAcquiredError {
-    return new LockNotAcquiredError(this.request.keys, Math.round(this.elapsed()));
+    return new LockNotAcquiredError(this.request.userKeys, Math.round(this.elapsed()));
   }
 }

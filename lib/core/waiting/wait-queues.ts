@@ -1,27 +1,21 @@
-import { performance } from 'node:perf_hooks';
 import type { LockStore } from '../../stores/lock-store.interface';
 import { keySetId } from '../keys/key-set-id';
-import type { Releasing } from '../lease/lease-context';
-import { MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
+import { HAND_OVER_POLICIES, type HandOverPolicy } from './hand-over-policy';
+import type { Releasing } from './releasing';
 import type { Waiter } from './waiter';
-
 
 interface Queue {
   readonly storeKeys: readonly string[];
   readonly waiters: Waiter[];
   /** Settles once release notifications for the keys are being received. */
   listening: Promise<() => void>;
-  /** Consecutive local hand-overs counted against MAX_LOCAL_HAND_OVERS (restarted while nobody else listens). */
-  handOvers: number;
-  /** Consecutive local hand-overs since a release last went through Redis (never restarted otherwise). */
-  sinceRedis: number;
 }
 
 /**
  * This process' waiters, in arrival order per set of keys. Only the head of a queue tries to
  * acquire (one attempt per release notification, no thundering herd); a newcomer queues behind
  * earlier waiters instead of jumping ahead; and a holder that releases while a waiter of this
- * process is queued hands the lock straight over in one round trip.
+ * process is queued may hand the lock straight over (see releaseOrHandOver).
  */
 export class WaitQueues {
   private readonly queues = new Map<string, Queue>();
@@ -40,7 +34,7 @@ export class WaitQueues {
     const id = keySetId(storeKeys);
     let queue = this.queues.get(id);
     if (!queue) {
-      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined), handOvers: 0, sinceRedis: 0 };
+      const created: Queue = { storeKeys, waiters: [], listening: Promise.resolve(() => undefined) };
       created.listening = this.store.onRelease(storeKeys, () => created.waiters[0]?.wake('released'));
       this.queues.set(id, (queue = created));
     }
@@ -59,10 +53,10 @@ export class WaitQueues {
 
   /** Removes `waiter`; the next one becomes head, told whether the lock was taken on the way. */
   leave(storeKeys: readonly string[], waiter: Waiter, acquired: boolean): void {
-    waiter.active = false;
+    waiter.left();
     // Handed a lock it leaves without (it gave up in the same turn, or its subscription failed):
     // let go of it, queued behind the hand-over itself, so the key is not left to its ttl.
-    if (!acquired && waiter.handedOver) this.store.release(storeKeys, waiter.token).catch(() => undefined);
+    if (!acquired && waiter.handedOver) this.store.release(waiter.request).catch(() => undefined);
     const id = keySetId(storeKeys);
     const queue = this.queues.get(id);
     if (!queue) return;
@@ -74,7 +68,8 @@ export class WaitQueues {
       void queue.listening.then((stop) => stop(), () => undefined);
       return;
     }
-    if (index === 0) queue.waiters[0]!.wake(acquired ? 'head-behind-holder' : 'head');
+    const behindHolder = acquired && !HAND_OVER_POLICIES[waiter.request.kind].roomBehindNewHolder;
+    if (index === 0) queue.waiters[0]!.wake(behindHolder ? 'head-behind-holder' : 'head');
   }
 
   /**
@@ -87,61 +82,63 @@ export class WaitQueues {
   }
 
   /**
-   * Releases a lock: straight to the head waiter of this process when one is idle, otherwise
-   * through the store, which announces the release to every process. With enough of the giver's
-   * lease left, the hand-over is optimistic: the waiter starts at once, with the giver's fence plus
-   * one, inside the giver's lease, and the store confirms (or refuses) it meanwhile. Otherwise it
-   * waits for the store (one round trip, no window for anyone to barge in).
+   * Lets go of a lock: hands it to the head waiter of this process or releases it through the
+   * store, which announces the release to every process, as the lock kind's HandOverPolicy
+   * decides. An optimistic hand-over starts the waiter at once, with the giver's fence plus one,
+   * inside the giver's lease, while the store confirms (or refuses) it; otherwise the waiter
+   * starts once the store answered (one round trip, no window for anyone to barge in). Resolves
+   * whether the releasing token still owned the lock.
    */
-  async release(releasing: Releasing): Promise<boolean> {
-    const { storeKeys, token } = releasing;
-    const queue = this.closed || this.queues.size === 0 ? undefined : this.queues.get(keySetId(storeKeys));
-    const head = queue?.waiters[0];
-    // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
-    if (
-      !queue ||
-      !head ||
-      !head.active ||
-      head.busy ||
-      head.token === token ||
-      queue.handOvers >= MAX_LOCAL_HAND_OVERS ||
-      queue.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS
-    ) {
-      if (queue) queue.handOvers = queue.sinceRedis = 0;
-      return this.store.release(storeKeys, token);
-    }
-    queue.handOvers++;
-    queue.sinceRedis++;
+  async releaseOrHandOver(releasing: Releasing): Promise<boolean> {
+    const queue = this.closed || this.queues.size === 0 ? undefined : this.queues.get(keySetId(releasing.keys));
+    // Nobody waiting in this process (the common case): straight to the store.
+    if (!queue) return this.store.release(releasing);
+    const head = queue.waiters[0];
+    const policy = HAND_OVER_POLICIES[releasing.kind];
     const sentAt = performance.now();
-    const atOnce = this.store.optimisticHandOver !== false && releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
-    if (atOnce) return this.handOverAtOnce(releasing, head, sentAt, queue);
-    head.busy = true;
-    try {
-      const { owned, fence, othersWaiting } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
-      if (othersWaiting === false) queue.handOvers = 0;
-      if (fence !== null && !head.receive({ fence, sentAt })) {
-        // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
-        await this.store.release(storeKeys, head.token);
-      }
-      return owned;
-    } finally {
-      head.busy = false;
+    switch (policy.route(releasing, head, this.store, sentAt)) {
+      case 'release':
+        return this.store.release(releasing);
+      case 'release-capped':
+        head!.yieldNextRelease(policy.yieldsAfterCap(releasing));
+        return this.store.release(releasing);
+      case 'hand-over-at-once':
+        return this.handOverAtOnce(releasing, head!, sentAt, policy);
+      case 'hand-over':
+        return this.handOver(releasing, head!, sentAt, policy);
     }
   }
 
-  private handOverAtOnce(
-    { storeKeys, token, fence, validUntil }: Releasing,
-    head: Waiter,
-    sentAt: number,
-    queue: Queue,
-  ): Promise<boolean> {
-    const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence, validUntil - sentAt);
+  /** The receiver starts once the store granted it the lock. */
+  private async handOver(releasing: Releasing, head: Waiter, sentAt: number, policy: HandOverPolicy): Promise<boolean> {
+    const run = policy.continueRun(releasing);
+    const { kind, keys, token } = releasing;
+    head.handOverSent();
+    try {
+      const { owned, fence, othersWaiting } = await this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl });
+      policy.answered(run, othersWaiting);
+      if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
+        // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
+        await this.store.release(head.request);
+      }
+      return owned;
+    } finally {
+      head.answered();
+    }
+  }
+
+  /** The receiver starts at once, covered by the giver's lease until the store confirms. */
+  private handOverAtOnce(releasing: Releasing, head: Waiter, sentAt: number, policy: HandOverPolicy): Promise<boolean> {
+    const run = policy.continueRun(releasing);
+    const { kind, keys, token, fence, validUntil } = releasing;
+    const optimistic = { expectedFence: fence, coveredFor: validUntil - sentAt };
+    const result = this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl, optimistic });
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it
-    // The head is active and idle (checked above, in the same turn), so it takes the lock.
-    head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed } });
+    // The head is active and idle (the policy checked, in the same turn), so it takes the lock.
+    head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
     return result.then((answer) => {
-      if (answer.othersWaiting === false) queue.handOvers = 0;
+      policy.answered(run, answer.othersWaiting);
       return answer.owned;
     });
   }

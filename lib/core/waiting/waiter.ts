@@ -1,5 +1,6 @@
+import type { LeaseRequest } from '../../stores/lock-store.interface';
 import type { CancelSignal } from '../utils/cancellation';
-import type { Won } from './acquisition';
+import type { Grant } from './grant';
 
 /** Why a sleeping waiter woke up. */
 export type WakeReason =
@@ -9,32 +10,67 @@ export type WakeReason =
   | 'head'
   /** It became the head after a waiter that took the lock: wait for that one's release. */
   | 'head-behind-holder'
-  /** The previous holder handed the lock over: `fence` is set. */
+  /** The previous holder handed the lock over: `handedOver` is set. */
   | 'handed-over'
   | 'timeout'
   | 'aborted'
   /** The service is shutting down. */
   | 'closed';
 
-/** One caller of this process waiting for a lock, as its queue sees it. */
+/**
+ * One caller of this process waiting for a lock, as its queue sees it. Only this class writes
+ * its state; the acquisition and the queues say what happened through its methods.
+ */
 export class Waiter {
-  /** Set while an attempt or a hand-over for this waiter is in flight: no second one starts. */
-  busy = false;
-  /** Whether it still wants the lock (false once it gave up or got it). */
-  active = true;
-  /** A lock handed over to it: its fence, when the hand-over was sent, and if still unconfirmed. */
-  handedOver: Won | undefined;
+  private inFlight = false;
+  private wanting = true;
+  private grant: Grant | undefined;
+  private yields = false;
   private wakeUp: ((reason: WakeReason) => void) | undefined;
+  /**
+   * A release heard while awake (its own attempt in flight): that attempt's busy answer may have
+   * been computed before the release, so the next sleep returns at once to attempt again.
+   */
+  private missedRelease = false;
 
-  constructor(
-    readonly token: string,
-    readonly ttl: number,
-  ) {}
+  /** `request`: what it asks the store for (its kind, store keys, token and ttl). */
+  constructor(readonly request: LeaseRequest) {}
+
+  get token(): string {
+    return this.request.token;
+  }
+
+  /** An attempt or a hand-over for this waiter is in flight: no second one starts. */
+  get busy(): boolean {
+    return this.inFlight;
+  }
+
+  /** Whether it still wants the lock (false once it gave up or got it). */
+  get active(): boolean {
+    return this.wanting;
+  }
+
+  /** A lock handed over to it: its fence, when the hand-over was sent, and if still unconfirmed. */
+  get handedOver(): Grant | undefined {
+    return this.grant;
+  }
+
+  /**
+   * Set when a release went through the store so that waiters of other processes get their turn:
+   * this head lets their attempts, woken by the same message, go first (see Acquisition).
+   */
+  get yieldsNextRelease(): boolean {
+    return this.yields;
+  }
 
   /** Sleeps until woken, `ms` pass, or `signal` aborts; never leaves a timer or listener behind. */
   sleep(ms: number, signal?: CancelSignal): Promise<WakeReason> {
     if (signal?.aborted) return Promise.resolve('aborted');
-    if (this.handedOver) return Promise.resolve('handed-over');
+    if (this.grant) return Promise.resolve('handed-over');
+    if (this.missedRelease) {
+      this.missedRelease = false;
+      return Promise.resolve('released');
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => done('timeout'), Math.max(0, ms));
       const onAbort = () => done('aborted');
@@ -50,14 +86,42 @@ export class Waiter {
   }
 
   wake(reason: WakeReason): void {
-    this.wakeUp?.(reason);
+    if (this.wakeUp) this.wakeUp(reason);
+    else if (reason === 'released') this.missedRelease = true;
+  }
+
+  /** An attempt is being sent: releases heard until now are covered by its answer. */
+  attempting(): void {
+    this.inFlight = true;
+    this.missedRelease = false;
+    this.yields = false;
+  }
+
+  /** A hand-over to it is being sent; it receives the lock once the store confirmed. */
+  handOverSent(): void {
+    this.inFlight = true;
+  }
+
+  /** The attempt or hand-over in flight answered. */
+  answered(): void {
+    this.inFlight = false;
+  }
+
+  /** See yieldsNextRelease: set by a capped release, cleared once yielded (or by an attempt). */
+  yieldNextRelease(yields: boolean): void {
+    this.yields = yields;
+  }
+
+  /** It left its queue: no lock is handed to it any more. */
+  left(): void {
+    this.wanting = false;
   }
 
   /** Takes a handed-over lock; false if the waiter no longer wants it (the caller must release it). */
-  receive(grant: Won): boolean {
-    if (!this.active) return false;
-    this.active = false; // it holds the lock now: no second hand-over
-    this.handedOver = grant;
+  receive(grant: Grant): boolean {
+    if (!this.wanting) return false;
+    this.wanting = false; // it holds the lock now: no second hand-over
+    this.grant = grant;
     this.wake('handed-over');
     return true;
   }

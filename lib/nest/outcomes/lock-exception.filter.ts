@@ -4,7 +4,7 @@ import { throwError } from 'rxjs';
 import { LockService } from '../lock.service';
 import { LockGraphQLError } from './graphql-answer';
 import { httpAnswer } from './http-answer';
-import { LockOutcomeError, lockOutcomeOf } from './lock-outcome';
+import { HasLockOutcome, lockOutcomeOf } from './lock-outcome';
 import { messageAnswer } from './message-answer';
 import { type OutcomeLog, unboundOutcomeLog } from './outcome-log';
 import { RouteSkipped } from './route-skipped';
@@ -18,7 +18,7 @@ import { answerWs } from './ws-answer';
  * it also answers a route skipped by `onBusy: 'skip'` with 204), and RedisLockModule registers it
  * globally unless `exceptionFilter: false`.
  */
-@Catch(LockOutcomeError, RouteSkipped)
+@Catch(HasLockOutcome, RouteSkipped)
 export class LockExceptionFilter extends BaseExceptionFilter {
   /** The application's LockService when Nest creates the filter: outcomes are logged per application. */
   @Optional()

@@ -52,10 +52,11 @@ function lockOf(keys: readonly string[]): string | string[] {
 }
 
 /**
- * Matches exactly the errors that have an outcome, for `@Catch()`: Nest picks a filter by
- * `instanceof`, so everything else still reaches the app's other filters and Nest's own.
+ * Not an error class: a matcher for `@Catch()` that answers `instanceof` for exactly the errors
+ * that have an outcome. Nest picks a filter by `instanceof`, so everything else still reaches the
+ * app's other filters and Nest's own.
  */
-export abstract class LockOutcomeError {
+export abstract class HasLockOutcome {
   static [Symbol.hasInstance](value: unknown): boolean {
     return lockOutcomeOf(value) !== undefined;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type LockLostReason, LockNotAcquiredError } from '../../core/errors';
 import type { LockKey } from '../keys/lock-key.interface';
-import { toStoreKey } from '../../core/keys/store-keys';
+import { toStoreKeys } from '../../core/keys/store-keys';
 import { validateKeys } from '../../core/keys/validate-keys';
 import { LockService } from '../lock.service';
 import { TESTING_BUSY_TTL } from '../../core/tuning';
@@ -36,13 +36,13 @@ export class LockTesting {
   async holdBusy(key: LockKey, ttl = TESTING_BUSY_TTL): Promise<BusyLock> {
     const { store, keyPrefix } = this.locks.internals();
     const keys = validateKeys(key);
-    const storeKeys = keys.map((k) => toStoreKey(keyPrefix, k));
     // Named for inspect() as the other owner it stands for.
     const token = createToken() + holderSuffix(TESTING_HOLDER_ID);
-    const attempt = await store.tryAcquire(storeKeys, token, ttl);
+    const request = { kind: 'mutex', keys: toStoreKeys(keyPrefix, keys), token, ttl } as const;
+    const attempt = await store.tryAcquire(request);
     // Already held (by the app or an earlier holdBusy): the test's own setup is wrong.
     if (attempt.fence === null) throw new LockNotAcquiredError(keys, 0);
-    return { fence: attempt.fence, release: async () => void (await store.release(storeKeys, token)) };
+    return { fence: attempt.fence, release: async () => void (await store.release(request)) };
   }
 
   /**

@@ -1,7 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import { LockStoreError } from '../../core/errors';
 import { FENCE_RETENTION } from '../../core/tuning';
-import type { AcquireAttempt, ForcedRelease, HandOverResult, KeyHolding, LockStore } from '../lock-store.interface';
+import type {
+  AcquireAttempt,
+  HandOverRequest,
+  ForcedRelease,
+  ForceReleaseRequest,
+  HandOverResult,
+  KeyHolding,
+  LockTarget,
+  LeaseRequest,
+  LockStore,
+  ReleaseListener,
+  ReleaseRequest,
+  StoreCapabilities,
+} from '../lock-store.interface';
+import { StoreLifeCycle } from '../store-life-cycle';
 
 interface Lease {
   token: string;
@@ -23,13 +36,20 @@ interface FenceCounter {
 export class MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
   private readonly fences = new Map<string, FenceCounter>();
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<ReleaseListener>>();
   /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
   private sweepAt = 1024;
-  private closed = false;
+  private readonly life = new StoreLifeCycle();
+  /** Nobody else listens in this process' memory: it cannot tell, so it does not count listeners. */
+  readonly capabilities: StoreCapabilities = { kinds: ['mutex'], optimisticHandOver: true, countsListeners: false, releaseIds: true, announcementsPerRelease: 1 };
 
-  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
-    this.assertOpen();
+  /** Always: the answer is in this process, ready the moment it is asked. */
+  optimisticNow(): boolean {
+    return true;
+  }
+
+  async tryAcquire({ keys, token, ttl }: LeaseRequest): Promise<AcquireAttempt> {
+    this.life.assertOpen();
     const now = performance.now();
     const issued = this.issuedTo(keys, token, now);
     if (issued !== null) return { fence: issued };
@@ -39,41 +59,40 @@ export class MemoryStore implements LockStore {
     return { fence: this.take(keys, token, ttl, now) };
   }
 
-  async extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
-    this.assertOpen();
+  async extend({ keys, token, ttl }: LeaseRequest): Promise<boolean> {
+    this.life.assertOpen();
     const now = performance.now();
     if (!keys.every((key) => this.live(key, now)?.token === token)) return false;
     for (const key of keys) this.leases.get(key)!.expiresAt = now + ttl;
     return true;
   }
 
-  async release(keys: readonly string[], token: string): Promise<boolean> {
-    this.assertOpen();
+  async release({ keys, token, releaseId = '' }: ReleaseRequest): Promise<boolean> {
+    this.life.assertOpen();
+    return this.letGo(keys, token, releaseId);
+  }
+
+  private letGo(keys: readonly string[], token: string, releaseId: string): boolean {
     const now = performance.now();
     let owned = 0;
     for (const key of keys) {
       if (this.live(key, now)?.token === token) {
         this.leases.delete(key);
         owned++;
-        this.notify(key);
+        this.notify(key, releaseId);
       }
     }
     return owned === keys.length;
   }
 
-  async handOver(
-    keys: readonly string[],
-    fromToken: string,
-    toToken: string,
-    ttl: number,
-    expectedFence?: number,
-  ): Promise<HandOverResult> {
-    this.assertOpen();
+  async handOver({ keys, from: fromToken, to: toToken, ttl, optimistic }: HandOverRequest): Promise<HandOverResult> {
+    this.life.assertOpen();
     const now = performance.now();
     const issued = this.issuedTo(keys, toToken, now);
     if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
-    if (expectedFence !== undefined) {
+    if (optimistic) {
+      const { expectedFence } = optimistic;
       const moved = keys.some((key) => {
         const counter = this.fences.get(key);
         return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
@@ -86,25 +105,25 @@ export class MemoryStore implements LockStore {
             this.fences.set(key, { value: expectedFence + 1, expiresAt: now + ttl + FENCE_RETENTION });
           }
         }
-        await this.release(keys, fromToken);
+        this.letGo(keys, fromToken, '');
         return { owned: false, fence: null };
       }
       return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
     }
     if (!owned && this.busy(keys, now, fromToken)) {
-      await this.release(keys, fromToken); // another owner holds a key: let go of ours as a release would
+      this.letGo(keys, fromToken, ''); // another owner holds a key: let go of ours as a release would
       return { owned, fence: null };
     }
     return { owned, fence: this.take(keys, toToken, ttl, now) };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
-    this.assertOpen();
+    this.life.assertOpen();
     return this.busy(keys, performance.now()) !== undefined;
   }
 
-  async inspect(keys: readonly string[]): Promise<KeyHolding[]> {
-    this.assertOpen();
+  async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
+    this.life.assertOpen();
     const now = performance.now();
     return keys.flatMap((key) => {
       const lease = this.live(key, now);
@@ -114,17 +133,17 @@ export class MemoryStore implements LockStore {
   }
 
   /** The fence counters stay: the next lease's fence is above the freed one. */
-  async forceRelease(keys: readonly string[]): Promise<ForcedRelease[]> {
-    const freed = await this.inspect(keys);
+  async forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]> {
+    const freed = await this.inspect(request);
     for (const { key } of freed) {
       this.leases.delete(key);
-      this.notify(key);
+      this.notify(key, request.releaseId ?? '');
     }
     return freed.map(({ key, token, fence }) => ({ key, token, fence }));
   }
 
-  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
-    this.assertOpen();
+  async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
+    this.life.assertOpen();
     for (const key of keys) {
       let set = this.listeners.get(key);
       if (!set) this.listeners.set(key, (set = new Set()));
@@ -138,10 +157,14 @@ export class MemoryStore implements LockStore {
     };
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.leases.clear();
-    this.listeners.clear();
+  close(): Promise<void> {
+    return this.life.close(
+      async () => undefined, // every call completes in the turn it was made
+      () => {
+        this.leases.clear();
+        this.listeners.clear();
+      },
+    );
   }
 
   /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
@@ -150,10 +173,6 @@ export class MemoryStore implements LockStore {
     // A counter gone (a lease renewed past the retention): a new fence, as the script takes one.
     if (!keys.every((key) => this.fences.has(key))) return this.take(keys, token, this.leases.get(keys[0]!)!.expiresAt - now, now);
     return Math.max(...keys.map((key) => this.fences.get(key)!.value));
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw LockStoreError.closed();
   }
 
   /** The first live lease on one of `keys` not owned by `except`. */
@@ -187,10 +206,10 @@ export class MemoryStore implements LockStore {
     return fence;
   }
 
-  private notify(key: string): void {
+  private notify(key: string, releaseId: string): void {
     const set = this.listeners.get(key);
     // Like a pub/sub message: delivered after the releaser's call returns, never inside it.
-    if (set) for (const listener of [...set]) queueMicrotask(listener);
+    if (set) for (const listener of [...set]) queueMicrotask(() => listener(releaseId));
   }
 
   /** The lease on `key` if it has not expired (an expired one is dropped on sight). */

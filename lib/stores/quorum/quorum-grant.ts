@@ -4,14 +4,15 @@ import { LockStoreError } from '../../core/errors';
 import { QUORUM_TOO_SLOW } from '../../core/lock.messages';
 import { FENCE_RETENTION } from '../../core/tuning';
 import { reliableLength } from '../../core/utils/reliable-length';
+import type { LockTarget } from '../lock-store.interface';
 import type { RedisStore } from '../redis/redis.store';
 import { SCRIPTS } from '../redis/script-commands';
 import { type Answer, askMajority, majorityOf } from './majority';
 import { quorumUnreachable } from './quorum-errors';
 import { quorumKeysOf } from './quorum-keys';
 
-/** One node's phase-1 answer. */
-export interface Proposal {
+/** One node's phase-1 answer: the fence it proposes for the grant (the quorum picks from them). */
+export interface NodeProposal {
   /** Whether the giver owned every key there (hand-over). */
   readonly owned: boolean;
   /** A proposed fence (> 0) when the node took the keys; else minus the blocking lease's ms left. */
@@ -21,14 +22,13 @@ export interface Proposal {
 }
 
 /** A phase-1 script's reply, { owned, fence or minus ms left, recorded }. */
-function toProposal(reply: unknown): Proposal {
+function toNodeProposal(reply: unknown): NodeProposal {
   const [owned, fence, recorded] = (reply as unknown[]).map(Number);
   return { owned: owned === 1, fence: fence!, recorded: recorded === 1 };
 }
 
-export interface GrantRequest {
+export interface GrantRequest extends LockTarget {
   readonly operation: 'acquire' | 'handOver';
-  readonly keys: readonly string[];
   /** The token the lock is granted to. */
   readonly token: string;
   readonly ttl: number;
@@ -38,7 +38,8 @@ export interface GrantRequest {
   propose(node: RedisStore): Promise<unknown>;
 }
 
-export interface GrantOutcome {
+/** The majority's verdict on a grant, answered to the caller as a store answers (AcquireAttempt, HandOverResult). */
+export interface QuorumAnswer {
   /** The granted fence, or null: busy (a majority answered, too few took the keys). */
   readonly fence: number | null;
   /** When busy: the blocking lease's time left (ms, 0 if unknown). */
@@ -56,19 +57,21 @@ export interface GrantOutcome {
  * node that may hold the keys, and answered busy (a majority answered, the key is taken),
  * unreachable (LockStoreError), or too slow (LockStoreError).
  */
-export async function grantByMajority(nodes: readonly RedisStore[], request: GrantRequest): Promise<GrantOutcome> {
+export async function grantByMajority(nodes: readonly RedisStore[], request: GrantRequest): Promise<QuorumAnswer> {
   const { operation, keys, token, ttl } = request;
   const sentAt = performance.now();
   const count = nodes.length;
   const everyNode = nodes.map((_, index) => index);
-  const asked = nodes.map((node) => request.propose(node).then(toProposal));
+  const asked = nodes.map((node) => request.propose(node).then(toNodeProposal));
   const proposals = await askMajority(count, everyNode, (node) => asked[node]!, (p) => p.fence > 0);
   const answers = [...proposals.yes, ...proposals.no];
   const owned = answers.filter((answer) => answer.value.owned).length >= majorityOf(count);
   if (proposals.outcome !== 'yes') {
     // Nodes that answered busy took nothing; any other may hold the keys, or take them later.
     const busy = new Set(proposals.no.map((answer) => answer.node));
-    undo(nodes, everyNode.filter((node) => !busy.has(node)), keys, request.undoTokens);
+    const mayHold = everyNode.filter((node) => !busy.has(node));
+    withdraw(nodes, mayHold, keys, token);
+    undo(nodes, mayHold, request, request.undoTokens.filter((other) => other !== token));
     if (proposals.outcome === 'unreachable') throw quorumUnreachable(operation, count, proposals);
     const left = proposals.no.map((answer) => -answer.value.fence).filter((ms) => ms > 0);
     return { fence: null, remaining: left.length > 0 ? Math.min(...left) : 0, owned };
@@ -87,7 +90,7 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
   const written = await askMajority(count, writers, writeFence, (reply) => reply === 1);
   const elapsed = performance.now() - sentAt;
   if (written.outcome === 'yes' && elapsed < reliableLength(ttl)) return { fence, remaining: 0, owned };
-  undo(nodes, everyNode, keys, request.undoTokens);
+  undo(nodes, everyNode, request, request.undoTokens);
   if (written.outcome === 'unreachable') throw quorumUnreachable(operation, count, written);
   // Confirmed too late, or the keys ran out on a majority meanwhile: nothing left to rely on.
   throw new LockStoreError(QUORUM_TOO_SLOW(operation, Math.round(elapsed), ttl));
@@ -99,10 +102,10 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
  * before that run's fence reached it, and the nodes that did record it make the majority.
  */
 async function withLateAnswers(
-  yes: readonly Answer<Proposal>[],
+  yes: readonly Answer<NodeProposal>[],
   silent: readonly number[],
-  asked: readonly Promise<Proposal>[],
-): Promise<Answer<Proposal>[]> {
+  asked: readonly Promise<NodeProposal>[],
+): Promise<Answer<NodeProposal>[]> {
   if (!yes.some((answer) => answer.value.recorded) || silent.length === 0) return [...yes];
   const late = await Promise.allSettled(silent.map(async (node) => ({ node, value: await asked[node]! })));
   const took = late.flatMap((result) => (result.status === 'fulfilled' && result.value.value.fence > 0 ? [result.value] : []));
@@ -115,19 +118,31 @@ async function withLateAnswers(
  * phase 2 recorded for it on a majority: no other grant can have come between (it would need a
  * majority, and that shares a node the token held all along).
  */
-function chooseFence(proposals: readonly Proposal[], quorum: number): number {
+function chooseFence(proposals: readonly NodeProposal[], quorum: number): number {
   const recorded = proposals.filter((proposal) => proposal.recorded).map((proposal) => proposal.fence);
   const again = recorded.find((fence) => recorded.filter((other) => other === fence).length >= quorum);
   return again ?? Math.max(...proposals.map((proposal) => proposal.fence));
 }
 
 /**
+ * Takes back, unannounced, what a grant that a majority refused took on `targets`. Announced, it
+ * would wake the waiters of this key, this one first: while the keys stay held on a majority (a
+ * holder whose key expired on one node, or whose release is still on its way to the others), each
+ * failed attempt's undo would wake the next attempt at once, in a loop for as long as that lasts.
+ * A waiter elsewhere that this transient grant made fail polls, as after any busy answer.
+ */
+function withdraw(nodes: readonly RedisStore[], targets: readonly number[], keys: readonly string[], token: string): void {
+  // The release script with no publish command ('').
+  for (const node of targets) nodes[node]!.call('release', SCRIPTS.release, keys, [token, '']).catch(() => undefined);
+}
+
+/**
  * Queues a compare-and-delete per token on each of `targets`, behind anything still in flight on
  * the same connection: it only ever deletes what that token owns, announced under one id.
  */
-export function undo(nodes: readonly RedisStore[], targets: readonly number[], keys: readonly string[], tokens: readonly string[]): void {
+export function undo(nodes: readonly RedisStore[], targets: readonly number[], { kind, keys }: LockTarget, tokens: readonly string[]): void {
   const releaseId = randomUUID();
   for (const node of targets) {
-    for (const token of tokens) nodes[node]!.release(keys, token, releaseId).catch(() => undefined);
+    for (const token of tokens) nodes[node]!.release({ kind, keys, token, releaseId }).catch(() => undefined);
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ForcedRelease, KeyHolding } from '../lock-store.interface';
+import type { ForcedRelease, KeyHolding, LockTarget } from '../lock-store.interface';
 import type { RedisStore } from '../redis/redis.store';
 import { type Verdict, majorityOf } from './majority';
 import { quorumUnreachable } from './quorum-errors';
@@ -9,10 +9,10 @@ import { quorumUnreachable } from './quorum-errors';
  * counter among them (phase 2 raised a majority's counters to it), its time left the longest one
  * a majority still covers. Waits for every node's answer (each bounded), a majority at least.
  */
-export async function inspectQuorum(nodes: readonly RedisStore[], keys: readonly string[]): Promise<KeyHolding[]> {
-  const answers = await fromEveryNode(nodes, 'inspect', (node) => node.inspect(keys));
+export async function inspectQuorum(nodes: readonly RedisStore[], target: LockTarget): Promise<KeyHolding[]> {
+  const answers = await fromEveryNode(nodes, 'inspect', (node) => node.inspect(target));
   const quorum = majorityOf(nodes.length);
-  return keys.flatMap((key) => {
+  return target.keys.flatMap((key) => {
     const seen = answers.flatMap((holdings) => holdings.filter((holding) => holding.key === key));
     for (const token of new Set(seen.map((holding) => holding.token))) {
       const held = seen.filter((holding) => holding.token === token);
@@ -30,10 +30,10 @@ export async function inspectQuorum(nodes: readonly RedisStore[], keys: readonly
  * majority held is reported as inspect names it, what fewer nodes held as one of them had it; the
  * counters stay, so the next grant's fence is above the freed one.
  */
-export async function forceReleaseQuorum(nodes: readonly RedisStore[], keys: readonly string[]): Promise<ForcedRelease[]> {
-  const releaseId = randomUUID();
-  const holdings = await inspectQuorum(nodes, keys);
-  const freed = (await fromEveryNode(nodes, 'forceRelease', (node) => node.forceRelease(keys, releaseId))).flat();
+export async function forceReleaseQuorum(nodes: readonly RedisStore[], target: LockTarget): Promise<ForcedRelease[]> {
+  const request = { kind: target.kind, keys: target.keys, releaseId: randomUUID() };
+  const holdings = await inspectQuorum(nodes, target);
+  const freed = (await fromEveryNode(nodes, 'forceRelease', (node) => node.forceRelease(request))).flat();
   // A key held by a majority is reported as the majority's; one only some nodes held, as found there.
   const reported = holdings.map(({ key, token, fence }) => ({ key, token, fence }));
   for (const release of freed) {

@@ -1,4 +1,5 @@
-import { CLOCK, FRESH_FENCE, GIVER, HELD_BY } from '../redis/lua-scripts';
+import { CLOCK, FRESH_FENCE } from '../redis/lua-fences';
+import { GIVER, HELD_BY } from '../redis/lua-scripts';
 
 /**
  * The per-node steps of the quorum (Redlock) store. A grant takes two: the node takes the keys

@@ -1,16 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { LockStoreError } from '../../core/errors';
-import type { AcquireAttempt, ForcedRelease, HandOverResult, KeyHolding, LockStore } from '../lock-store.interface';
+import type {
+  AcquireAttempt,
+  HandOverRequest,
+  ForcedRelease,
+  ForceReleaseRequest,
+  HandOverResult,
+  KeyHolding,
+  LockTarget,
+  LeaseRequest,
+  LockStore,
+  ReleaseListener,
+  ReleaseRequest,
+  StoreCapabilities,
+} from '../lock-store.interface';
+import { StoreLifeCycle } from '../store-life-cycle';
 import type { RedisStore } from '../redis/redis.store';
 import { SCRIPTS } from '../redis/script-commands';
 import { askMajority } from './majority';
-import { oncePerRelease } from './once-per-release';
 import { quorumUnreachable } from './quorum-errors';
 import { grantByMajority, undo } from './quorum-grant';
+import { onFirstAndMajority } from './release-announcements';
 import { quorumKeysOf } from './quorum-keys';
 import { forceReleaseQuorum, inspectQuorum } from './quorum-inspection';
-
-type StoreState = 'open' | 'closing' | 'closed';
 
 /**
  * Locks on N independent Redis masters (Redlock): a lock is held while a majority holds it.
@@ -31,22 +43,27 @@ type StoreState = 'open' | 'closing' | 'closed';
  * is above every fence issued before as long as its clock did not step back (see README).
  */
 export class QuorumStore implements LockStore {
-  private state: StoreState = 'open';
-  private closed: Promise<void> | undefined;
+  private readonly life = new StoreLifeCycle();
   /** Quorum operations in flight; close() lets them finish (each is bounded). */
   private readonly inFlight = new Set<Promise<unknown>>();
   /**
    * A hand-over is granted by a majority like an acquisition (two phases), so its receiver waits
-   * for that grant: no optimistic start inside the giver's lease.
+   * for that grant: no optimistic start inside the giver's lease. Listeners are counted per node,
+   * which says nothing about the majority; release ids are the quorum's own (see onFirstAndMajority).
    */
-  readonly optimisticHandOver = false;
+  readonly capabilities: StoreCapabilities = { kinds: ['mutex'], optimisticHandOver: false, countsListeners: false, releaseIds: false, announcementsPerRelease: 2 };
 
   constructor(private readonly nodes: readonly RedisStore[]) {}
 
-  tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
+  optimisticNow(): boolean {
+    return false;
+  }
+
+  tryAcquire({ kind, keys, token, ttl }: LeaseRequest): Promise<AcquireAttempt> {
     return this.track(async () => {
       const { fence, remaining } = await grantByMajority(this.nodes, {
         operation: 'acquire',
+        kind,
         keys,
         token,
         ttl,
@@ -54,8 +71,8 @@ export class QuorumStore implements LockStore {
         propose: (node) => node.call('acquire', SCRIPTS.quorumAcquire, quorumKeysOf(keys), [token, ttl]),
       });
       if (fence === null) return { fence: null, remaining };
-      if (this.state !== 'open') {
-        undo(this.nodes, this.everyNode(), keys, [token]);
+      if (this.life.state !== 'open') {
+        undo(this.nodes, this.everyNode(), { kind, keys }, [token]);
         throw LockStoreError.closed();
       }
       return { fence };
@@ -68,11 +85,12 @@ export class QuorumStore implements LockStore {
    * within validity. Otherwise the receiver's keys are undone everywhere, the giver's released,
    * and the receiver is told it got nothing (fence null): never a lock it does not hold.
    */
-  handOver(keys: readonly string[], fromToken: string, toToken: string, ttl: number): Promise<HandOverResult> {
+  handOver({ kind, keys, from: fromToken, to: toToken, ttl }: HandOverRequest): Promise<HandOverResult> {
     return this.track(async () => {
       const releaseId = randomUUID();
       const { fence, owned } = await grantByMajority(this.nodes, {
         operation: 'handOver',
+        kind,
         keys,
         token: toToken,
         ttl,
@@ -81,8 +99,8 @@ export class QuorumStore implements LockStore {
           node.call('handOver', SCRIPTS.quorumHandOver, quorumKeysOf(keys), [fromToken, toToken, ttl, releaseId]),
       });
       if (fence === null) return { owned, fence: null };
-      if (this.state !== 'open') {
-        undo(this.nodes, this.everyNode(), keys, [toToken]);
+      if (this.life.state !== 'open') {
+        undo(this.nodes, this.everyNode(), { kind, keys }, [toToken]);
         return { owned, fence: null };
       }
       return { owned, fence };
@@ -90,15 +108,15 @@ export class QuorumStore implements LockStore {
   }
 
   /** True when a majority extended the lease; the lease then runs from when this was sent. */
-  extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
-    return this.track(() => this.majoritySays('extend', (node) => node.extend(keys, token, ttl)));
+  extend(request: LeaseRequest): Promise<boolean> {
+    return this.track(() => this.majoritySays('extend', (node) => node.extend(request)));
   }
 
   /** Sent to every node; true when a majority still held the lock for `token`. */
-  release(keys: readonly string[], token: string): Promise<boolean> {
-    if (this.state === 'closed') return Promise.reject(LockStoreError.closed());
-    const releaseId = randomUUID();
-    return this.track(() => this.majoritySays('release', (node) => node.release(keys, token, releaseId)), true);
+  release({ kind, keys, token }: ReleaseRequest): Promise<boolean> {
+    if (this.life.state === 'closed') return Promise.reject(LockStoreError.closed());
+    const named: ReleaseRequest = { kind, keys, token, releaseId: randomUUID() };
+    return this.track(() => this.majoritySays('release', (node) => node.release(named)), true);
   }
 
   /** True when a majority has one of the keys. */
@@ -107,23 +125,24 @@ export class QuorumStore implements LockStore {
   }
 
   /** The token a majority names, per key (see quorum-inspection.ts). */
-  inspect(keys: readonly string[]): Promise<KeyHolding[]> {
-    return this.track(() => inspectQuorum(this.nodes, keys));
+  inspect(target: LockTarget): Promise<KeyHolding[]> {
+    return this.track(() => inspectQuorum(this.nodes, target));
   }
 
   /** Frees the keys on every node (see quorum-inspection.ts). */
-  forceRelease(keys: readonly string[]): Promise<ForcedRelease[]> {
-    return this.track(() => forceReleaseQuorum(this.nodes, keys));
+  forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]> {
+    return this.track(() => forceReleaseQuorum(this.nodes, request));
   }
 
   /**
-   * Listens on every node, hears each release once (every node announces it under one id), and
+   * Listens on every node, hears each release on its first announcement and on the majority's
+   * (every node announces it under one id; see release-announcements.ts), and
    * resolves once a majority has answered its subscription (a node whose subscription failed
    * counts as answered: waiters keep their poll, so a missed announcement costs one poll).
    */
-  async onRelease(keys: readonly string[], listener: () => void): Promise<() => void> {
-    this.assertAccepting();
-    const heard = oncePerRelease(listener);
+  async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
+    this.life.assertOpen();
+    const heard = onFirstAndMajority(() => listener(''), this.nodes.length);
     const stops: (() => void)[] = [];
     let stopped = false;
     const listening = this.nodes.map((node) =>
@@ -140,16 +159,13 @@ export class QuorumStore implements LockStore {
   }
 
   close(): Promise<void> {
-    this.closed ??= this.shutdown();
-    return this.closed;
-  }
-
-  private async shutdown(): Promise<void> {
-    this.state = 'closing';
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    this.state = 'closed';
-    // Each node lets its own calls finish (undos, late answers), then closes what we opened.
-    await Promise.all(this.nodes.map((node) => node.close()));
+    return this.life.close(
+      async () => {
+        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      },
+      // Each node lets its own calls finish (undos, late answers), then closes what we opened.
+      async () => void (await Promise.all(this.nodes.map((node) => node.close()))),
+    );
   }
 
   private async majoritySays(operation: string, ask: (node: RedisStore) => Promise<boolean>): Promise<boolean> {
@@ -160,16 +176,13 @@ export class QuorumStore implements LockStore {
 
   /** Runs a quorum operation, tracked so close() waits for it. */
   private track<T>(operation: () => Promise<T>, whileClosing = false): Promise<T> {
-    if (this.state === 'closed' || (this.state === 'closing' && !whileClosing)) return Promise.reject(LockStoreError.closed());
+    const { state } = this.life;
+    if (state === 'closed' || (state === 'closing' && !whileClosing)) return Promise.reject(LockStoreError.closed());
     const running = operation();
     this.inFlight.add(running);
     const done = () => this.inFlight.delete(running);
     running.then(done, done);
     return running;
-  }
-
-  private assertAccepting(): void {
-    if (this.state !== 'open') throw LockStoreError.closed();
   }
 
   private everyNode(): number[] {

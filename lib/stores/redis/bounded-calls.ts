@@ -1,10 +1,24 @@
 import { LockStoreError } from '../../core/errors';
 import { runOutsideLockScope } from '../../core/scope/lock-scope';
+import { QUEUED_REPLY } from './transaction-reply';
 
 interface Pending {
   readonly operation: string;
   readonly deadline: number;
   readonly reject: (error: unknown) => void;
+  /** The client's own promise of the call, which may settle after the bound gave up on it. */
+  running: Promise<unknown> | undefined;
+}
+
+/** The client's own promise of each call that timed out, by the LockStoreError it failed with. */
+const gaveUpOn = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * When `error` is a call's timeout: the call itself, which the client may still run (see
+ * LateGrants) and which then resolves.
+ */
+export function lateCallOf(error: unknown): Promise<unknown> | undefined {
+  return typeof error === 'object' && error !== null ? gaveUpOn.get(error) : undefined;
 }
 
 /**
@@ -38,8 +52,9 @@ export class BoundedCalls {
   }
 
   /**
-   * Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound.
-   * A call the gate answers is never started (see neverSent).
+   * Runs `call`; any failure becomes a LockStoreError, and so does taking longer than the bound or
+   * a reply of QUEUED (the command sat in a user's transaction and did not run). A call the gate
+   * answers is never started (see neverSent).
    */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
     const refused = this.gate(operation);
@@ -48,7 +63,7 @@ export class BoundedCalls {
       return Promise.reject(refused);
     }
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject };
+      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject, running: undefined };
       this.pending.add(entry);
       // A timer already armed is due no later than this call's deadline.
       this.timer ??= this.arm(this.timeout);
@@ -58,10 +73,12 @@ export class BoundedCalls {
       } catch (error) {
         running = Promise.reject(error);
       }
+      entry.running = running;
       running.then(
         (value) => {
           this.finish(entry);
-          resolve(value);
+          if ((value as unknown) === QUEUED_REPLY) reject(LockStoreError.inTransaction(operation));
+          else resolve(value);
         },
         (error: unknown) => {
           this.finish(entry);
@@ -112,7 +129,9 @@ export class BoundedCalls {
         return;
       }
       this.finish(entry);
-      entry.reject(LockStoreError.timeout(entry.operation, this.timeout));
+      const timedOut = LockStoreError.timeout(entry.operation, this.timeout);
+      gaveUpOn.set(timedOut, entry.running!);
+      entry.reject(timedOut);
     }
   }
 }

@@ -1,88 +1,16 @@
+import { CLOCK, NEXT_FENCE, TAKE } from './lua-fences';
+
 /**
  * The atomic steps of the Redis store. Registered once with defineCommand, so the wire carries
  * EVALSHA. Key layout for a lock over n keys: KEYS[1..n] are the lock keys, KEYS[n+1..2n] their
- * fence counters (same hash slot as their lock key, see store-keys.ts). A release is announced on
- * the channel `<lock key>:released` (see store-keys.ts) with the publish command the store passes
- * as an ARGV (see pubsub-mode.ts): SPUBLISH on a Redis 7 Cluster, where the channel shares its lock
- * key's slot and the message stays on that shard; PUBLISH elsewhere. One script text serves both.
- * The message names the release ('' unless the caller gave an id): a listener on several
- * independent Redis (a quorum) hears one release once, however many nodes announce it.
- *
- * Fence counters expire (a while after the last lease on their key, see FENCE_RETENTION), so one
- * lock per order id does not leave a key behind forever. A missing counter (expired, or lost with
- * a restarted Redis' data) is seeded from the server's clock in microseconds, which is above every
- * fence issued before as long as that clock does not step back by more than the retention, and
- * fewer than one lease per microsecond was taken on the key. Needs Redis >= 5 (scripts replicated
- * by their effects, so a write may follow TIME). Fences stay below 2^53 (exact in
- * Lua's and JavaScript's doubles) until the year 2255.
+ * fence counters (same hash slot as their lock key, see store-keys.ts; how fences are issued:
+ * lua-fences.ts). A release is announced on the channel `<lock key>:released` (see store-keys.ts)
+ * with the publish command the store passes as an ARGV (see pubsub-mode.ts): SPUBLISH on a
+ * Redis 7 Cluster, where the channel shares its lock key's slot and the message stays on that
+ * shard; PUBLISH elsewhere. One script text serves both. The message names the release ('' unless
+ * the caller gave an id): a listener on several independent Redis (a quorum) hears one release
+ * once, however many nodes announce it.
  */
-
-/** The Redis server's clock in microseconds, as an exact decimal string. */
-export const CLOCK = `
-local function clock_us()
-  local t = redis.call('TIME')
-  return t[1] .. string.format('%06d', tonumber(t[2]))
-end
-`;
-
-/**
- * The fence of one key's new lease: its counter plus one, or the clock when the counter is gone.
- * The counter's expiry moves out with every lease.
- */
-const NEXT_FENCE = `
-local function next_fence(counter, keep)
-  local fence = redis.call('INCR', counter)
-  if fence == 1 then
-    local seed = clock_us()
-    redis.call('SET', counter, seed, 'PX', keep)
-    return tonumber(seed)
-  end
-  redis.call('PEXPIRE', counter, keep)
-  return fence
-end
-`;
-
-/**
- * The next fence over the n keys whose counters are KEYS[n+1..2n]: one more than the highest
- * counter, or the clock when a counter is gone (whichever is higher). Needs CLOCK.
- */
-export const FRESH_FENCE = `
-local function fresh_fence(n)
-  local fence = 0
-  local missing = false
-  for i = n + 1, 2 * n do
-    local seen = redis.call('GET', KEYS[i])
-    if seen then
-      seen = tonumber(seen) or 0
-      if seen + 1 > fence then fence = seen + 1 end
-    else
-      missing = true
-    end
-  end
-  if missing then
-    local now = tonumber(clock_us())
-    if now > fence then fence = now end
-  end
-  return fence
-end
-`;
-
-/**
- * Shared by acquire and hand-over: the fence is one more than the highest counter of the keys
- * (or the clock, if any counter is gone) and is written back to all of them, so it increases
- * strictly for every key.
- */
-const TAKE = `${FRESH_FENCE}
-local function take(n, token, ttl, keep)
-  local fence = fresh_fence(n)
-  local written = string.format('%.0f', fence)
-  for i = 1, n do
-    redis.call('SET', KEYS[i], token, 'PX', ttl)
-    redis.call('SET', KEYS[n + i], written, 'PX', keep)
-  end
-  return fence
-end
-`;
 
 /**
  * Idempotence: ioredis resends a command whose reply was lost with its connection, so a granting
@@ -143,8 +71,9 @@ return take(n, token, ttl, keep)
 `;
 
 /**
- * Shared by release and both hand-overs: `let_go` deletes and announces (with `publish`) each of
- * the n keys the token owns (the message names the release, '' if unnamed) and counts them;
+ * Shared by release and both hand-overs: `let_go` deletes and announces (with `publish`; '' announces
+ * nothing) each of the n keys the token owns (the message names the release, '' if unnamed) and
+ * counts them;
  * `giver_state` says whether the giver owns every key, and which key (if any) another owner holds.
  */
 export const GIVER = `
@@ -153,7 +82,7 @@ local function let_go(n, token, said, publish)
   for i = 1, n do
     if redis.call('GET', KEYS[i]) == token then
       redis.call('DEL', KEYS[i])
-      redis.call(publish, KEYS[i] .. ':released', said)
+      if publish ~= '' then redis.call(publish, KEYS[i] .. ':released', said) end
       owned = owned + 1
     end
   end
@@ -208,11 +137,13 @@ if expected ~= '' then
     if counter and counter ~= expected then stands = false end
   end
   if not stands then
-    -- The receiver ran with expected + 1: no later holder may be issued that fence again.
+    -- The receiver ran with expected + 1: no later holder may be issued that fence again. A
+    -- missing counter may have been lost above fences issued since: it is seeded from the clock.
     local burnt = tonumber(expected) + 1
     for i = n + 1, 2 * n do
       local counter = tonumber(redis.call('GET', KEYS[i]))
-      if not counter or counter < burnt then redis.call('SET', KEYS[i], string.format('%.0f', burnt), 'PX', keep) end
+      local floor = counter and burnt or math.max(tonumber(clock_us()), burnt)
+      if not counter or counter < floor then redis.call('SET', KEYS[i], string.format('%.0f', floor), 'PX', keep) end
     end
     let_go(n, from, '', publish)
     return { 0, 0 }
@@ -248,8 +179,8 @@ return 1
 `;
 
 /**
- * ARGV: token, publish command, optional release id. Deletes and announces each key the token owns
- * (the message is the release id, or ''); returns 1 if it owned all of them.
+ * ARGV: token, publish command ('' for none), optional release id. Deletes and announces each key
+ * the token owns (the message is the release id, or ''); returns 1 if it owned all of them.
  */
 export const RELEASE_SCRIPT = `${GIVER}
 if let_go(#KEYS, ARGV[1], ARGV[3] or '', ARGV[2]) == #KEYS then return 1 end

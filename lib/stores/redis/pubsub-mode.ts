@@ -36,6 +36,16 @@ export class PubSubModeDetector {
     return this.known;
   }
 
+  /** The publish command, when the mode is already known (no await: the call goes out in this turn). */
+  publishNow(): string | undefined {
+    return this.known === undefined ? undefined : PUBLISH_COMMAND[this.known];
+  }
+
+  /** The publish command the scripts announce releases with (decided once per store). */
+  async publishCommand(): Promise<string> {
+    return PUBLISH_COMMAND[this.known ?? (await this.mode())];
+  }
+
   mode(): Promise<PubSubMode> {
     if (this.known) return Promise.resolve(this.known);
     this.pending ??= this.detect().finally(() => (this.pending = undefined));

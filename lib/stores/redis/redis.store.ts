@@ -1,38 +1,51 @@
 import type { LockLogger } from '../../core/lock-logger';
 import { LockStoreError } from '../../core/errors';
 import { QUIT_FAILED } from '../../core/lock.messages';
-import type { AcquireAttempt, ForcedRelease, HandOverResult, KeyHolding, LockStore } from '../lock-store.interface';
+import type {
+  AcquireAttempt,
+  HandOverRequest,
+  ForcedRelease,
+  ForceReleaseRequest,
+  HandOverResult,
+  KeyHolding,
+  LockTarget,
+  LeaseRequest,
+  LockStore,
+  ReleaseListener,
+  ReleaseRequest,
+  StoreCapabilities,
+} from '../lock-store.interface';
+import { StoreLifeCycle } from '../store-life-cycle';
 import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
+import { LateGrants } from './late-grants';
 import { WriteCoalescer } from './write-coalescer';
 import { isCluster } from './create-redis-client';
 import type { RedisConnection } from './create-redis-client';
 import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
-import { type ReleaseListener, ReleaseSubscriber } from './release-subscriber';
+import { ScriptCalls, type WriteMode } from './script-calls';
+import { ReleaseSubscriber } from './release-subscriber';
 import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
 import { present, toForced, toHolding } from './operator-replies';
 
-type StoreState = 'open' | 'closing' | 'closed';
-
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
-  /** `closing`: no new calls, those in flight finish; a grant that arrives then is undone. */
-  private state: StoreState = 'open';
-  private closed: Promise<void> | undefined;
+  /** While closing, calls in flight finish, and a grant that arrives then is undone. */
+  private readonly life = new StoreLifeCycle();
+  /** No optimistic hand-over under waitForReplicas: a receiver must not start before replicas acknowledged. */
+  readonly capabilities: StoreCapabilities;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
   private readonly connection: ConnectionWatch;
-  /** One socket write per turn for a single Redis (see WriteCoalescer); a Cluster writes at once. */
-  private readonly writes: WriteCoalescer | undefined;
+  private readonly lateGrants = new LateGrants((keys, token) => this.undo(keys, [token]));
+  private readonly scripts: ScriptCalls;
   private readonly pubsub: PubSubModeDetector;
   /** The `waitForReplicas` rule, when set: grants count only once replicas acknowledged them. */
   private readonly replicaAck: ReplicaAcknowledgement | undefined;
-  /** Not while grants wait for replicas: a receiver must not start before they acknowledged. */
-  readonly optimisticHandOver: boolean;
 
   constructor(
     private readonly client: RedisConnection,
@@ -46,42 +59,52 @@ export class RedisStore implements LockStore {
     defineScripts(client);
     this.connection = new ConnectionWatch(client, logger);
     this.calls = new BoundedCalls(timeout, (operation) => this.connection.refused(operation));
-    this.writes = isCluster(client) ? undefined : new WriteCoalescer(client);
+    this.scripts = new ScriptCalls(client, this.calls, isCluster(client) ? undefined : new WriteCoalescer(client));
     this.pubsub = new PubSubModeDetector(client, this.calls);
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
     this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
-    this.optimisticHandOver = this.replicaAck === undefined;
+    const optimisticHandOver = this.replicaAck === undefined;
+    this.capabilities = { kinds: ['mutex'], optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
   }
 
-  async tryAcquire(keys: readonly string[], token: string, ttl: number): Promise<AcquireAttempt> {
-    this.assertAccepting();
+  /** Not while the connection is not ready: the confirmation would wait offline as the receiver runs. */
+  optimisticNow(): boolean {
+    return this.capabilities.optimisticHandOver && this.client.status === 'ready';
+  }
+
+  async tryAcquire({ keys, token, ttl }: LeaseRequest): Promise<AcquireAttempt> {
+    this.life.assertOpen();
+    const watched = this.lateGrants.sending(token);
     let reply: number;
     try {
       reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
-      // after a reconnect). Its undo is queued behind it on the same connection.
+      // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
+      // behind it on the same connection, and again once it ran if that may have overtaken it.
+      // A call the refused connection answered was never sent: nothing to undo.
       if (!neverSent(error)) this.undo(keys, [token]);
+      this.lateGrants.failed(keys, token, error, watched);
       throw error;
     }
+    if (watched) this.lateGrants.answered(keys, token, reply > 0);
     if (reply <= 0) return { fence: null, remaining: -reply };
     if (this.replicaAck) await this.acknowledged('acquire', keys, token);
     this.refuseWhileClosing(keys, [token]);
     return { fence: reply };
   }
 
-  async extend(keys: readonly string[], token: string, ttl: number): Promise<boolean> {
-    this.assertAccepting();
+  async extend({ keys, token, ttl }: LeaseRequest): Promise<boolean> {
+    this.life.assertOpen();
     return Number(await this.call('extend', SCRIPTS.extend, keys, [token, ttl])) === 1;
   }
 
-  /** `releaseId` is announced to listeners (a quorum's nodes announce one release under one id). */
-  release(keys: readonly string[], token: string, releaseId = ''): Promise<boolean> {
+  release({ keys, token, releaseId = '' }: ReleaseRequest): Promise<boolean> {
     // Welcome until the very end: while closing, in-flight calls finish and grants are undone.
-    if (this.state === 'closed') return Promise.reject(LockStoreError.closed());
+    if (this.life.state === 'closed') return Promise.reject(LockStoreError.closed());
     // Not async: the hot path's release goes out in this turn, with no promise of its own.
-    const publish = this.publishNow();
-    if (publish === undefined) return this.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
+    const publish = this.pubsub.publishNow();
+    if (publish === undefined) return this.pubsub.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
     return this.sendRelease(keys, token, publish, releaseId);
   }
 
@@ -89,34 +112,29 @@ export class RedisStore implements LockStore {
     return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(isOne);
   }
 
-  async handOver(
-    keys: readonly string[],
-    fromToken: string,
-    toToken: string,
-    ttl: number,
-    expectedFence?: number,
-    coveredFor = 0,
-  ): Promise<HandOverResult> {
-    this.assertAccepting();
+  async handOver({ keys, from: fromToken, to: toToken, ttl, optimistic }: HandOverRequest): Promise<HandOverResult> {
+    this.life.assertOpen();
+    const watched = this.lateGrants.sending(toToken);
     let reply: [number | string, number | string, (number | string)?];
     try {
       // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
-      const publish = this.publishNow() ?? (await this.publishCommand());
-      const optimistic = expectedFence !== undefined;
-      const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(expectedFence) : ''];
+      const publish = this.pubsub.publishNow() ?? (await this.pubsub.publishCommand());
+      const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(optimistic.expectedFence) : ''];
       // An optimistic receiver runs on its predecessor's lease until this arrives. With plenty of
       // that lease left, the command may gather until the turn's microtasks ran (the receiver
       // starts before the write's system call); with less, it leaves at once, so the receiver's
       // own code (maybe long synchronous work) cannot hold it back past the lease.
-      const write = optimistic && coveredFor > HAND_OVER_GATHER_MARGIN ? 'gather' : 'urgent';
+      const write = optimistic && optimistic.coveredFor > HAND_OVER_GATHER_MARGIN ? 'gather' : 'urgent';
       reply = (await this.call('handOver', SCRIPTS.handOver, withFenceKeys(keys), args, write)) as typeof reply;
     } catch (error) {
       // The hand-over may still run later: undo it, and let go of the giver's keys as a release would.
       this.undo(keys, [toToken, fromToken]);
+      this.lateGrants.failed(keys, toToken, error, watched);
       throw error;
     }
     const owned = Number(reply[0]) === 1;
     const fence = Number(reply[1]);
+    if (watched) this.lateGrants.answered(keys, toToken, fence > 0);
     if (fence <= 0) return { owned, fence: null };
     if (this.replicaAck) {
       try {
@@ -128,7 +146,7 @@ export class RedisStore implements LockStore {
       }
     }
     // Shutting down: the receiver cannot be given a lock any more; its keys are let go of instead.
-    if (this.state !== 'open') {
+    if (this.life.state !== 'open') {
       this.undo(keys, [toToken]);
       return { owned, fence: null };
     }
@@ -136,41 +154,40 @@ export class RedisStore implements LockStore {
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
-    this.assertAccepting();
+    this.life.assertOpen();
     const count = await this.calls.run('isLocked', () => this.client.exists(...keys));
     return count > 0;
   }
 
   /** One script per key (each on its own slot's node on a Cluster). */
-  async inspect(keys: readonly string[]): Promise<KeyHolding[]> {
-    this.assertAccepting();
+  async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
+    this.life.assertOpen();
     const ask = (key: string) => this.call('inspect', SCRIPTS.inspect, withFenceKeys([key]), []).then((reply) => toHolding(key, reply));
     return present(await Promise.all(keys.map(ask)));
   }
 
-  /** `releaseId` as for release. One script per key. */
-  async forceRelease(keys: readonly string[], releaseId = ''): Promise<ForcedRelease[]> {
-    this.assertAccepting();
-    const args = [await this.publishCommand(), releaseId];
+  /** One script per key. */
+  async forceRelease({ keys, releaseId = '' }: ForceReleaseRequest): Promise<ForcedRelease[]> {
+    this.life.assertOpen();
+    const args = [await this.pubsub.publishCommand(), releaseId];
     const free = (key: string) => this.call('forceRelease', SCRIPTS.forceRelease, withFenceKeys([key]), args).then((reply) => toForced(key, reply));
     return present(await Promise.all(keys.map(free)));
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
-    this.assertAccepting();
+    this.life.assertOpen();
     return this.subscriber.listen(keys, listener);
   }
 
   /** Refuses new calls, lets those in flight finish (each is bounded), then closes what we opened. */
   close(): Promise<void> {
-    this.closed ??= this.shutdown();
-    return this.closed;
+    return this.life.close(
+      () => this.calls.settled(),
+      () => this.letGo(),
+    );
   }
 
-  private async shutdown(): Promise<void> {
-    this.state = 'closing';
-    await this.calls.settled();
-    this.state = 'closed';
+  private async letGo(): Promise<void> {
     this.subscriber.close();
     if (this.owned) await this.quit();
     else this.connection.detach();
@@ -191,7 +208,7 @@ export class RedisStore implements LockStore {
 
   /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */
   private refuseWhileClosing(keys: readonly string[], tokens: string[]): void {
-    if (this.state === 'open') return;
+    if (this.life.state === 'open') return;
     this.undo(keys, tokens);
     throw LockStoreError.closed();
   }
@@ -211,7 +228,7 @@ export class RedisStore implements LockStore {
 
   /** Queues a compare-and-delete per token: it only ever deletes what that token owns. */
   private undo(keys: readonly string[], tokens: string[]): void {
-    if (this.state === 'closed') return;
+    if (this.life.state === 'closed') return;
     // Queued at once, behind the grant. Before the mode is known (a Cluster's first acquire),
     // PUBLISH: it works on every server, and a wake-up it misses costs a waiter one poll.
     const publish = PUBLISH_COMMAND[this.pubsub.current ?? 'classic'];
@@ -232,47 +249,14 @@ export class RedisStore implements LockStore {
     return Number(listeners) > 1;
   }
 
-  /** The publish command, when the mode is already known (no await: the call goes out in this turn). */
-  private publishNow(): string | undefined {
-    const known = this.pubsub.current;
-    return known === undefined ? undefined : PUBLISH_COMMAND[known];
-  }
-
-  /** The publish command the scripts announce releases with (decided once per store). */
-  private async publishCommand(): Promise<string> {
-    return PUBLISH_COMMAND[this.pubsub.current ?? (await this.pubsub.mode())];
-  }
-
   /**
-   * Runs one of the registered scripts, bounded like every call. Open to a quorum's nodes, whose
-   * QuorumStore keeps its own open/closing state. @internal
+   * Runs one of the registered scripts, bounded like every call (see ScriptCalls). Open to a
+   * quorum's nodes, whose QuorumStore keeps its own life cycle. @internal
    */
-  call(
-    operation: string,
-    script: ScriptName,
-    keys: readonly string[],
-    args: (string | number)[],
-    /**
-     * When the command leaves (see WriteCoalescer): 'batched' gathers while other calls are in
-     * flight; 'urgent' is written at once, with whatever gathered before it; 'gather' waits for
-     * the end of the turn even when nothing else is in flight.
-     */
-    write: 'batched' | 'urgent' | 'gather' = 'batched',
-  ): Promise<unknown> {
-    const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
-    // An urgent command never starts holding the socket: it only flushes what others gathered.
-    if (write !== 'urgent') this.writes?.beforeSend(this.calls.inFlight, write === 'gather');
-    const running = this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
-    if (write === 'urgent') this.writes?.flush();
-    return running;
-  }
-
-  private assertAccepting(): void {
-    if (this.state !== 'open') throw LockStoreError.closed();
+  call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[], write?: WriteMode): Promise<unknown> {
+    return this.scripts.run(operation, script, keys, args, write);
   }
 }
-
-type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
 
 function isOne(reply: unknown): boolean {
   return Number(reply) === 1;

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { NOTIFICATIONS_UNAVAILABLE } from '../../core/lock.messages';
 import { runOutsideLockScope } from '../../core/scope/lock-scope';
 import { releaseChannelOf } from '../../core/keys/store-keys';
+import { SUBSCRIPTION_LINGER } from '../../core/tuning';
 import type { BoundedCalls } from './bounded-calls';
 import { isCluster, type RedisConnection } from './create-redis-client';
 import type { PubSubMode, PubSubModeDetector } from './pubsub-mode';
@@ -16,11 +17,13 @@ interface Channel {
   ready: Promise<void>;
   /** Redis confirmed the subscription (false while in flight, or when it failed). */
   subscribed: boolean;
+  /** Armed while no listener is left: the unsubscribe waits SUBSCRIPTION_LINGER for a new one. */
+  lingering?: NodeJS.Timeout;
 }
 
 /**
  * One subscriber connection per store, shared by every waiter: a channel is subscribed when its
- * first listener arrives and unsubscribed when its last one leaves. Created on first use, so a
+ * first listener arrives and unsubscribed SUBSCRIPTION_LINGER after its last one left. Created on first use, so a
  * process that never waits never opens it. In the `sharded` mode (a Redis 7 Cluster) channels are
  * SSUBSCRIBEd through ioredis' sharded subscribers: one connection per master, each subscribed
  * only to the channels of its own slots.
@@ -56,7 +59,9 @@ export class ReleaseSubscriber {
     const channelNames = storeKeys.map((key) => this.channelOf(key));
     const joined = channelNames.map((name) => {
       let channel = this.channels.get(name);
-      if (!channel) {
+      clearTimeout(channel?.lingering);
+      if (channel) channel.lingering = undefined;
+      else {
         channel = { listeners: new Set(), ready: this.subscribe(connection, name, sharded), subscribed: false };
         this.channels.set(name, channel);
       }
@@ -68,11 +73,23 @@ export class ReleaseSubscriber {
       for (const name of channelNames) {
         const channel = this.channels.get(name);
         if (!channel?.listeners.delete(listener) || channel.listeners.size > 0) continue;
-        this.channels.delete(name);
-        // Ordered after any earlier subscribe on the same connection, so the end state is right.
-        (sharded ? connection.sunsubscribe(name) : connection.unsubscribe(name)).catch(() => undefined);
+        if (!channel.subscribed) {
+          this.drop(name, channel, connection, sharded);
+          continue;
+        }
+        // A process taking a key again and again (callers taking turns empty its queue each time)
+        // keeps its subscription: no churn, and a hand-over's count of listeners includes it.
+        const drop = () => this.drop(name, channel, connection, sharded);
+        channel.lingering = runOutsideLockScope(() => setTimeout(drop, SUBSCRIPTION_LINGER).unref());
       }
     };
+  }
+
+  private drop(name: string, channel: Channel, connection: RedisConnection, sharded: boolean): void {
+    if (this.channels.get(name) !== channel || channel.listeners.size > 0) return;
+    this.channels.delete(name);
+    // Ordered after any earlier subscribe on the same connection, so the end state is right.
+    (sharded ? connection.sunsubscribe(name) : connection.unsubscribe(name)).catch(() => undefined);
   }
 
   /**
@@ -90,6 +107,7 @@ export class ReleaseSubscriber {
   }
 
   close(): void {
+    for (const channel of this.channels.values()) clearTimeout(channel.lingering);
     this.channels.clear();
     this.connection?.disconnect();
     this.connection = undefined;
