@@ -118,7 +118,10 @@ describe.each(STORES)('leader election on the $name store', (descriptor) => {
   it('@LeaderOnly called every 100 ms on every replica runs exactly once per round; elsewhere it returns undefined', async () => {
     const replicas = await Promise.all(Array.from({ length: count }, replica));
     // The explorer started each replica's campaign at bootstrap.
-    await waitFor(() => replicas.some(({ locks }) => locks.leaderships().some((held) => held.name === 'nightly')), 10_000);
+    await waitFor(
+      () => replicas.some(({ locks }) => locks.leaderships().some((held) => held.name === 'nightly')),
+      10_000,
+    );
     for (let round = 0; round < 20; round++) {
       const before = replicas.map(({ job }) => job.runs);
       const answers = replicas.map(({ job }) => job.run(round));

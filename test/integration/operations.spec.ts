@@ -5,7 +5,6 @@ import { LockArgumentError, LockLostError, LockService, RedisLockModule, type Re
 import { CapturedLogger } from '../support/captured-logger';
 import { STORES, type StoreRun } from '../support/stores';
 
-
 /** Operators' tools: who holds a lock (inspect) and taking it from a stuck holder (forceRelease). */
 describe.each(STORES)('inspect and forceRelease on the $name store', (descriptor) => {
   let run: StoreRun;
@@ -18,7 +17,9 @@ describe.each(STORES)('inspect and forceRelease on the $name store', (descriptor
   const key = () => `ops:k${++n}`;
 
   async function replica(options: RedisLockModuleOptions): Promise<LockService> {
-    const module = await Test.createTestingModule({ imports: [RedisLockModule.forRoot({ ...run.options, ...options })] })
+    const module = await Test.createTestingModule({
+      imports: [RedisLockModule.forRoot({ ...run.options, ...options })],
+    })
       .setLogger(logger)
       .compile();
     await module.init();
@@ -77,7 +78,9 @@ describe.each(STORES)('inspect and forceRelease on the $name store', (descriptor
       const k = key();
       const ttl = 1_500;
       const stuck = await a.acquire(k, { ttl });
-      const lost = new Promise<unknown>((resolve) => stuck.signal.addEventListener('abort', () => resolve(stuck.signal.reason)));
+      const lost = new Promise<unknown>((resolve) =>
+        stuck.signal.addEventListener('abort', () => resolve(stuck.signal.reason)),
+      );
       const waiting = b.acquire(k, { wait: 20_000 });
       const startedAt = Date.now();
       expect(await b.forceRelease(k)).toBe(true);
@@ -108,12 +111,15 @@ describe.each(STORES)('inspect and forceRelease on the $name store', (descriptor
 });
 
 describe('the holderId option', () => {
-  it.each([[''], ['x'.repeat(129)], ['pod\n7'], [42]])('refuses %j at bootstrap with an argument error', async (holderId) => {
-    const building = Test.createTestingModule({
-      imports: [RedisLockModule.forRoot({ store: 'memory', holderId: holderId as string })],
-    }).compile();
-    await expect(building).rejects.toBeInstanceOf(LockArgumentError);
-  });
+  it.each([[''], ['x'.repeat(129)], ['pod\n7'], [42]])(
+    'refuses %j at bootstrap with an argument error',
+    async (holderId) => {
+      const building = Test.createTestingModule({
+        imports: [RedisLockModule.forRoot({ store: 'memory', holderId: holderId as string })],
+      }).compile();
+      await expect(building).rejects.toBeInstanceOf(LockArgumentError);
+    },
+  );
 
   it('accepts any other text, spaces and colons included, and inspect gives it back as it was', async () => {
     const module = await Test.createTestingModule({
@@ -129,4 +135,3 @@ describe('the holderId option', () => {
     await module.close();
   });
 });
-

@@ -11,7 +11,9 @@ async function main(): Promise<void> {
   const send = (event: LeaderEvent) => process.send!(event);
   process.on('unhandledRejection', (error) => send({ event: 'unhandled', message: String(error) }));
   process.on('uncaughtException', (error) => send({ event: 'unhandled', message: String(error) }));
-  const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis: process.env.REDIS_URL! }), { logger: false });
+  const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis: process.env.REDIS_URL! }), {
+    logger: false,
+  });
   const locks = app.get(LockService);
   process.on('message', (command: LeaderCommand) => {
     if (command.cmd === 'campaign') {
@@ -20,7 +22,9 @@ async function main(): Promise<void> {
         .elected()
         .then((term) => send({ event: 'elected', term }));
     } else if (command.cmd === 'hold') {
-      void locks.acquire(command.key, { ttl: command.ttl }).then((lock) => send({ event: 'holding', fence: lock.fence }));
+      void locks
+        .acquire(command.key, { ttl: command.ttl })
+        .then((lock) => send({ event: 'holding', fence: lock.fence }));
     } else {
       void app.close().then(() => process.exit(0));
     }

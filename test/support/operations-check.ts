@@ -10,7 +10,9 @@ import { waitFor } from './wait-for';
 export async function checkOperations(a: LockService, b: LockService, keys: readonly string[]): Promise<void> {
   const held = await Promise.all(keys.map((key) => a.acquire(key)));
   for (const [i, lock] of held.entries()) {
-    expect((await b.inspect(keys[i]!)).holders).toEqual([{ holder: 'app-a', fence: lock.fence, expiresIn: expect.any(Number) }]);
+    expect((await b.inspect(keys[i]!)).holders).toEqual([
+      { holder: 'app-a', fence: lock.fence, expiresIn: expect.any(Number) },
+    ]);
   }
   const waiting = b.acquire(keys[0]!, { wait: 20_000 });
   expect(await b.forceRelease(keys[0]!)).toBe(true);

@@ -17,7 +17,10 @@ export function defaultHolderId(): string {
 /** A holder id option: a non-empty string of at most 128 characters, no control characters. */
 export function validateHolderId(value: unknown, argument = 'options.holderId'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_HOLDER_ID_LENGTH) {
-    throw new LockArgumentError(argument, `expected a non-empty string of at most ${MAX_HOLDER_ID_LENGTH} characters, got ${describeValue(value)}`);
+    throw new LockArgumentError(
+      argument,
+      `expected a non-empty string of at most ${MAX_HOLDER_ID_LENGTH} characters, got ${describeValue(value)}`,
+    );
   }
   // eslint-disable-next-line no-control-regex -- control characters are what is refused
   if (/[\u0000-\u001f\u007f-\u009f]/.test(value)) {

@@ -1,7 +1,13 @@
 import { LockError, LockLostError, LockNotAcquiredError } from '../errors';
 import type { Lock } from '../lock';
 import type { LockLogger } from '../lock-logger';
-import { NOT_LEADER, LEADERSHIP_ELECTED, LEADERSHIP_RESIGNED, LEADERSHIP_RETRY, LEADERSHIP_STEPPED_DOWN } from '../lock.messages';
+import {
+  NOT_LEADER,
+  LEADERSHIP_ELECTED,
+  LEADERSHIP_RESIGNED,
+  LEADERSHIP_RETRY,
+  LEADERSHIP_STEPPED_DOWN,
+} from '../lock.messages';
 import { runOutsideLockScope } from '../scope/lock-scope';
 import type { LeadershipTrace } from '../telemetry/lock-telemetry';
 import { retryDelay } from '../utils/retry-delay';
@@ -58,7 +64,9 @@ export class Leadership {
    */
   get signal(): AbortSignal {
     if (this.isLeader) return this.termSignal!.signal;
-    return AbortSignal.abort(this.resigned.signal.aborted ? this.resigned.signal.reason : new LockError(NOT_LEADER(this.name)));
+    return AbortSignal.abort(
+      this.resigned.signal.aborted ? this.resigned.signal.reason : new LockError(NOT_LEADER(this.name)),
+    );
   }
 
   /** Resolves with the term once this replica leads (at once if it does); rejects if the campaign ends first. */

@@ -21,7 +21,11 @@ export interface LockInspection {
 }
 
 /** Who holds `storeKeys`: a token on several of them is one holder (its highest fence, its least time left). */
-export async function inspectLock(store: LockStore, kind: LockKind, storeKeys: readonly string[]): Promise<LockInspection> {
+export async function inspectLock(
+  store: LockStore,
+  kind: LockKind,
+  storeKeys: readonly string[],
+): Promise<LockInspection> {
   const holders = byToken(await store.inspect({ kind, keys: storeKeys })).map((held) => ({
     holder: holderOf(held[0]!.token),
     fence: Math.max(...held.map((holding) => holding.fence)),

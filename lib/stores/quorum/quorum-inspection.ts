@@ -43,7 +43,11 @@ export async function forceReleaseQuorum(nodes: readonly RedisStore[], target: L
 }
 
 /** Every node's answer; fails when fewer than a majority answered. */
-async function fromEveryNode<T>(nodes: readonly RedisStore[], operation: string, ask: (node: RedisStore) => Promise<T>): Promise<T[]> {
+async function fromEveryNode<T>(
+  nodes: readonly RedisStore[],
+  operation: string,
+  ask: (node: RedisStore) => Promise<T>,
+): Promise<T[]> {
   const settled = await Promise.allSettled(nodes.map(ask));
   const answers = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   if (answers.length >= majorityOf(nodes.length)) return answers;
