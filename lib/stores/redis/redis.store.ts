@@ -1,6 +1,5 @@
 import type { LockLogger } from '../../core/lock-logger';
 import { LockStoreError } from '../../core/errors';
-import { QUIT_FAILED } from '../../core/lock.messages';
 import type {
   AcquireAttempt,
   HandOverRequest,
@@ -31,6 +30,7 @@ import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
 import { present, toForced, toHolding } from './operator-replies';
+import { quitClient } from './quit-client';
 
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
@@ -109,7 +109,7 @@ export class RedisStore implements LockStore {
   }
 
   private sendRelease(keys: readonly string[], token: string, publish: string, releaseId: string): Promise<boolean> {
-    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(isOne);
+    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then((reply) => Number(reply) === 1);
   }
 
   async handOver({ keys, from: fromToken, to: toToken, ttl, optimistic }: HandOverRequest): Promise<HandOverResult> {
@@ -189,21 +189,9 @@ export class RedisStore implements LockStore {
 
   private async letGo(): Promise<void> {
     this.subscriber.close();
-    if (this.owned) await this.quit();
+    if (this.owned) await quitClient(this.client, this.calls, this.logger);
     else this.connection.detach();
     this.calls.close();
-  }
-
-  private async quit(): Promise<void> {
-    if (this.client.status === 'ready') {
-      try {
-        await this.calls.run('quit', () => this.client.quit());
-        return;
-      } catch (error) {
-        this.logger.warn(QUIT_FAILED((error as Error).message));
-      }
-    }
-    this.client.disconnect();
   }
 
   /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */
@@ -256,8 +244,4 @@ export class RedisStore implements LockStore {
   call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[], write?: WriteMode): Promise<unknown> {
     return this.scripts.run(operation, script, keys, args, write);
   }
-}
-
-function isOne(reply: unknown): boolean {
-  return Number(reply) === 1;
 }
