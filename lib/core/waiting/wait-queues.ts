@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { LockStore } from '../../stores/lock-store.interface';
 import { keySetId } from '../keys/key-set-id';
 import type { Releasing } from '../lease/lease-context';
-import { MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
+import { FENCE_BLOCK, MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
 import type { HandOverRun } from './hand-over-run';
 import type { Waiter } from './waiter';
 
@@ -95,7 +95,7 @@ export class WaitQueues {
     const head = queue?.waiters[0];
     // The run of hand-overs this lease continues (see HandOverRun); capped, the release goes
     // through Redis, and whoever takes the lock next starts a new run.
-    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false };
+    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false, spent: 0 };
     // Never to a waiter that no longer wants the lock, nor to the releasing token itself.
     if (!head || !head.active || head.busy || head.token === token) return this.store.release(storeKeys, token);
     if (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS) {
@@ -106,12 +106,17 @@ export class WaitQueues {
     run.local++;
     run.sinceRedis++;
     const sentAt = performance.now();
-    const atOnce = this.store.optimisticHandOver !== false && releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
+    // Optimistic only with a reserved fence left for the receiver (see FENCE_BLOCK).
+    const atOnce =
+      this.store.optimisticHandOver !== false &&
+      run.spent < FENCE_BLOCK - 1 &&
+      releasing.validUntil - sentAt > OPTIMISTIC_HAND_OVER_MARGIN;
     if (atOnce) return this.handOverAtOnce(releasing, head, sentAt, run);
     head.busy = true;
     try {
       const { owned, fence, othersWaiting } = await this.store.handOver(storeKeys, token, head.token, head.ttl);
       this.counted(run, othersWaiting);
+      if (fence !== null) run.spent = 0; // a fresh fence, with a fresh block
       if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
         await this.store.release(storeKeys, head.token);
@@ -128,6 +133,7 @@ export class WaitQueues {
     sentAt: number,
     run: HandOverRun,
   ): Promise<boolean> {
+    run.spent++;
     const result = this.store.handOver(storeKeys, token, head.token, head.ttl, fence, validUntil - sentAt);
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it

@@ -1,17 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { LockStoreError } from '../../core/errors';
-import { FENCE_RETENTION } from '../../core/tuning';
+import { FENCE_BLOCK } from '../../core/tuning';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
 
 interface Lease {
   token: string;
+  /** The fence the lease was granted with. */
+  fence: number;
   /** Monotonic time (performance.now()) at which the lease ends. */
-  expiresAt: number;
-}
-
-/** A key's fence counter; like Redis', it expires FENCE_RETENTION after the key's last lease. */
-interface FenceCounter {
-  value: number;
   expiresAt: number;
 }
 
@@ -22,9 +18,13 @@ interface FenceCounter {
  */
 export class MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
-  private readonly fences = new Map<string, FenceCounter>();
+  /**
+   * One fence counter for the store (the Redis store keeps one per hash slot), with the same rule:
+   * each grant's fence is max(counter + 1, clock in µs), and it reserves FENCE_BLOCK fences.
+   */
+  private counter = 0;
   private readonly listeners = new Map<string, Set<() => void>>();
-  /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
+  /** Count of leases at which the next acquire sweeps expired ones, so keys do not pile up. */
   private sweepAt = 1024;
   private closed = false;
 
@@ -35,7 +35,7 @@ export class MemoryStore implements LockStore {
     if (issued !== null) return { fence: issued };
     const busy = this.busy(keys, now);
     if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
-    if (this.fences.size >= this.sweepAt) this.sweep(now);
+    if (this.leases.size >= this.sweepAt) this.sweep(now);
     return { fence: this.take(keys, token, ttl, now) };
   }
 
@@ -74,22 +74,16 @@ export class MemoryStore implements LockStore {
     if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
     if (expectedFence !== undefined) {
-      const moved = keys.some((key) => {
-        const counter = this.fences.get(key);
-        return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
-      });
-      if (!owned || moved) {
-        // The receiver ran with expectedFence + 1: no later holder may be issued that fence again.
-        for (const key of keys) {
-          const counter = this.fences.get(key);
-          if (!counter || counter.expiresAt <= now || counter.value < expectedFence + 1) {
-            this.fences.set(key, { value: expectedFence + 1, expiresAt: now + ttl + FENCE_RETENTION });
-          }
-        }
+      const given = expectedFence + 1;
+      const stands = owned && keys.every((key) => this.leases.get(key)!.fence === expectedFence) && this.counter >= given;
+      if (!stands) {
+        // The receiver ran with this fence: no later holder may be issued it again.
+        this.counter = Math.max(this.counter, given);
         await this.release(keys, fromToken);
         return { owned: false, fence: null };
       }
-      return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
+      for (const key of keys) this.leases.set(key, { token: toToken, fence: given, expiresAt: now + ttl });
+      return { owned, fence: given };
     }
     if (!owned && this.busy(keys, now, fromToken)) {
       await this.release(keys, fromToken); // another owner holds a key: let go of ours as a release would
@@ -127,9 +121,7 @@ export class MemoryStore implements LockStore {
   /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
   private issuedTo(keys: readonly string[], token: string, now: number): number | null {
     if (!keys.every((key) => this.live(key, now)?.token === token)) return null;
-    // A counter gone (a lease renewed past the retention): a new fence, as the script takes one.
-    if (!keys.every((key) => this.fences.has(key))) return this.take(keys, token, this.leases.get(keys[0]!)!.expiresAt - now, now);
-    return Math.max(...keys.map((key) => this.fences.get(key)!.value));
+    return this.leases.get(keys[0]!)!.fence;
   }
 
   private assertOpen(): void {
@@ -145,25 +137,12 @@ export class MemoryStore implements LockStore {
     return undefined;
   }
 
-  /**
-   * As the Redis script: one above the highest live counter, or the clock (µs) if one is gone;
-   * `given` (an optimistic hand-over's, checked by the caller) is taken as it is.
-   */
-  private take(keys: readonly string[], token: string, ttl: number, now: number, given?: number): number {
-    let fence = given ?? 0;
-    let missing = false;
-    for (const key of keys) {
-      if (given !== undefined) break;
-      const counter = this.fences.get(key);
-      if (counter && counter.expiresAt > now) fence = Math.max(fence, counter.value + 1);
-      else missing = true;
-    }
+  /** As the Redis script: max(counter + 1, clock in µs), reserving FENCE_BLOCK fences. */
+  private take(keys: readonly string[], token: string, ttl: number, now: number): number {
     // performance.timeOrigin + now never steps back within this process.
-    if (missing) fence = Math.max(fence, Math.floor((performance.timeOrigin + now) * 1000));
-    for (const key of keys) {
-      this.leases.set(key, { token, expiresAt: now + ttl });
-      this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
-    }
+    const fence = Math.max(this.counter + 1, Math.floor((performance.timeOrigin + now) * 1000));
+    this.counter = fence + FENCE_BLOCK - 1;
+    for (const key of keys) this.leases.set(key, { token, fence, expiresAt: now + ttl });
     return fence;
   }
 
@@ -185,7 +164,6 @@ export class MemoryStore implements LockStore {
 
   private sweep(now: number): void {
     for (const key of this.leases.keys()) this.live(key, now);
-    for (const [key, counter] of this.fences) if (counter.expiresAt <= now) this.fences.delete(key);
-    this.sweepAt = Math.max(1024, this.fences.size * 2);
+    this.sweepAt = Math.max(1024, this.leases.size * 2);
   }
 }

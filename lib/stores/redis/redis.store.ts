@@ -2,7 +2,7 @@ import type { LockLogger } from '../../core/lock-logger';
 import { LockStoreError } from '../../core/errors';
 import { QUIT_FAILED } from '../../core/lock.messages';
 import type { AcquireAttempt, HandOverResult, LockStore } from '../lock-store.interface';
-import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
+import { FENCE_BLOCK, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
 import { WriteCoalescer } from './write-coalescer';
@@ -61,7 +61,7 @@ export class RedisStore implements LockStore {
     this.assertAccepting();
     let reply: number;
     try {
-      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
+      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, FENCE_BLOCK]));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
       // after a reconnect). Its undo is queued behind it on the same connection.
@@ -107,7 +107,7 @@ export class RedisStore implements LockStore {
       // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
       const publish = this.publishNow() ?? (await this.publishCommand());
       const optimistic = expectedFence !== undefined;
-      const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(expectedFence) : ''];
+      const args = [fromToken, toToken, ttl, FENCE_BLOCK, publish, optimistic ? String(expectedFence) : ''];
       // An optimistic receiver runs on its predecessor's lease until this arrives. With plenty of
       // that lease left, the command may gather until the turn's microtasks ran (the receiver
       // starts before the write's system call); with less, it leaves at once, so the receiver's
