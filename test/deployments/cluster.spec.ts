@@ -7,7 +7,6 @@ import { ExclusionProbe } from '../support/exclusion-probe';
 import { RedisCluster } from '../support/redis-cluster';
 import { lockModule } from '../support/stores';
 import { fenceCounterOf } from '../../lib/core/keys/store-keys';
-import { FENCE_BLOCK } from '../../lib/core/tuning';
 import { sleep, waitFor } from '../support/wait-for';
 
 describe('on a Redis Cluster (3 masters)', () => {
@@ -35,8 +34,8 @@ describe('on a Redis Cluster (3 masters)', () => {
     const held = await Promise.all(keys.map((key) => locks.acquire(key)));
     for (const [i, lock] of held.entries()) {
       expect(await client.get(`lock:{${keys[i]}}`)).toBe(`${lock.token} ${lock.fence}`);
-      // The slot's counter, reserved past the fence, lives on the same master (a MOVED otherwise).
-      expect(Number(await client.get(fenceCounterOf(`lock:{${keys[i]}}`)))).toBe(lock.fence + FENCE_BLOCK - 1);
+      // The slot's counter lives on the same master (a MOVED otherwise); it may have moved on.
+      expect(Number(await client.get(fenceCounterOf(`lock:{${keys[i]}}`)))).toBeGreaterThanOrEqual(lock.fence);
     }
     const sizes = await Promise.all(cluster.servers.map((server) => server.client().dbsize()));
     expect(sizes.filter((size) => size > 0).length).toBeGreaterThanOrEqual(2); // spread over masters

@@ -16,7 +16,8 @@ import { GIVER, HELD_BY } from '../redis/lua-scripts';
 
 /**
  * Proposals: a fresh one is next_fence (see fence-scripts.ts: above every counter here, not below
- * the server's clock in microseconds, as on one Redis).
+ * the server's clock in microseconds, as on one Redis; with blocks of 1, as a quorum's grants are
+ * confirmed before their holders start).
  */
 const PROPOSALS = `${FENCES}${HELD_BY}
 -- A re-run by the token that holds every key here: { the fence phase 2 recorded for it, 1 } if
@@ -24,7 +25,7 @@ const PROPOSALS = `${FENCES}${HELD_BY}
 local function proposal_for_holder(n)
   local recorded = fence_in(redis.call('GET', KEYS[1]))
   if recorded and recorded > 0 then return { recorded, 1 } end
-  return { next_fence(n + 1, 2 * n), 0 }
+  return { next_fence(n + 1, 2 * n, 1), 0 }
 end
 local function left_of(i)
   local left = redis.call('PTTL', KEYS[i])
@@ -48,7 +49,7 @@ end
 for i = 1, n do
   if redis.call('EXISTS', KEYS[i]) == 1 then return { 0, -left_of(i), 0 } end
 end
-local fence = next_fence(n + 1, 2 * n)
+local fence = next_fence(n + 1, 2 * n, 1)
 for i = 1, n do
   redis.call('SET', KEYS[i], token .. ' 0', 'PX', ttl)
 end
@@ -73,7 +74,7 @@ if blocked then
   let_go(n, from, said, 'PUBLISH')
   return { 0, -left_of(blocked), 0 }
 end
-local fence = next_fence(n + 1, 2 * n)
+local fence = next_fence(n + 1, 2 * n, 1)
 for i = 1, n do
   redis.call('SET', KEYS[i], to .. ' 0', 'PX', ttl)
 end

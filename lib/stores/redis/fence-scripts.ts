@@ -2,15 +2,17 @@
  * The fence scheme, shared by the Redis store's and the quorum's scripts.
  *
  * One counter per hash slot (see fenceCounterOf in store-keys.ts), never expiring: at most 16,384
- * keys, none per lock key. A grant's fence is above every counter of its keys and not below the
- * server's clock in microseconds: max(counter + 1, clock). A counter restored from an old snapshot
+ * keys, none per lock key. It holds the fence of the slot's last grant, and with it a block of
+ * `block` fences from there: [counter, counter + block - 1] are reserved. A grant's fence is past
+ * the blocks of every counter of its keys and not below the server's clock in microseconds:
+ * max(counter + block, clock). A counter restored from an old snapshot
  * (RDB, or an AOF that lost its last second) is behind fences already issued, but the clock is
  * past them, as long as it did not step back and the counters trail it (see README, Fencing).
  *
- * A grant reserves a block of `block` fences: its own, and the next ones for optimistic hand-overs
- * in its process (whose receivers start with the giver's fence plus one before Redis confirms), so
- * the counter is set to fence + block - 1 and any other grant starts above the block, even when
- * the giver's key vanished under an optimistic receiver.
+ * The block is for optimistic hand-overs in the grant's process (whose receivers start with the
+ * giver's fence plus one before Redis confirms): any other grant starts above the block, even when
+ * the giver's key vanished under an optimistic receiver. The quorum, which confirms every grant
+ * first, passes a block of 1.
  *
  * A lock key's value is `<token> <fence>`: whose lease it is, and the fence it was granted with
  * (a re-run of a grant answers with it; tools can read each holder's fence).
@@ -37,12 +39,12 @@ end
 local function decimal(number)
   return string.format('%.0f', number)
 end
--- The next fence over the counters KEYS[first..last]: above each of them, not below the clock.
-local function next_fence(first, last)
+-- The next fence over the counters KEYS[first..last]: past each one's block, not below the clock.
+local function next_fence(first, last, block)
   local fence = clock_us()
   for i = first, last do
     local seen = tonumber(redis.call('GET', KEYS[i]))
-    if seen and seen >= fence then fence = seen + 1 end
+    if seen and seen + block > fence then fence = seen + block end
   end
   return fence
 end

@@ -31,16 +31,16 @@ end
 
 /**
  * Shared by acquire and confirmed hand-overs: takes the n keys for `token` with a fresh fence
- * (above every counter, not below the clock) and reserves `block` fences from it on the counters.
+ * (past every counter's block, not below the clock), written to the counters: a new block.
  */
 const TAKE = `${HELD_BY}
 local function take(n, token, ttl, block)
-  local fence = next_fence(n + 1, 2 * n)
-  local value = token .. ' ' .. decimal(fence)
-  local reserved = decimal(fence + block - 1)
+  local fence = next_fence(n + 1, 2 * n, block)
+  local written = decimal(fence)
+  local value = token .. ' ' .. written
   for i = 1, n do
     redis.call('SET', KEYS[i], value, 'PX', ttl)
-    redis.call('SET', KEYS[n + i], reserved)
+    redis.call('SET', KEYS[n + i], written)
   end
   return fence
 end
@@ -56,25 +56,33 @@ end
  * is now ours (or already was this token's: a re-run); otherwise 0 or minus the busy key's
  * remaining lease in ms.
  */
-export const ACQUIRE_SCRIPT = `${FENCES}${TAKE}
+export const ACQUIRE_SCRIPT = `
 local n = #KEYS / 2
 local token, ttl, block = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if n == 1 then
-  -- One key, the common case: SET NX with the clock as the fence, then one GETSET of the counter,
-  -- which is behind the clock unless grants in this slot outrun it (then the fence is redone).
-  local now = clock_us()
-  if redis.call('SET', KEYS[1], token .. ' ' .. decimal(now), 'NX', 'PX', ttl) then
-    local seen = tonumber(redis.call('GETSET', KEYS[2], decimal(now + block - 1)))
-    if not seen or seen < now then return now end
-    local fence = seen + 1
-    redis.call('SET', KEYS[2], decimal(fence + block - 1))
-    redis.call('SET', KEYS[1], token .. ' ' .. decimal(fence), 'PX', ttl)
-    return fence
+  -- One key, the common case, first and written out (no helper is defined on this path): SET NX
+  -- with the clock as the fence, then one GETSET of the counter, whose block ends before the clock
+  -- unless grants in this slot outrun it (then the fence is redone past that block).
+  local t = redis.call('TIME')
+  local clock = t[1] .. string.sub('00000' .. t[2], -6)
+  if redis.call('SET', KEYS[1], token .. ' ' .. clock, 'NX', 'PX', ttl) then
+    local seen = tonumber(redis.call('GETSET', KEYS[2], clock))
+    local now = tonumber(clock)
+    if not seen or seen + block <= now then return now end
+    local fence = string.format('%.0f', seen + block)
+    redis.call('SET', KEYS[2], fence)
+    redis.call('SET', KEYS[1], token .. ' ' .. fence, 'PX', ttl)
+    return tonumber(fence)
   end
   local holder = redis.call('GET', KEYS[1])
-  if held_as(holder, token) then return fence_in(holder) end
-  return -remaining(1)
+  if holder and string.sub(holder, 1, #token + 1) == token .. ' ' then
+    return tonumber(string.sub(holder, #token + 2))
+  end
+  local left = redis.call('PTTL', KEYS[1])
+  if left < 0 then left = 0 end
+  return -left
 end
+${FENCES}${TAKE}
 if held_by(n, token) then return fence_in(redis.call('GET', KEYS[1])) end
 for i = 1, n do
   local left = redis.call('PTTL', KEYS[i])
@@ -122,8 +130,9 @@ end
  * fence }; when another owner holds one of them, the from token's keys are released (and
  * announced) as by RELEASE: { 0, minus that key's remaining lease }. Optimistic (the receiver
  * already runs, with the expected fence plus one, spent from its giver's reserved block): it stands
- * only if the from token still holds every key with the expected fence and every counter covers
- * the receiver's fence; otherwise the counters are raised to it and the from token's keys released
+ * only if the from token still holds every key with the expected fence and every counter's block
+ * covers the receiver's fence; otherwise the counters are raised so that no later grant gets that
+ * fence, and the from token's keys released
  * and announced: { 0, 0 }. A re-run (every key already the to token's) answers { 1, its fence }. A
  * hand-over that took the keys adds a third value: how many connections listen for their release
  * (see `listeners`), so the giver's process learns whether waiters elsewhere wait for its turn.
@@ -150,11 +159,11 @@ if expected ~= '' then
   for i = 1, n do
     if redis.call('GET', KEYS[i]) ~= giver then stands = false end
     local counter = tonumber(redis.call('GET', KEYS[n + i]))
-    if not counter or counter < given then stands = false end
+    if not counter or counter + block <= given then stands = false end
   end
   if not stands then
     -- The receiver ran with this fence: no later holder may be issued it again.
-    raise_counters(n + 1, 2 * n, given)
+    raise_counters(n + 1, 2 * n, given + 1 - block)
     let_go(n, from, '', publish)
     return { 0, 0 }
   end
@@ -188,7 +197,16 @@ return 1
  * ARGV: token, publish command, optional release id. Deletes and announces each key the token owns
  * (the message is the release id, or ''); returns 1 if it owned all of them.
  */
-export const RELEASE_SCRIPT = `${OWNERSHIP}${GIVER}
+export const RELEASE_SCRIPT = `
+if #KEYS == 1 then
+  -- One key, the common case, written out.
+  local value = redis.call('GET', KEYS[1])
+  if not value or string.sub(value, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return 0 end
+  redis.call('DEL', KEYS[1])
+  redis.call(ARGV[2], KEYS[1] .. ':released', ARGV[3] or '')
+  return 1
+end
+${OWNERSHIP}${GIVER}
 if let_go(#KEYS, ARGV[1], ARGV[3] or '', ARGV[2]) == #KEYS then return 1 end
 return 0
 `;
