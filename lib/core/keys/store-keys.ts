@@ -26,8 +26,12 @@ const FENCE_SUFFIX = ':fence';
  * named with a short hash tag of that slot, so on a Cluster it lives beside the lock key.
  */
 export function fenceCounterOf(storeKey: string): string {
-  return `redis-lock:{${slotTag(hashSlot(storeKey))}}${FENCE_SUFFIX}`;
+  const slot = hashSlot(storeKey);
+  return (counterNames[slot] ??= `redis-lock:{${slotTag(slot)}}${FENCE_SUFFIX}`);
 }
+
+/** Counter names by slot, built on first use (a lock's hot path then only hashes its key). */
+const counterNames: string[] = [];
 
 /** The keys a grant script takes: the lock keys, then their slots' fence counters. */
 export function withFenceKeys(keys: readonly string[]): string[] {
