@@ -253,6 +253,35 @@ describe('optimistic hand-over inside a process', () => {
     }
   });
 
+  it('a run of 40 hand-overs in one process: every 16th waits for Redis (a new block of fences), none is refused', async () => {
+    const { module, locks } = await lockModule({ redis: server.url, ttl: 30_000 });
+    try {
+      const k = key();
+      const first = await locks.acquire(k);
+      const fences = [first.fence];
+      const released: boolean[] = [];
+      const waiters = Array.from({ length: 40 }, () => locks.acquire(k, { wait: 20_000 }));
+      await waitFor(async () => Number((await direct.pubsub('NUMSUB', `lock:{${k}}:released`))[1]) === 1, 2_000);
+      await sleep(50); // every waiter queued
+      const held = waiters.map((waiting) =>
+        waiting.then(async (lock) => {
+          fences.push(lock.fence);
+          await sleep(1);
+          released.push(await lock.release());
+        }),
+      );
+      await first.release();
+      await Promise.all(held);
+      expect(released).toEqual(Array.from({ length: 40 }, () => true));
+      for (let i = 1; i < fences.length; i++) expect(fences[i]).toBeGreaterThan(fences[i - 1]!);
+      // Optimistic hand-overs spend the block (+1 each); the store issues a new one at least twice.
+      const fromStore = fences.slice(1).filter((fence, i) => fence !== fences[i]! + 1).length;
+      expect(fromStore).toBeGreaterThanOrEqual(2);
+    } finally {
+      await module.close();
+    }
+  });
+
   it('a refused receiver after its counter was lost: the next fence is above every one issued, not counted from F+1', async () => {
     const a = await lockModule({ redis: server.url, ttl: 30_000 });
     try {
