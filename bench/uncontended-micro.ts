@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import { Logger } from '@nestjs/common';
 import { LockService, RedisLockModule } from '../lib';
 import { RedisStore } from '../lib/stores/redis/redis.store';
+import { SCRIPTS, defineScripts } from '../lib/stores/redis/script-commands';
+import { withFenceKeys } from '../lib/core/keys/store-keys';
 import { RedisServer } from '../test/support/redis-server';
 
 /**
@@ -25,6 +27,9 @@ async function main(): Promise<void> {
   const raw = new Redis(server.url);
   raw.defineCommand('rawRelease', { numberOfKeys: 1, lua: RELEASE_LUA });
   const rawRelease = raw as unknown as { rawRelease(key: string, token: string): Promise<number> };
+  const direct = new Redis(server.url);
+  defineScripts(direct);
+  const scripts = direct as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
   const store = new RedisStore(new Redis(server.url), true, 2_000, new Logger('micro'));
   const app = await NestFactory.createApplicationContext(RedisLockModule.forRoot({ redis: server.url }), {
     logger: false,
@@ -36,6 +41,13 @@ async function main(): Promise<void> {
       const token = `t${++n}`;
       if ((await raw.set(key, token, 'PX', 10_000, 'NX')) !== 'OK') throw new Error('busy');
       await rawRelease.rawRelease(key, token);
+    },
+    // The store's scripts sent straight through ioredis: what the store adds is the rest.
+    scripts: async (key) => {
+      const token = `t${++n}`;
+      const keys = withFenceKeys([`lock:{${key}}`]);
+      if (Number(await scripts[SCRIPTS.acquire]!(2, ...keys, token, 10_000, 16)) <= 0) throw new Error('busy');
+      await scripts[SCRIPTS.release]!(1, keys[0]!, token, 'publish', '');
     },
     store: async (key) => {
       const token = `t${++n}`;
@@ -83,6 +95,7 @@ async function main(): Promise<void> {
   await app.close();
   await store.close();
   raw.disconnect();
+  direct.disconnect();
   await server.stop();
 }
 
