@@ -7,7 +7,7 @@
  * the blocks of every counter of its keys and not below the server's clock in microseconds:
  * max(counter + block, clock). A counter restored from an old snapshot
  * (RDB, or an AOF that lost its last second) is behind fences already issued, but the clock is
- * past them, as long as it did not step back and the counters trail it (see README, Fencing).
+ * past them, as long as it did not step back and the counters trail it (see README, Fences).
  *
  * The block is for optimistic hand-overs in the grant's process (whose receivers start with the
  * giver's fence plus one before Redis confirms): any other grant starts above the block, even when
@@ -19,6 +19,7 @@
  *
  * Lua numbers are doubles: fences are exact below 2^53, and written with '%.0f'.
  */
+
 /** Reading a lock key's value: its holder, and its fence. */
 export const OWNERSHIP = `
 -- Whether a lock key's value is a lease of token.
