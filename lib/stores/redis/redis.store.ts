@@ -14,6 +14,7 @@ import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
+import { warmSlotTags } from '../../core/keys/slot-tags';
 
 type StoreState = 'open' | 'closing' | 'closed';
 
@@ -41,6 +42,7 @@ export class RedisStore implements LockStore {
     waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);
+    warmSlotTags(); // the fence counters' names (see store-keys.ts)
     this.connection = new ConnectionWatch(client, logger);
     this.calls = new BoundedCalls(timeout, (operation) => this.connection.refused(operation));
     this.writes = isCluster(client) ? undefined : new WriteCoalescer(client);
