@@ -300,6 +300,29 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
         expect(await fenceOf(keys)).toBeGreaterThan(first.fence!);
       }
     });
+
+    /**
+     * An optimistic receiver runs with the giver's fence plus one before the store answers. When
+     * the giver's lease vanished meanwhile and another token took the keys, the hand-over is
+     * refused, and the fence that receiver ran with must still be below the other holder's, and
+     * below any later one: a fenced resource keeps the newer holder's writes.
+     */
+    it('optimistic, the giver\'s lease gone and the keys taken by another: the receiver\'s fence stays below theirs', async () => {
+      if (!store.capabilities.optimisticHandOver) return; // a quorum confirms every hand-over first
+      for (const keys of [[key()], [key(), key()]]) {
+        const [from, other, to] = [token(), token(), token()];
+        const { fence } = await store.tryAcquire({ kind: 'mutex', keys, token: from, ttl: 50 });
+        await sleep(100); // the giver's lease ends (an eviction or a DEL does the same to Redis)
+        const taken = await store.tryAcquire({ kind: 'mutex', keys, token: other, ttl: LONG });
+        const optimistic = { expectedFence: fence!, coveredFor: 0 };
+        const result = await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG, optimistic });
+        expect(result.fence).toBeNull();
+        expect(taken.fence).toBeGreaterThan(fence! + 1);
+        expect(await holds(keys, other)).toBe(true);
+        expect(await store.release({ kind: 'mutex', keys, token: other })).toBe(true);
+        expect(await fenceOf(keys)).toBeGreaterThan(fence! + 1);
+      }
+    });
   });
 
   describe('inspect', () => {

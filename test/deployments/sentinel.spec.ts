@@ -97,7 +97,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     await Promise.all(held.map((lock) => renewedOrLost(lock, failedOverAt)));
     const promoted = deployment.replica.client();
     for (const lock of held) {
-      if (lock.held) expect(await promoted.get(`lock:{${lock.key}}`)).toBe(lock.token);
+      if (lock.held) expect(await promoted.get(`lock:{${lock.key}}`)).toBe(`${lock.token} ${lock.fence}`);
       else expect((lock.signal.reason as LockLostError).reason).toBe('not-held');
     }
     for (const lock of held) await lock.release();
@@ -105,7 +105,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     const taken = await Promise.all(waiting);
     for (const [i, lock] of taken.entries()) {
       expect(lock.fence).toBeGreaterThan(held[i]!.fence);
-      expect(await promoted.get(`lock:{${lock.key}}`)).toBe(lock.token);
+      expect(await promoted.get(`lock:{${lock.key}}`)).toBe(`${lock.token} ${lock.fence}`);
       await lock.release();
     }
     const after = await holders.acquire('fo:probe');
@@ -123,7 +123,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     const failedOverAt = Date.now();
     await renewedOrLost(lock, failedOverAt);
     expect(lock.held).toBe(true);
-    expect(await deployment.replica.client().get('lock:{acked}')).toBe(lock.token);
+    expect(await deployment.replica.client().get('lock:{acked}')).toBe(`${lock.token} ${lock.fence}`);
     expect(await other.tryAcquire('acked')).toBeNull();
     expect(await lock.release()).toBe(true);
     expect(unhandled.errors).toEqual([]);

@@ -23,13 +23,10 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
   const key = (name: string) => `${name}-${++n}`;
   const storeKey = (k: string) => `lock:{${k}}`;
 
-  /** What Redis holds for `k`: the owner token (or null), its remaining lease, the fence counter. */
+  /** What Redis holds for `k`: the owner token (or null), its remaining lease, the fence written beside it. */
   async function inRedis(k: string): Promise<{ holder: string | null; pttl: number; fence: string | null }> {
-    const [holder, pttl, fence] = await Promise.all([
-      direct.get(storeKey(k)),
-      direct.pttl(storeKey(k)),
-      direct.get(`${storeKey(k)}:fence`),
-    ]);
+    const [value, pttl] = await Promise.all([direct.get(storeKey(k)), direct.pttl(storeKey(k))]);
+    const [holder = null, fence = null] = value === null ? [] : value.split(' ');
     return { holder, pttl, fence };
   }
 

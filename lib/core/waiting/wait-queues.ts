@@ -111,12 +111,12 @@ export class WaitQueues {
 
   /** The receiver starts once the store granted it the lock. */
   private async handOver(releasing: Releasing, head: Waiter, sentAt: number, policy: HandOverPolicy): Promise<boolean> {
-    const run = policy.continueRun(releasing);
+    const run = policy.continueRun(releasing, false);
     const { kind, keys, token } = releasing;
     head.handOverSent();
     try {
       const { owned, fence, othersWaiting } = await this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl });
-      policy.answered(run, othersWaiting);
+      policy.answered(run, othersWaiting, fence !== null);
       if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
         await this.store.release(head.request);
@@ -129,7 +129,7 @@ export class WaitQueues {
 
   /** The receiver starts at once, covered by the giver's lease until the store confirms. */
   private handOverAtOnce(releasing: Releasing, head: Waiter, sentAt: number, policy: HandOverPolicy): Promise<boolean> {
-    const run = policy.continueRun(releasing);
+    const run = policy.continueRun(releasing, true);
     const { kind, keys, token, fence, validUntil } = releasing;
     const optimistic = { expectedFence: fence, coveredFor: validUntil - sentAt };
     const result = this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl, optimistic });
@@ -138,7 +138,7 @@ export class WaitQueues {
     // The head is active and idle (the policy checked, in the same turn), so it takes the lock.
     head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
     return result.then((answer) => {
-      policy.answered(run, answer.othersWaiting);
+      policy.answered(run, answer.othersWaiting, false);
       return answer.owned;
     });
   }

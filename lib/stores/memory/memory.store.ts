@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { FENCE_RETENTION } from '../../core/tuning';
+import { FENCE_BLOCK } from '../../core/tuning';
 import type {
   AcquireAttempt,
   HandOverRequest,
@@ -18,13 +18,9 @@ import { StoreLifeCycle } from '../store-life-cycle';
 
 interface Lease {
   token: string;
+  /** The fence the lease was granted with. */
+  fence: number;
   /** Monotonic time (performance.now()) at which the lease ends. */
-  expiresAt: number;
-}
-
-/** A key's fence counter; like Redis', it expires FENCE_RETENTION after the key's last lease. */
-interface FenceCounter {
-  value: number;
   expiresAt: number;
 }
 
@@ -35,13 +31,24 @@ interface FenceCounter {
  */
 export class MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
-  private readonly fences = new Map<string, FenceCounter>();
+  /**
+   * One fence counter for the store (the Redis store keeps one per hash slot), with the same rule:
+   * each grant's fence is max(past the last block, clock in µs), and it reserves FENCE_BLOCK
+   * fences; this holds the top of the last block.
+   */
+  private counter = 0;
   private readonly listeners = new Map<string, Set<ReleaseListener>>();
-  /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
+  /** Count of leases at which the next acquire sweeps expired ones, so keys do not pile up. */
   private sweepAt = 1024;
   private readonly life = new StoreLifeCycle();
   /** Nobody else listens in this process' memory: it cannot tell, so it does not count listeners. */
-  readonly capabilities: StoreCapabilities = { kinds: ['mutex'], optimisticHandOver: true, countsListeners: false, releaseIds: true, announcementsPerRelease: 1 };
+  readonly capabilities: StoreCapabilities = {
+    kinds: ['mutex'],
+    optimisticHandOver: true,
+    countsListeners: false,
+    releaseIds: true,
+    announcementsPerRelease: 1,
+  };
 
   /** Always: the answer is in this process, ready the moment it is asked. */
   optimisticNow(): boolean {
@@ -55,7 +62,7 @@ export class MemoryStore implements LockStore {
     if (issued !== null) return { fence: issued };
     const busy = this.busy(keys, now);
     if (busy) return { fence: null, remaining: Math.ceil(busy.expiresAt - now) };
-    if (this.fences.size >= this.sweepAt) this.sweep(now);
+    if (this.leases.size >= this.sweepAt) this.sweep(now);
     return { fence: this.take(keys, token, ttl, now) };
   }
 
@@ -92,23 +99,17 @@ export class MemoryStore implements LockStore {
     if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
     if (optimistic) {
-      const { expectedFence } = optimistic;
-      const moved = keys.some((key) => {
-        const counter = this.fences.get(key);
-        return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
-      });
-      if (!owned || moved) {
-        // The receiver ran with expectedFence + 1: no later holder may be issued that fence again.
-        for (const key of keys) {
-          const counter = this.fences.get(key);
-          if (!counter || counter.expiresAt <= now || counter.value < expectedFence + 1) {
-            this.fences.set(key, { value: expectedFence + 1, expiresAt: now + ttl + FENCE_RETENTION });
-          }
-        }
+      const given = optimistic.expectedFence + 1;
+      // It stands while the giver holds every key with the expected fence, inside the reserved block.
+      const stands = owned && keys.every((key) => this.leases.get(key)!.fence === optimistic.expectedFence) && this.counter >= given;
+      if (!stands) {
+        // The receiver ran with this fence: no later holder may be issued it again.
+        this.counter = Math.max(this.counter, given);
         this.letGo(keys, fromToken, '');
         return { owned: false, fence: null };
       }
-      return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
+      for (const key of keys) this.leases.set(key, { token: toToken, fence: given, expiresAt: now + ttl });
+      return { owned, fence: given };
     }
     if (!owned && this.busy(keys, now, fromToken)) {
       this.letGo(keys, fromToken, ''); // another owner holds a key: let go of ours as a release would
@@ -128,11 +129,11 @@ export class MemoryStore implements LockStore {
     return keys.flatMap((key) => {
       const lease = this.live(key, now);
       if (!lease) return [];
-      return [{ key, token: lease.token, fence: this.fences.get(key)?.value ?? 0, expiresIn: Math.ceil(lease.expiresAt - now) }];
+      return [{ key, token: lease.token, fence: lease.fence, expiresIn: Math.ceil(lease.expiresAt - now) }];
     });
   }
 
-  /** The fence counters stay: the next lease's fence is above the freed one. */
+  /** The fence counter stays: the next lease's fence is above the freed one. */
   async forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]> {
     const freed = await this.inspect(request);
     for (const { key } of freed) {
@@ -170,9 +171,7 @@ export class MemoryStore implements LockStore {
   /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
   private issuedTo(keys: readonly string[], token: string, now: number): number | null {
     if (!keys.every((key) => this.live(key, now)?.token === token)) return null;
-    // A counter gone (a lease renewed past the retention): a new fence, as the script takes one.
-    if (!keys.every((key) => this.fences.has(key))) return this.take(keys, token, this.leases.get(keys[0]!)!.expiresAt - now, now);
-    return Math.max(...keys.map((key) => this.fences.get(key)!.value));
+    return this.leases.get(keys[0]!)!.fence;
   }
 
   /** The first live lease on one of `keys` not owned by `except`. */
@@ -184,25 +183,12 @@ export class MemoryStore implements LockStore {
     return undefined;
   }
 
-  /**
-   * As the Redis script: one above the highest live counter, or the clock (µs) if one is gone;
-   * `given` (an optimistic hand-over's, checked by the caller) is taken as it is.
-   */
-  private take(keys: readonly string[], token: string, ttl: number, now: number, given?: number): number {
-    let fence = given ?? 0;
-    let missing = false;
-    for (const key of keys) {
-      if (given !== undefined) break;
-      const counter = this.fences.get(key);
-      if (counter && counter.expiresAt > now) fence = Math.max(fence, counter.value + 1);
-      else missing = true;
-    }
+  /** As the Redis script: past the last reserved block and not below the clock (µs); a new block. */
+  private take(keys: readonly string[], token: string, ttl: number, now: number): number {
     // performance.timeOrigin + now never steps back within this process.
-    if (missing) fence = Math.max(fence, Math.floor((performance.timeOrigin + now) * 1000));
-    for (const key of keys) {
-      this.leases.set(key, { token, expiresAt: now + ttl });
-      this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
-    }
+    const fence = Math.max(this.counter + 1, Math.floor((performance.timeOrigin + now) * 1000));
+    this.counter = fence + FENCE_BLOCK - 1;
+    for (const key of keys) this.leases.set(key, { token, fence, expiresAt: now + ttl });
     return fence;
   }
 
@@ -224,7 +210,6 @@ export class MemoryStore implements LockStore {
 
   private sweep(now: number): void {
     for (const key of this.leases.keys()) this.live(key, now);
-    for (const [key, counter] of this.fences) if (counter.expiresAt <= now) this.fences.delete(key);
-    this.sweepAt = Math.max(1024, this.fences.size * 2);
+    this.sweepAt = Math.max(1024, this.leases.size * 2);
   }
 }

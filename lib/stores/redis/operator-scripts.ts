@@ -1,25 +1,36 @@
 /**
  * The operator's scripts: who holds a key, and taking it from a stuck holder. One lock key per
- * call (KEYS[1] the lock key, KEYS[2] its fence counter, one hash slot), so a Cluster runs each
- * on the key's own node.
+ * call (KEYS[1]), so a Cluster runs each on the key's own node. A lock key's value is
+ * `<token> <fence>` (see fence-scripts.ts).
  */
 
-/** Answers nil when the key is free, else { token, fence counter (exact decimal), ms left }. */
-export const INSPECT_SCRIPT = `
-local token = redis.call('GET', KEYS[1])
-if not token then return false end
-return { token, redis.call('GET', KEYS[2]) or '0', redis.call('PTTL', KEYS[1]) }
+/** Splits a lock key's value into { token, fence (exact decimal) }. */
+const HOLDER = `
+local function holder_of(value)
+  local space = string.find(value, ' ', 1, true)
+  if not space then return value, '0' end
+  return string.sub(value, 1, space - 1), string.sub(value, space + 1)
+end
+`;
+
+/** Answers nil when the key is free, else { token, fence, ms left }. */
+export const INSPECT_SCRIPT = `${HOLDER}
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
+local token, fence = holder_of(value)
+return { token, fence, redis.call('PTTL', KEYS[1]) }
 `;
 
 /**
  * ARGV: publish command, release id. Deletes the key whoever holds it and announces the release
- * as RELEASE does; answers nil when it was free, else { token, fence counter }. The counter stays,
- * so the next lease's fence is above the freed one (or the clock's, if the counter is gone).
+ * as RELEASE does; answers nil when it was free, else { token, fence }. The slot's fence counter
+ * is not touched: the next grant's fence is past it (or the clock's), above the freed one.
  */
-export const FORCE_RELEASE_SCRIPT = `
-local token = redis.call('GET', KEYS[1])
-if not token then return false end
+export const FORCE_RELEASE_SCRIPT = `${HOLDER}
+local value = redis.call('GET', KEYS[1])
+if not value then return false end
 redis.call('DEL', KEYS[1])
 redis.call(ARGV[1], KEYS[1] .. ':released', ARGV[2])
-return { token, redis.call('GET', KEYS[2]) or '0' }
+local token, fence = holder_of(value)
+return { token, fence }
 `;

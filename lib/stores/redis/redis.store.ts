@@ -15,7 +15,7 @@ import type {
   StoreCapabilities,
 } from '../lock-store.interface';
 import { StoreLifeCycle } from '../store-life-cycle';
-import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
+import { FENCE_BLOCK, HAND_OVER_GATHER_MARGIN } from '../../core/tuning';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
 import { LateGrants } from './late-grants';
@@ -31,6 +31,7 @@ import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
 import { present, toForced, toHolding } from './operator-replies';
 import { quitClient } from './quit-client';
+import { warmSlotTags } from '../../core/keys/slot-tags';
 
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
@@ -57,6 +58,7 @@ export class RedisStore implements LockStore {
     waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);
+    warmSlotTags(); // the fence counters' names (see store-keys.ts)
     this.connection = new ConnectionWatch(client, logger);
     this.calls = new BoundedCalls(timeout, (operation) => this.connection.refused(operation));
     this.scripts = new ScriptCalls(client, this.calls, isCluster(client) ? undefined : new WriteCoalescer(client));
@@ -77,7 +79,7 @@ export class RedisStore implements LockStore {
     const watched = this.lateGrants.sending(token);
     let reply: number;
     try {
-      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION]));
+      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, FENCE_BLOCK]));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
       // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
@@ -119,7 +121,7 @@ export class RedisStore implements LockStore {
     try {
       // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
       const publish = this.pubsub.publishNow() ?? (await this.pubsub.publishCommand());
-      const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(optimistic.expectedFence) : ''];
+      const args = [fromToken, toToken, ttl, FENCE_BLOCK, publish, optimistic ? String(optimistic.expectedFence) : ''];
       // An optimistic receiver runs on its predecessor's lease until this arrives. With plenty of
       // that lease left, the command may gather until the turn's microtasks ran (the receiver
       // starts before the write's system call); with less, it leaves at once, so the receiver's
@@ -162,7 +164,7 @@ export class RedisStore implements LockStore {
   /** One script per key (each on its own slot's node on a Cluster). */
   async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
     this.life.assertOpen();
-    const ask = (key: string) => this.call('inspect', SCRIPTS.inspect, withFenceKeys([key]), []).then((reply) => toHolding(key, reply));
+    const ask = (key: string) => this.call('inspect', SCRIPTS.inspect, [key], []).then((reply) => toHolding(key, reply));
     return present(await Promise.all(keys.map(ask)));
   }
 
@@ -170,7 +172,7 @@ export class RedisStore implements LockStore {
   async forceRelease({ keys, releaseId = '' }: ForceReleaseRequest): Promise<ForcedRelease[]> {
     this.life.assertOpen();
     const args = [await this.pubsub.publishCommand(), releaseId];
-    const free = (key: string) => this.call('forceRelease', SCRIPTS.forceRelease, withFenceKeys([key]), args).then((reply) => toForced(key, reply));
+    const free = (key: string) => this.call('forceRelease', SCRIPTS.forceRelease, [key], args).then((reply) => toForced(key, reply));
     return present(await Promise.all(keys.map(free)));
   }
 

@@ -40,7 +40,7 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
       onLockLost: expect.any(Function),
     });
     const lock = await app.get(LockService).acquire('probe');
-    if (server) expect(await server.client().get('lock:{probe}')).toBe(lock.token);
+    if (server) expect(await server.client().get('lock:{probe}')).toBe(`${lock.token} ${lock.fence}`);
     await lock.release();
   });
 
