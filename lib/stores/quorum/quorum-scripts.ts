@@ -1,5 +1,5 @@
 import { FENCES } from '../redis/fence-scripts';
-import { GIVER, HELD_BY } from '../redis/lua-scripts';
+import { GIVER, HELD_BY, REMAINING } from '../redis/lua-scripts';
 
 /**
  * The per-node steps of the quorum (Redlock) store. A grant takes two: the node takes the keys
@@ -19,18 +19,13 @@ import { GIVER, HELD_BY } from '../redis/lua-scripts';
  * the server's clock in microseconds, as on one Redis; with blocks of 1, as a quorum's grants are
  * confirmed before their holders start).
  */
-const PROPOSALS = `${FENCES}${HELD_BY}
+const PROPOSALS = `${FENCES}${HELD_BY}${REMAINING}
 -- A re-run by the token that holds every key here: { the fence phase 2 recorded for it, 1 } if
 -- it did (idempotence), else { a fresh proposal, 0 } (always safe, see quorum.store.ts).
 local function proposal_for_holder(n)
   local recorded = fence_in(redis.call('GET', KEYS[1]))
   if recorded and recorded > 0 then return { recorded, 1 } end
   return { next_fence(n + 1, 2 * n, 1), 0 }
-end
-local function left_of(i)
-  local left = redis.call('PTTL', KEYS[i])
-  if left < 0 then left = 0 end
-  return left
 end
 `;
 
@@ -47,7 +42,7 @@ if held_by(n, token) then
   return { 0, again[1], again[2] }
 end
 for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 1 then return { 0, -left_of(i), 0 } end
+  if redis.call('EXISTS', KEYS[i]) == 1 then return { 0, -remaining(i), 0 } end
 end
 local fence = next_fence(n + 1, 2 * n, 1)
 for i = 1, n do
@@ -72,7 +67,7 @@ end
 local owned, blocked = giver_state(n, from)
 if blocked then
   let_go(n, from, said, 'PUBLISH')
-  return { 0, -left_of(blocked), 0 }
+  return { 0, -remaining(blocked), 0 }
 end
 local fence = next_fence(n + 1, 2 * n, 1)
 for i = 1, n do

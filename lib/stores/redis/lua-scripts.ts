@@ -29,11 +29,20 @@ local function held_by(n, token)
 end
 `;
 
+/** The remaining lease of KEYS[i] in ms (0 when it has none). */
+export const REMAINING = `
+local function remaining(i)
+  local left = redis.call('PTTL', KEYS[i])
+  if left < 0 then left = 0 end
+  return left
+end
+`;
+
 /**
  * Shared by acquire and confirmed hand-overs: takes the n keys for `token` with a fresh fence
  * (past every counter's block, not below the clock), written to the counters: a new block.
  */
-const TAKE = `${HELD_BY}
+const TAKE = `${HELD_BY}${REMAINING}
 local function take(n, token, ttl, block)
   local fence = next_fence(n + 1, 2 * n, block)
   local written = decimal(fence)
@@ -43,11 +52,6 @@ local function take(n, token, ttl, block)
     redis.call('SET', KEYS[n + i], written)
   end
   return fence
-end
-local function remaining(i)
-  local left = redis.call('PTTL', KEYS[i])
-  if left < 0 then left = 0 end
-  return left
 end
 `;
 
