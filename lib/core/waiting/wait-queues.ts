@@ -29,8 +29,11 @@ export class WaitQueues {
     return this.queues.size > 0 && this.queues.has(keySetId(storeKeys));
   }
 
-  /** Appends `waiter`; resolves once release notifications for the keys are being received. */
-  async join(storeKeys: readonly string[], waiter: Waiter): Promise<void> {
+  /**
+   * Appends `waiter` at once; the promise settles once release notifications for the keys are
+   * being received (or rejects, when they cannot be: the caller then leaves the queue).
+   */
+  join(storeKeys: readonly string[], waiter: Waiter): Promise<void> {
     const id = keySetId(storeKeys);
     let queue = this.queues.get(id);
     if (!queue) {
@@ -39,12 +42,7 @@ export class WaitQueues {
       this.queues.set(id, (queue = created));
     }
     queue.waiters.push(waiter);
-    try {
-      await queue.listening;
-    } catch (error) {
-      this.leave(storeKeys, waiter, false);
-      throw error;
-    }
+    return queue.listening.then(() => undefined);
   }
 
   isHead(storeKeys: readonly string[], waiter: Waiter): boolean {

@@ -6,6 +6,8 @@ import type { Grant } from './grant';
 export type WakeReason =
   /** A release of one of its keys was announced: worth an attempt. */
   | 'released'
+  /** Its queue now hears releases: an attempt closes the gap before it did. */
+  | 'listening'
   /** It became the head of its queue after a waiter that gave up: the lock may be free. */
   | 'head'
   /** It became the head after a waiter that took the lock: wait for that one's release. */
@@ -28,8 +30,9 @@ export class Waiter {
   private yields = false;
   private wakeUp: ((reason: WakeReason) => void) | undefined;
   /**
-   * A release heard while awake (its own attempt in flight): that attempt's busy answer may have
-   * been computed before the release, so the next sleep returns at once to attempt again.
+   * A release heard (or listening begun) while awake, its own attempt in flight: that attempt's
+   * busy answer may have been computed before the release, so the next sleep returns at once to
+   * attempt again.
    */
   private missedRelease = false;
 
@@ -87,7 +90,7 @@ export class Waiter {
 
   wake(reason: WakeReason): void {
     if (this.wakeUp) this.wakeUp(reason);
-    else if (reason === 'released') this.missedRelease = true;
+    else if (reason === 'released' || reason === 'listening') this.missedRelease = true;
   }
 
   /** An attempt is being sent: releases heard until now are covered by its answer. */
