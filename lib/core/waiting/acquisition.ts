@@ -61,10 +61,10 @@ export class Acquisition {
   }
 
   /** One try at the store: the grant, or null when busy (remembering for how long). */
-  private attempt(): Promise<Grant | null> {
+  private attempt(request: LeaseRequest = this.request): Promise<Grant | null> {
     const sentAt = performance.now();
-    return this.host.store.tryAcquire(this.request).then((result) => {
-      if (result.fence !== null) return { fence: result.fence, sentAt };
+    return this.host.store.tryAcquire(request).then((result) => {
+      if (result.fence !== null) return { token: request.token, fence: result.fence, sentAt };
       this.remaining = result.remaining;
       return null;
     });
@@ -112,11 +112,12 @@ export class Acquisition {
     this.host.assertOpen();
     waiter.attempting();
     try {
-      const won = await this.attempt();
+      const won = await this.attempt(waiter.request);
       this.storeError = undefined;
       return won;
     } catch (error) {
       if (!(error instanceof LockStoreError)) throw error;
+      waiter.retireToken(); // the call may still run (see Waiter.retireToken)
       this.host.assertOpen();
       this.storeError = error;
       this.remaining = 0;

@@ -1,4 +1,5 @@
 import type { LeaseRequest } from '../../stores/lock-store.interface';
+import { freshTokenLike } from '../holder/holder-id';
 import type { CancelSignal } from '../utils/cancellation';
 import type { Grant } from './grant';
 
@@ -37,10 +38,26 @@ export class Waiter {
   private missedRelease = false;
 
   /** `request`: what it asks the store for (its kind, store keys, token and ttl). */
-  constructor(readonly request: LeaseRequest) {}
+  constructor(private asking: LeaseRequest) {}
+
+  /** What its attempts and hand-overs ask for; the token changes when retired (see retireToken). */
+  get request(): LeaseRequest {
+    return this.asking;
+  }
 
   get token(): string {
-    return this.request.token;
+    return this.asking.token;
+  }
+
+  /**
+   * A grant call for its token failed but may still run (a time-out, a lost connection), and so
+   * may the undo sent after it: a Cluster retries each on its own timer, in no fixed order, so
+   * that undo could delete a later grant to the same token. Later grants go to a fresh one.
+   * Called only while no attempt or hand-over for the waiter is in flight.
+   */
+  retireToken(): void {
+    const { kind, keys, ttl } = this.asking;
+    this.asking = { kind, keys, token: freshTokenLike(this.asking.token), ttl };
   }
 
   /** An attempt or a hand-over for this waiter is in flight: no second one starts. */
