@@ -49,7 +49,10 @@ describe('optimistic hand-over on a Cluster whose slot owner is down', () => {
       let receiver: Lock | undefined;
       const waiting = locks.acquire(k, { wait: 30_000 }).then((lock) => (receiver = lock));
       waiting.catch(() => undefined);
-      await waitFor(async () => Number((await owner.client().pubsub('SHARDNUMSUB', `${storeKey}:released`))[1]) === 1, 5_000);
+      await waitFor(
+        async () => Number((await owner.client().pubsub('SHARDNUMSUB', `${storeKey}:released`))[1]) === 1,
+        5_000,
+      );
       await owner.kill(); // with all its data; the lock's slot has no master until it is back
       await new Promise<void>((resolve) => (failed = resolve));
       await sleep(2);
