@@ -152,7 +152,7 @@ export class Locker {
       kind: options.kind,
       keys: takeKeys,
       storeKeys: takeStoreKeys,
-      token,
+      token: won.token,
       fence: won.fence,
       sentAt: won.sentAt,
       provisional: won.provisional,

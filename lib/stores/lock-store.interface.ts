@@ -119,11 +119,12 @@ export type ReleaseListener = (releaseId: string) => void;
 export interface LockStore {
   readonly capabilities: StoreCapabilities;
   /**
-   * Whether an optimistic hand-over may start its receiver now (read at each hand-over): false
-   * without the capability, and while the store cannot confirm soon (a connection not ready: the
+   * Whether an optimistic hand-over of `keys` may start its receiver now (asked at each
+   * hand-over): false without the capability, and while the store cannot confirm soon (the
+   * connection serving the keys not ready, e.g. the master of their Cluster slot down: the
    * confirmation would wait for a reconnect as the receiver runs).
    */
-  optimisticNow(): boolean;
+  optimisticNow(keys: readonly string[]): boolean;
   /**
    * Takes every key for `ttl` ms if none is held, with a fence (> 0, strictly increasing per key,
    * issued in the same atomic step). When busy, `remaining` is the blocking lease's time left in

@@ -409,10 +409,10 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
   });
 
   describe('capabilities (each case runs on the stores that declare it)', () => {
-    it('declare the mutex, and optimisticNow() is never true without optimisticHandOver', async () => {
+    it('declare the mutex, and optimisticNow(keys) is never true without optimisticHandOver', async () => {
       expect(store.capabilities.kinds).toContain('mutex');
       await store.isLocked([key()]); // connected (Redis)
-      expect(store.optimisticNow()).toBe(store.capabilities.optimisticHandOver);
+      expect(store.optimisticNow([key()])).toBe(store.capabilities.optimisticHandOver);
     });
 
     it('optimisticHandOver: from the owner, counters unmoved: the receiver holds it with the fence plus one; no notification', async ({ skip }) => {

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { LockArgumentError } from '../errors';
+import { createToken } from '../utils/create-token';
 import { describeValue } from '../utils/describe-value';
 
 /** Longest holder id accepted (characters): it rides in every token, so in every lock command. */
@@ -36,6 +37,12 @@ export function validateHolderId(value: unknown, argument = 'options.holderId'):
  */
 export function holderSuffix(holderId: string): string {
   return SEPARATOR + encodeURIComponent(holderId);
+}
+
+/** A fresh token for the holder `token` names: a new random part, the same holder suffix. */
+export function freshTokenLike(token: string): string {
+  const at = token.indexOf(SEPARATOR);
+  return createToken() + (at === -1 ? '' : token.slice(at));
 }
 
 /** The holder id a token carries, or undefined for a token without one (a foreign writer's). */

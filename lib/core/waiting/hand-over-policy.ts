@@ -57,7 +57,7 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
     // With enough of the giver's lease left, the receiver starts inside it while the store
     // confirms, with a fence of the block the run's last grant reserved, while one is left.
     const optimistic =
-      store.optimisticNow() && (run?.spent ?? 0) < FENCE_BLOCK - 1 && releasing.validUntil - now > OPTIMISTIC_HAND_OVER_MARGIN;
+      store.optimisticNow(releasing.keys) && (run?.spent ?? 0) < FENCE_BLOCK - 1 && releasing.validUntil - now > OPTIMISTIC_HAND_OVER_MARGIN;
     return optimistic ? 'hand-over-at-once' : 'hand-over';
   },
   yieldsAfterCap(releasing) {

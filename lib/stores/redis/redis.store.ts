@@ -20,8 +20,8 @@ import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
 import { LateGrants } from './late-grants';
 import { WriteCoalescer } from './write-coalescer';
-import { isCluster } from './create-redis-client';
-import type { RedisConnection } from './create-redis-client';
+import { isCluster, type RedisConnection } from './create-redis-client';
+import { servesReady } from './serving-connection';
 import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
 import { ScriptCalls, type WriteMode } from './script-calls';
 import { ReleaseSubscriber } from './release-subscriber';
@@ -69,9 +69,9 @@ export class RedisStore implements LockStore {
     this.capabilities = { kinds: ['mutex'], optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
   }
 
-  /** Not while the connection is not ready: the confirmation would wait offline as the receiver runs. */
-  optimisticNow(): boolean {
-    return this.capabilities.optimisticHandOver && this.client.status === 'ready';
+  /** Not while the connection serving `keys` is not ready (see servesReady). */
+  optimisticNow(keys: readonly string[]): boolean {
+    return this.capabilities.optimisticHandOver && servesReady(this.client, keys);
   }
 
   async tryAcquire({ keys, token, ttl }: LeaseRequest): Promise<AcquireAttempt> {
