@@ -9,6 +9,10 @@ export { Lock } from './core/lock';
 export { LockInterceptor } from './nest/lock.interceptor';
 export { WithLock } from './nest/decorators/with-lock.decorator';
 export { CurrentLock } from './nest/decorators/current-lock.decorator';
+export { LeaderOnly } from './nest/leadership/leader-only.decorator';
+export { Leadership } from './core/leadership/leadership';
+export type { CampaignOptions, HeldLeadership } from './core/leadership/campaign-options.interface';
+export type { LockHolder, LockInspection } from './core/operations/lock-inspection';
 export { runOutsideLockScope } from './core/scope/lock-scope';
 export {
   LockArgumentError,

@@ -10,6 +10,7 @@ import { OrdersController } from './orders.controller';
 import { PaymentsService } from './payments.service';
 import { ReportsController } from './reports.controller';
 import { ReportsService } from './reports.service';
+import { SearchIndexJob } from './search-index.job';
 
 @Module({
   imports: [
@@ -17,6 +18,6 @@ import { ReportsService } from './reports.service';
     ScheduleModule.forRoot(),
   ],
   controllers: [OrdersController, ReportsController, InventoryController, FeedController, JobsController],
-  providers: [ReportsService, PaymentsService, CleanupJob],
+  providers: [ReportsService, PaymentsService, CleanupJob, SearchIndexJob],
 })
 export class AppModule {}

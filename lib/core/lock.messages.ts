@@ -57,8 +57,8 @@ export const RELEASE_FAILED = (keys: readonly string[], detail: string) =>
 export const RENEWAL_FAILED = (keys: readonly string[], detail: string) =>
   `Renewing lock ${formatKeys(keys)} failed, retrying until the lease ends: ${detail}`;
 
-export const NO_RUNNER = (method: string) =>
-  `@WithLock method ${method} was called, but no RedisLockModule is initialised in this process ` +
+export const NO_RUNNER = (method: string, decorator = '@WithLock') =>
+  `${decorator} method ${method} was called, but no RedisLockModule is initialised in this process ` +
   `(import RedisLockModule.forRoot() and call it after the application has initialised)`;
 
 export const REQUEST_SCOPED_PROVIDER = (provider: string) =>
@@ -106,3 +106,21 @@ export const NOTIFICATIONS_UNAVAILABLE = (detail: string) =>
 export const WAIT_FOR_REPLICAS_ON_CLUSTER =
   'is not supported on a Redis Cluster (WAIT must follow the script on the node that ran it); ' +
   'use a single Redis or Sentinel deployment, or leave it unset';
+
+export const FORCE_RELEASED = (keys: readonly string[], holder: string, fence: number) =>
+  `Force-released lock ${formatKeys(keys)} held by ${holder} (fence ${fence}): it learns at its next renewal`;
+
+export const LEADERSHIP_ELECTED = (name: string, term: number) => `Elected leader of "${name}" (term ${term})`;
+
+export const LEADERSHIP_STEPPED_DOWN = (name: string, term: number, why: string) =>
+  `Stepped down as leader of "${name}" (term ${term}): ${why}`;
+
+export const LEADERSHIP_RETRY = (name: string, detail: string) =>
+  `Campaign for leader of "${name}" failed, retrying: ${detail}`;
+
+export const LEADERSHIP_RESIGNED = (name: string) => `The campaign for leader of "${name}" ended (resigned)`;
+
+export const NOT_LEADER_SKIPPED = (method: string, name: string) =>
+  `Skipped ${method}: this replica is not the leader of "${name}" (@LeaderOnly)`;
+
+export const NOT_LEADER = (name: string) => `This replica is not the leader of "${name}"`;

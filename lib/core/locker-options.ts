@@ -6,5 +6,7 @@ export interface LockerOptions {
   readonly keyPrefix: string;
   /** How long holders keep their locks while the application drains (ms). */
   readonly shutdownGrace: number;
+  /** Who this process is, carried in every token it creates (see holder/holder-id.ts). */
+  readonly holderId: string;
   readonly onLockLost: ((event: LockLostEvent) => void) | undefined;
 }

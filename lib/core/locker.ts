@@ -13,6 +13,7 @@ import { reenter } from './scope/reentrancy';
 import { ShutdownDrain } from './shutdown/shutdown-drain';
 import type { CancelSignal } from './utils/cancellation';
 import { createToken } from './utils/create-token';
+import { holderSuffix } from './holder/holder-id';
 import type { ResolvedAcquireOptions } from './options/validate-acquire-options';
 import type { LockerOptions } from './locker-options';
 import { Acquisition, type AcquisitionHost } from './waiting/acquisition';
@@ -54,6 +55,8 @@ export class Locker {
   readonly drain: ShutdownDrain;
   readonly held: HeldLeases;
   private readonly telemetry = loadTelemetry();
+  /** Appended to every token: the holder's id, so inspect can name it without a write of its own. */
+  private readonly tokenSuffix: string;
   /** What the waiting loop needs. */
   private readonly host: AcquisitionHost;
 
@@ -63,6 +66,7 @@ export class Locker {
     private readonly logger: LockLogger,
     closeStore: () => Promise<void>,
   ) {
+    this.tokenSuffix = holderSuffix(options.holderId);
     const waitQueues = new WaitQueues(store);
     const held = (this.held = new HeldLeases(logger));
     this.host = { store, waitQueues, assertOpen: () => this.assertOpen() };
@@ -136,7 +140,7 @@ export class Locker {
     // generic clone path), a measurable share of an uncontended acquire + release.
     const takeKeys = reentry ? reentry.missingKeys : keys;
     const takeStoreKeys = reentry ? reentry.missingStoreKeys : storeKeys;
-    const token = createToken();
+    const token = createToken() + this.tokenSuffix;
     let won: Grant;
     try {
       // Passed to the store as it is (no second object per attempt).
@@ -150,7 +154,7 @@ export class Locker {
       kind: options.kind,
       keys: takeKeys,
       storeKeys: takeStoreKeys,
-      token,
+      token: won.token,
       fence: won.fence,
       sentAt: won.sentAt,
       provisional: won.provisional,

@@ -9,11 +9,13 @@ export const RETRY_MIN_DELAY = 25;
 export const RETRY_MAX_DELAY = 500;
 
 /**
- * How long a fence counter outlives the last lease taken on its key (ms). Counters then expire,
- * so a lock per order id does not leave a key behind forever; a missing counter is seeded from the
- * Redis server's clock in microseconds, above every fence issued before (see lua-scripts.ts).
+ * Fences a grant reserves (see fence-scripts.ts): its own, and one per optimistic hand-over that
+ * may follow it in its process before Redis issues a fence again (WaitQueues confirms every
+ * FENCE_BLOCK-th hand-over before its receiver starts). A slot's counter trails the server's clock
+ * while it grants fewer than 1,000,000 / FENCE_BLOCK leases a second, which keeps restarts from a
+ * snapshot ordered by the clock.
  */
-export const FENCE_RETENTION = 600_000;
+export const FENCE_BLOCK = 16;
 
 /**
  * Consecutive hand-overs inside this process before a release goes through Redis again, so waiters

@@ -23,6 +23,7 @@ import { OutcomeLog } from './outcomes/outcome-log';
 import { LOCK_STORE, RESOLVED_OPTIONS } from './redis-lock.tokens';
 import type { CancelSignal } from '../core/utils/cancellation';
 import { describeValue } from '../core/utils/describe-value';
+import { NOT_LEADER_SKIPPED } from '../core/lock.messages';
 import { UNNAMED_LOCK, lockName } from '../core/telemetry/lock-name';
 import { decoratedLockName } from './decorators/decorated-lock-name';
 import {
@@ -34,6 +35,11 @@ import {
   resolveAcquireOptions,
 } from '../core/options/validate-acquire-options';
 import type { ResolvedModuleOptions } from './options/validate-module-options';
+import { type LockInspection, forceReleaseLock, inspectLock } from '../core/operations/lock-inspection';
+import { Campaigns } from '../core/leadership/campaigns';
+import type { CampaignOptions, HeldLeadership } from '../core/leadership/campaign-options.interface';
+import type { Leadership } from '../core/leadership/leadership';
+import { leadershipRequest } from '../core/leadership/leadership-request';
 
 /**
  * Distributed locks: acquire/tryAcquire hand out a Lock, withLock runs a function under one.
@@ -44,6 +50,7 @@ import type { ResolvedModuleOptions } from './options/validate-module-options';
 export class LockService implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('RedisLock');
   private readonly locker: Locker;
+  private readonly campaigns: Campaigns;
   /** Decorator options over this module's defaults, resolved once per decorated method. */
   private readonly decorated = new WeakMap<WithLockMetadata, { options: ResolvedAcquireOptions; name: string }>();
   /** How this module's answered outcomes are logged (one outage warning per outage of its store). @internal */
@@ -57,6 +64,7 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
       lockServiceRegistry.unregister(this);
       await store.close();
     });
+    this.campaigns = new Campaigns(this.locker, this.logger);
     lockServiceRegistry.register(this);
   }
 
@@ -97,9 +105,58 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
 
   /** True if any of the keys is held by anyone. */
   async isLocked(key: LockKey): Promise<boolean> {
-    const storeKeys = toStoreKeys(this.options.keyPrefix, validateKeys(key));
+    const storeKeys = this.storeKeysOf(key);
     this.locker.assertOpen();
     return this.store.isLocked(storeKeys);
+  }
+
+  /**
+   * Who holds `key` now: `{ held, holders: [{ holder, fence, expiresIn }] }`, the holder named by
+   * its `holderId`. One read per key; nothing is written.
+   */
+  async inspect(key: LockKey): Promise<LockInspection> {
+    const storeKeys = this.storeKeysOf(key);
+    this.locker.assertOpen();
+    return inspectLock(this.store, 'mutex', storeKeys);
+  }
+
+  /**
+   * An operator's tool: frees `key` whoever holds it (a stuck holder), at once, and wakes its
+   * waiters. The next holder's fence is above the old one's; the old holder learns at its next
+   * renewal (LockLostError, reason 'not-held') and its release never touches the new holder.
+   * Logged as a warning naming the old holder. Resolves true when it freed something.
+   */
+  async forceRelease(key: LockKey): Promise<boolean> {
+    const keys = validateKeys(key);
+    const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
+    this.locker.assertOpen();
+    return forceReleaseLock(this.store, 'mutex', keys, storeKeys, this.logger);
+  }
+
+  /**
+   * Campaigns in the background for the role `name` (a lock on `leader:<name>`), and returns its
+   * Leadership at once: `isLeader`, `term`, `signal`, `elected()`, `resign()`. A leader that loses
+   * its lock steps down at once and campaigns again; on application shutdown it resigns.
+   */
+  campaign(name: string, options?: CampaignOptions): Leadership {
+    return this.campaigns.start(name, leadershipRequest(name, options, this.options.ttl));
+  }
+
+  /** The campaign @LeaderOnly methods of `name` share, started on first ask. @internal */
+  sharedLeadership(name: string, options?: CampaignOptions): Leadership {
+    return this.campaigns.shared(name, () => leadershipRequest(name, options, this.options.ttl));
+  }
+
+  /** A @LeaderOnly call: runs while this replica leads `name`, else answers undefined (logged at debug). @internal */
+  runAsLeader<T>(name: string, options: CampaignOptions | undefined, method: string, call: () => T): T | undefined {
+    if (this.sharedLeadership(name, options).isLeader) return call();
+    this.logger.debug(NOT_LEADER_SKIPPED(method, name));
+    return undefined;
+  }
+
+  /** The roles this replica leads now. */
+  leaderships(): HeldLeadership[] {
+    return this.campaigns.leading();
   }
 
   /**
@@ -143,13 +200,19 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   }
 
   /** Shutdown begins: locks already held stay held, for up to `shutdownGrace` ms (see ShutdownDrain). */
-  beforeApplicationShutdown(): Promise<void> {
-    return this.locker.drain.begin();
+  async beforeApplicationShutdown(): Promise<void> {
+    // Leaders resign first: another replica takes over within a release notification.
+    await this.campaigns.resignAll();
+    await this.locker.drain.begin();
   }
 
   /** Shutdown, last step (this module's hooks run after every other module's): the store closes. */
   onApplicationShutdown(): Promise<void> {
     return this.locker.drain.close();
+  }
+
+  private storeKeysOf(key: LockKey): string[] {
+    return toStoreKeys(this.options.keyPrefix, validateKeys(key));
   }
 
   /** A LockService call's request: the checked options over this module's defaults. */

@@ -68,6 +68,31 @@ export interface HandOverResult {
   othersWaiting?: boolean;
 }
 
+/** Who holds one key now (see LockStore.inspect). */
+export interface KeyHolding {
+  /** The store key. */
+  readonly key: string;
+  /** The holder's owner token (it carries the holder's id, see core/holder/holder-id.ts). */
+  readonly token: string;
+  /** The key's fence counter: the fence of its current lease. */
+  readonly fence: number;
+  /** The lease's time left, in ms. */
+  readonly expiresIn: number;
+}
+
+/** What LockStore.forceRelease frees: the keys, whoever holds them. */
+export interface ForceReleaseRequest extends LockTarget {
+  /** Announced with the release, as ReleaseRequest's (stores with `capabilities.releaseIds`). */
+  readonly releaseId?: string;
+}
+
+/** A lease taken from its holder by LockStore.forceRelease. */
+export interface ForcedRelease {
+  readonly key: string;
+  readonly token: string;
+  readonly fence: number;
+}
+
 /** What a store can do beyond the common contract; fixed for the store's life. */
 export interface StoreCapabilities {
   /** The lock kinds it implements (every store: 'mutex'). */
@@ -101,11 +126,12 @@ export type ReleaseListener = (releaseId: string) => void;
 export interface LockStore {
   readonly capabilities: StoreCapabilities;
   /**
-   * Whether an optimistic hand-over may start its receiver now (read at each hand-over): false
-   * without the capability, and while the store cannot confirm soon (a connection not ready: the
+   * Whether an optimistic hand-over of `keys` may start its receiver now (asked at each
+   * hand-over): false without the capability, and while the store cannot confirm soon (the
+   * connection serving the keys not ready, e.g. the master of their Cluster slot down: the
    * confirmation would wait for a reconnect as the receiver runs).
    */
-  optimisticNow(): boolean;
+  optimisticNow(keys: readonly string[]): boolean;
   /**
    * Takes every key for `ttl` ms if none is held, with a fence (> 0, strictly increasing per key,
    * issued in the same atomic step). When busy, `remaining` is the blocking lease's time left in
@@ -138,6 +164,14 @@ export interface LockStore {
    * its first node announces it, and when a majority has).
    */
   onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void>;
+  /** Who holds each of `keys`: one entry per held key, none for a free one. Reads, never writes. */
+  inspect(target: LockTarget): Promise<KeyHolding[]>;
+  /**
+   * An operator's tool: deletes each held key whoever owns it and announces the release (waiters
+   * wake). Fence counters are kept, so the next holder's fence is above the freed one; the old
+   * holder's extend and release find the key not theirs. Answers what it freed.
+   */
+  forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]>;
   /** Stops timers and closes connections the store created (never a client the user passed in). */
   close(): Promise<void>;
 }

@@ -186,4 +186,71 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     await sleep(100);
     await waitFor(async () => (await read(k, token())).fence !== null, 5_000);
   });
+
+  it("a mutex's extend, release and hand-over find a key held by shares not theirs, and leave the shares alone", async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const [holder, stranger] = [token(), token()];
+    await permit(k, holder, 2);
+    expect(await store.extend({ kind: 'mutex', keys: [k], token: stranger, ttl: LONG })).toBe(false);
+    expect(await release('mutex', k, stranger)).toBe(false);
+    expect(await store.handOver({ kind: 'mutex', keys: [k], from: stranger, to: token(), ttl: LONG })).toMatchObject({ owned: false, fence: null });
+    expect(await store.extend({ kind: 'permit', keys: [k], token: holder, ttl: LONG })).toBe(true);
+    expect(await release('permit', k, holder)).toBe(true);
+  });
+
+  it('inspect lists each permit and each reader: its token, fence and time left', async ({ skip }) => {
+    needs('permit', skip);
+    needs('read', skip);
+    const [permits, readers] = [key(), key()];
+    const [a, b, r1, r2] = [token(), token(), token(), token()];
+    const fences = new Map<string, number | null>([
+      [a, (await permit(permits, a, 3, 5_000)).fence],
+      [b, (await permit(permits, b, 3, LONG)).fence],
+      [r1, (await read(readers, r1)).fence],
+      [r2, (await read(readers, r2)).fence],
+    ]);
+    const holdings = await store.inspect({ kind: 'permit', keys: [permits, readers] });
+    expect(holdings).toHaveLength(4);
+    for (const holding of holdings) {
+      expect(holding.key).toBe([a, b].includes(holding.token) ? permits : readers);
+      expect(holding.fence).toBe(fences.get(holding.token));
+      expect(holding.expiresIn).toBeGreaterThan(holding.token === a ? 3_000 : 20_000);
+      expect(holding.expiresIn).toBeLessThanOrEqual(holding.token === a ? 5_000 : LONG);
+    }
+    for (const owner of [a, b]) await release('permit', permits, owner);
+    expect(await store.inspect({ kind: 'permit', keys: [permits] })).toEqual([]);
+    for (const owner of [r1, r2]) await release('read', readers, owner);
+  });
+
+  it("inspect leaves out a waiting writer's mark, and a mutex waits on: it is not a holder", async ({ skip }) => {
+    needs('read', skip);
+    const k = key();
+    const reader = token();
+    const { fence } = await read(k, reader);
+    expect((await mutex(k, token())).fence).toBeNull(); // marks the key
+    expect(await store.inspect({ kind: 'read', keys: [k] })).toMatchObject([{ key: k, token: reader, fence }]);
+    await release('read', k, reader);
+  });
+
+  it('forceRelease frees every share of a key at once, announces it, reports each; the next fence is above them', async ({ skip }) => {
+    needs('permit', skip);
+    const k = key();
+    const stuck = [token(), token()];
+    const fences = [(await permit(k, stuck[0]!, 2)).fence!, (await permit(k, stuck[1]!, 2)).fence!];
+    let heard = 0;
+    const stop = await store.onRelease([k], () => heard++);
+    const freed = await store.forceRelease({ kind: 'permit', keys: [k] });
+    expect([...freed].sort((x, y) => x.fence - y.fence)).toEqual(stuck.map((owner, i) => ({ key: k, token: owner, fence: fences[i] })));
+    await waitFor(() => heard >= 1, 2_000);
+    stop();
+    expect(await store.isLocked([k])).toBe(false);
+    expect(await store.extend({ kind: 'permit', keys: [k], token: stuck[0]!, ttl: LONG })).toBe(false);
+    expect(await release('permit', k, stuck[1]!)).toBe(false);
+    const next = token();
+    const taken = await mutex(k, next);
+    expect(taken.fence).toBeGreaterThan(Math.max(...fences));
+    expect(await store.forceRelease({ kind: 'mutex', keys: [k] })).toEqual([{ key: k, token: next, fence: taken.fence }]);
+    expect(await store.forceRelease({ kind: 'permit', keys: [k] })).toEqual([]);
+  });
 });

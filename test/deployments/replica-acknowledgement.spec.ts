@@ -45,7 +45,7 @@ describe('waitForReplicas: a grant counts once replicas acknowledged it', () => 
 
   it('acquires while the replica acknowledges, and the replica has the lock', async () => {
     const lock = await locks.acquire('acked');
-    expect(await replica.client().get('lock:{acked}')).toBe(lock.token);
+    expect(await replica.client().get('lock:{acked}')).toBe(`${lock.token} ${lock.fence}`);
     expect(await lock.release()).toBe(true);
   });
 
@@ -81,7 +81,7 @@ describe('waitForReplicas: a grant counts once replicas acknowledged it', () => 
     await replica.restart();
     await replicaOnline(admin);
     const lock = await locks.acquire('fresh', { wait: 0 });
-    expect(await replica.client().get('lock:{fresh}')).toBe(lock.token);
+    expect(await replica.client().get('lock:{fresh}')).toBe(`${lock.token} ${lock.fence}`);
     await lock.release();
   }, 30_000);
 

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Lock, LockLostError, type LockService, LockStoreError, type RedisLockModuleOptions } from '../../lib';
 import { DOWN_AFTER, FAILOVER_TIMEOUT, RedisSentinelDeployment } from '../support/redis-sentinel';
 import { lockModule } from '../support/stores';
+import { checkOperations } from '../support/operations-check';
 import { sleep, waitFor } from '../support/wait-for';
 
 const TTL = 10_000;
@@ -60,6 +61,10 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     await deployment?.stop();
   });
 
+  it('inspect, forceRelease and leader election work through the sentinels', async () => {
+    await checkOperations(await app({ holderId: 'app-a' }), await app(), ['ops:1', 'ops:2']);
+  });
+
   it('master killed while locks are held and callers wait: holders keep or are told, waiters take over, fences increase', async () => {
     const holders = await app();
     const waiters = await app({ wait: 25_000 });
@@ -92,7 +97,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     await Promise.all(held.map((lock) => renewedOrLost(lock, failedOverAt)));
     const promoted = deployment.replica.client();
     for (const lock of held) {
-      if (lock.held) expect(await promoted.get(`lock:{${lock.key}}`)).toBe(lock.token);
+      if (lock.held) expect(await promoted.get(`lock:{${lock.key}}`)).toBe(`${lock.token} ${lock.fence}`);
       else expect((lock.signal.reason as LockLostError).reason).toBe('not-held');
     }
     for (const lock of held) await lock.release();
@@ -100,7 +105,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     const taken = await Promise.all(waiting);
     for (const [i, lock] of taken.entries()) {
       expect(lock.fence).toBeGreaterThan(held[i]!.fence);
-      expect(await promoted.get(`lock:{${lock.key}}`)).toBe(lock.token);
+      expect(await promoted.get(`lock:{${lock.key}}`)).toBe(`${lock.token} ${lock.fence}`);
       await lock.release();
     }
     const after = await holders.acquire('fo:probe');
@@ -118,7 +123,7 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     const failedOverAt = Date.now();
     await renewedOrLost(lock, failedOverAt);
     expect(lock.held).toBe(true);
-    expect(await deployment.replica.client().get('lock:{acked}')).toBe(lock.token);
+    expect(await deployment.replica.client().get('lock:{acked}')).toBe(`${lock.token} ${lock.fence}`);
     expect(await other.tryAcquire('acked')).toBeNull();
     expect(await lock.release()).toBe(true);
     expect(unhandled.errors).toEqual([]);

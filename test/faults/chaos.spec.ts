@@ -134,7 +134,7 @@ describe('chaos: worker processes, real redis-server, injected faults', () => {
     // Its late release did not remove the new holder's lock.
     const owner = await server.client().get('lock:{frozen}');
     expect(owner).not.toBeNull();
-    expect(owner).not.toBe(token);
+    expect(owner!.startsWith(`${token} `)).toBe(false);
     expectNoCrash();
   }, 60_000);
 });

@@ -23,13 +23,10 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
   const key = (name: string) => `${name}-${++n}`;
   const storeKey = (k: string) => `lock:{${k}}`;
 
-  /** What Redis holds for `k`: the owner token (or null), its remaining lease, the fence counter. */
+  /** What Redis holds for `k`: the owner token (or null), its remaining lease, the fence written beside it. */
   async function inRedis(k: string): Promise<{ holder: string | null; pttl: number; fence: string | null }> {
-    const [holder, pttl, fence] = await Promise.all([
-      direct.get(storeKey(k)),
-      direct.pttl(storeKey(k)),
-      direct.get(`${storeKey(k)}:fence`),
-    ]);
+    const [value, pttl] = await Promise.all([direct.get(storeKey(k)), direct.pttl(storeKey(k))]);
+    const [holder = null, fence = null] = value === null ? [] : value.split(' ');
     return { holder, pttl, fence };
   }
 
@@ -132,17 +129,19 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
     const { module, locks } = await lockModule({ redis: proxy.url, ttl: 30_000 });
     try {
       const a = await locks.acquire(k);
-      // B's subscription to the release channel stays unconfirmed until we let it through, so B
-      // is queued (it gets the hand-over) but still joining its queue when it aborts.
+      // B's subscription to the release channel stays unconfirmed until we let it through: B is
+      // queued (it gets the hand-over) with its subscription pending when it aborts.
       const subscription = proxy.delayReplies(commandNamed('subscribe', `${storeKey(k)}:released`), Infinity, 1);
       const controller = new AbortController();
       const reason = new Error('the caller went away');
       const b = settle(locks.acquire(k, { wait: 4_000, signal: controller.signal }));
       await subscription.requested(); // B is in the queue: its first attempt found the lock busy
       const handOver = proxy.watch(scriptCall(HAND_OVER_SCRIPT));
-      const released = await settle(a.release());
-      const handedOver = handOver.requests; // 1 on today's lib: the lock went to B's token
+      // Aborted in the turn of the hand-over: B, queued whatever its subscription, has not seen it yet.
+      const releasing = settle(a.release());
       controller.abort(reason);
+      const released = await releasing;
+      const handedOver = handOver.requests; // 1 on today's lib: the lock went to B's token
       const abortedAt = Date.now();
       await sleep(300);
       subscription.release(); // B's subscription is confirmed now: B goes on, aborted

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockArgumentError, LockService, RedisLockModule, WithLock } from '../../lib';
+import { LeaderOnly, LockArgumentError, LockService, RedisLockModule, WithLock } from '../../lib';
 import { recordCommands } from '../support/command-recorder';
 import { RedisServer } from '../support/redis-server';
 
@@ -83,6 +83,13 @@ const rows: Row[] = [
   ['withLock without a function', (l) => l.withLock('k', 'work' as unknown as () => void), 'fn'],
   ['withLock with a bad key', (l) => l.withLock('', () => undefined), 'key'],
   ['isLocked with a bad key', (l) => l.isLocked(['ok', '']), 'key[1]'],
+  ['inspect with an empty key', (l) => l.inspect(''), 'key'],
+  ['forceRelease with a number as key', (l) => l.forceRelease(7 as unknown as string), 'key'],
+  ['forceRelease with a key built from undefined', (l) => l.forceRelease(`job:${undefined}`), 'key'],
+  ['campaign with an empty name', (l) => l.campaign(''), 'name'],
+  ['campaign with a name array', (l) => l.campaign(['a'] as unknown as string), 'name'],
+  ['campaign with a bad ttl', (l) => l.campaign('role', { ttl: 1 }), 'options.ttl'],
+  ['campaign with an unknown option', (l) => l.campaign('role', { wait: 0 } as object), 'options.wait'],
   ['key function that throws', (_l, o) => o.keyFunctionThrows('1'), 'key'],
   ['key function fed undefined', (_l, o) => o.keyFromUndefined(undefined), 'key (returned by the key function)'],
   ['key function returning a number', (_l, o) => o.keyFunctionReturnsNumber(), 'key (returned by the key function)'],
@@ -94,6 +101,8 @@ const rows: Row[] = [
 /** Decorator arguments that can never work fail when the class is defined. */
 const decoratorRows: [string, () => unknown, string][] = [
   ['decorator ttl below 10 ms', () => WithLock('k', 5), '@WithLock.ttl'],
+  ['@LeaderOnly with a blank name', () => LeaderOnly('  '), '@LeaderOnly name'],
+  ['@LeaderOnly with a bad ttl', () => LeaderOnly('role', { ttl: 0 }), '@LeaderOnly options.ttl'],
   ['decorator onBusy unknown', () => WithLock('k', { onBusy: 'retry' as 'skip' }), '@WithLock options.onBusy'],
   ['decorator minHold as a string', () => WithLock('k', { minHold: '1s' as unknown as number }), '@WithLock options.minHold'],
   ['decorator signal option', () => WithLock('k', { signal: new AbortController().signal } as object), '@WithLock options.signal'],

@@ -1,7 +1,8 @@
 import type { TestingModule } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LockService } from '../../lib';
-import { FENCE_RETENTION } from '../../lib/core/tuning';
+import { fenceCounterOf } from '../../lib/core/keys/store-keys';
+import { FENCE_BLOCK } from '../../lib/core/tuning';
 import { RedisServer } from '../support/redis-server';
 import { lockModule } from '../support/stores';
 import { sleep } from '../support/wait-for';
@@ -12,13 +13,35 @@ async function serverMicros(server: RedisServer): Promise<number> {
   return Number(seconds) * 1_000_000 + Number(micros);
 }
 
-async function fenceOf(locks: LockService, key: string): Promise<number> {
+async function fenceOf(locks: LockService, key: string | string[]): Promise<number> {
   const lock = await locks.acquire(key);
   await lock.release();
   return lock.fence;
 }
 
-describe('fence counters on a real redis-server', () => {
+/** Every key in the server (SCAN, not KEYS: the way one would look at a production keyspace). */
+async function everyKey(server: RedisServer): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await server.client().scan(cursor, 'COUNT', 1_000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+/** The fence of `key`, once the client has reconnected to a restarted server. */
+async function fenceAfterRestart(locks: LockService, key: string): Promise<number> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const fence = await fenceOf(locks, key).catch((error: unknown) => (Date.now() < end ? 0 : Promise.reject(error)));
+    if (fence) return fence;
+    await sleep(100);
+  }
+}
+
+describe('fences on a real redis-server', () => {
   let server: RedisServer;
   let module: TestingModule;
   let locks: LockService;
@@ -33,59 +56,99 @@ describe('fence counters on a real redis-server', () => {
     await server?.stop();
   });
 
-  it('a new counter is seeded from the server clock in microseconds, then counts up by one', async () => {
+  it('a fence is the server clock in microseconds (or above its slot counter), and reserves a block', async () => {
     const before = await serverMicros(server);
     const first = await fenceOf(locks, 'seeded');
     const after = await serverMicros(server);
     expect(first).toBeGreaterThanOrEqual(before);
     expect(first).toBeLessThanOrEqual(after);
     expect(Number.isSafeInteger(first)).toBe(true);
-    expect(await fenceOf(locks, 'seeded')).toBe(first + 1);
-    expect(await server.client().get('lock:{seeded}:fence')).toBe(String(first + 1));
+    // The counter holds the slot's last fence: the block from it is reserved for its hand-overs.
+    expect(await server.client().get(fenceCounterOf('lock:{seeded}'))).toBe(String(first));
+    expect(await fenceOf(locks, 'seeded')).toBeGreaterThanOrEqual(first + FENCE_BLOCK);
   });
 
-  it('counters expire a while after the last lease, so per-entity keys do not pile up', async () => {
-    await fenceOf(locks, 'order:1');
-    const left = await server.client().pttl('lock:{order:1}:fence');
-    expect(left).toBeGreaterThan(FENCE_RETENTION);
-    expect(left).toBeLessThanOrEqual(2_000 + FENCE_RETENTION);
-    const multi = await locks.acquire(['order:2', 'order:3']);
-    await multi.release();
-    for (const key of ['lock:{order:2}:fence', 'lock:{order:3}:fence']) {
-      expect(await server.client().pttl(key)).toBeGreaterThan(FENCE_RETENTION);
-    }
+  it("the holder's fence is written beside its token, and nothing is left once the lease ends", async () => {
+    const lock = await locks.acquire('beside');
+    expect(await server.client().get('lock:{beside}')).toBe(`${lock.token} ${lock.fence}`);
+    await lock.release();
+    await server.client().flushall();
+    const keys = Array.from({ length: 200 }, (_, i) => `order:${i}`);
+    for (const key of keys) await fenceOf(locks, key);
+    await fenceOf(locks, ['order:a', 'order:b']);
+    const left = await everyKey(server);
+    // Only the counters of the slots used (never expiring, at most 16,384), no key per lock key.
+    expect(left.length).toBeGreaterThan(0);
+    expect(left.length).toBeLessThanOrEqual(keys.length + 2);
+    expect(new Set(left)).toEqual(
+      new Set([...keys, 'order:a', 'order:b'].map((key) => fenceCounterOf(`lock:{${key}}`))),
+    );
+    expect(left.filter((key) => key.startsWith('lock:'))).toEqual([]);
   });
 
-  it('fences keep increasing when a counter has expired', async () => {
-    let last = 0;
-    for (let i = 0; i < 20; i++) last = await fenceOf(locks, 'expiring');
-    await server.client().pexpire('lock:{expiring}:fence', 1);
-    await sleep(20);
-    expect(await server.client().exists('lock:{expiring}:fence')).toBe(0);
-    expect(await fenceOf(locks, 'expiring')).toBeGreaterThan(last);
+  it('fences keep increasing when a counter is ahead of the clock, or missing', async () => {
+    const counter = fenceCounterOf('lock:{ahead}');
+    const ahead = (await serverMicros(server)) + 3_600_000_000; // an hour ahead
+    await server.client().set(counter, ahead);
+    expect(await fenceOf(locks, 'ahead')).toBe(ahead + FENCE_BLOCK);
+    expect(await fenceOf(locks, 'ahead')).toBe(ahead + 2 * FENCE_BLOCK);
+    await server.client().del(counter);
+    const last = await fenceOf(locks, 'ahead');
+    expect(last).toBeGreaterThan((await serverMicros(server)) - 1_000_000);
   });
 
-  it('a multi-key lock gets a fence above every key\'s counter, also when one counter is missing', async () => {
-    let a = 0;
-    for (let i = 0; i < 5; i++) a = await fenceOf(locks, 'pair:a');
+  it("a multi-key lock gets a fence above every key's counter", async () => {
+    const ahead = (await serverMicros(server)) + 3_600_000_000;
+    await server.client().set(fenceCounterOf('lock:{pair:a}'), ahead);
     const both = await locks.acquire(['pair:a', 'pair:b']);
     await both.release();
-    expect(both.fence).toBeGreaterThan(a);
-    expect(await fenceOf(locks, 'pair:b')).toBe(both.fence + 1);
-    expect(await fenceOf(locks, 'pair:a')).toBe(both.fence + 1);
+    expect(both.fence).toBe(ahead + FENCE_BLOCK);
+    expect(await fenceOf(locks, 'pair:b')).toBeGreaterThan(both.fence);
+    expect(await fenceOf(locks, 'pair:a')).toBeGreaterThan(both.fence);
+  });
+
+  it("a permit's or reader's fence is past the block of the mutex grant before it, even when that lock's key vanished", async () => {
+    const ahead = (await serverMicros(server)) + 3_600_000_000; // the counter, not the clock, decides
+    await server.client().set(fenceCounterOf('lock:{mixed}'), ahead);
+    const writer = await locks.acquire('mixed');
+    expect(writer.fence).toBe(ahead + FENCE_BLOCK);
+    // Gone behind the holder's back: an optimistic receiver may run with writer.fence + 1.
+    await server.client().del('lock:{mixed}');
+    const permit = await locks.acquire('mixed', { limit: 2 });
+    expect(permit.fence).toBe(writer.fence + FENCE_BLOCK);
+    // A share reserves no block: the next grant comes right after it.
+    const second = await locks.acquire('mixed', { limit: 2 });
+    expect(second.fence).toBe(permit.fence + 1);
+    await Promise.all([permit.release(), second.release(), writer.release()]);
+    const reader = await locks.acquire('mixed', { mode: 'read' });
+    expect(reader.fence).toBe(second.fence + 1);
+    await reader.release();
+    expect(await fenceOf(locks, 'mixed')).toBe(reader.fence + 1);
   });
 
   it('fences stay strictly increasing across a Redis restart that lost every key', async () => {
     let last = 0;
     for (let i = 0; i < 50; i++) last = await fenceOf(locks, 'restart');
     await server.restart(); // SIGKILL, then an empty server on the same port
-    expect(await server.client().exists('lock:{restart}:fence')).toBe(0);
-    let next = 0;
-    const end = Date.now() + 10_000;
-    while (!next && Date.now() < end) {
-      next = await fenceOf(locks, 'restart').catch(() => 0); // until the client has reconnected
-      if (!next) await sleep(100);
+    expect(await server.client().exists(fenceCounterOf('lock:{restart}'))).toBe(0);
+    expect(await fenceAfterRestart(locks, 'restart')).toBeGreaterThan(last);
+  });
+
+  it('fences stay above every one issued before a restart from an older snapshot (SAVE, more grants, SIGKILL)', async () => {
+    const issued: number[] = [];
+    for (let i = 0; i < 5; i++) issued.push(await fenceOf(locks, 'snapshot'));
+    await server.client().save();
+    for (let i = 0; i < 20; i++) issued.push(await fenceOf(locks, 'snapshot'));
+    const last = Math.max(...issued);
+    await server.restart(); // SIGKILL, then the server loads the snapshot: its counter is old
+    const restored = Number(await server.client().get(fenceCounterOf('lock:{snapshot}')));
+    expect(restored).toBeGreaterThan(0);
+    expect(restored).toBeLessThan(last);
+    const after = [await fenceAfterRestart(locks, 'snapshot')];
+    for (let i = 0; i < 4; i++) after.push(await fenceOf(locks, 'snapshot'));
+    for (const fence of after) {
+      expect(fence).toBeGreaterThan(last);
+      expect(issued).not.toContain(fence);
     }
-    expect(next).toBeGreaterThan(last);
   });
 });

@@ -3,7 +3,7 @@ import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminu
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockArgumentError, RedisLockModule } from '../../lib';
+import { LockArgumentError, LockService, RedisLockModule } from '../../lib';
 import { RedisLockHealthIndicator } from '../../lib/nest/health';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
@@ -21,6 +21,12 @@ class HealthController {
   @HealthCheck()
   check() {
     return this.health.check([() => this.lockHealth.isHealthy('locks')]);
+  }
+
+  @Get('leaders')
+  @HealthCheck()
+  leaders() {
+    return this.health.check([() => this.lockHealth.isHealthy('locks', { leaderships: true })]);
   }
 
   @Get('quick')
@@ -75,10 +81,23 @@ describe('RedisLockHealthIndicator (@nestjs/terminus)', () => {
     await waitFor(async () => (await request(app.getHttpServer()).get('/health')).status === 200, 15_000, 200);
   }, 30_000);
 
+  it('reports the leaderships this replica holds when asked to', async () => {
+    const leadership = app.get(LockService).campaign('billing');
+    const term = await leadership.elected();
+    const answer = await request(app.getHttpServer()).get('/health/leaders').expect(200);
+    expect(answer.body.info.locks.leaderships).toEqual([{ name: 'billing', term }]);
+    const plain = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(plain.body.info.locks).not.toHaveProperty('leaderships');
+    await leadership.resign();
+    const after = await request(app.getHttpServer()).get('/health/leaders').expect(200);
+    expect(after.body.info.locks.leaderships).toEqual([]);
+  });
+
   it('a bad timeout is an argument error', async () => {
     const indicator = app.get(RedisLockHealthIndicator);
     await expect(indicator.isHealthy('locks', { timeout: 0 })).rejects.toThrow(LockArgumentError);
     await expect(indicator.isHealthy('locks', { timeout: 1.5 })).rejects.toThrow(/options\.timeout/);
+    await expect(indicator.isHealthy('locks', { leaderships: 'yes' as never })).rejects.toThrow(/options\.leaderships/);
   });
 
   it('down once the server is gone, up again after it restarts', async () => {

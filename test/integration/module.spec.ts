@@ -50,7 +50,7 @@ describe('RedisLockModule', () => {
     }).compile();
     await module.init();
     const lock = await module.get(LockService).acquire('a');
-    expect(await admin.get('async:{a}')).toBe(lock.token);
+    expect(await admin.get('async:{a}')).toBe(`${lock.token} ${lock.fence}`);
     await lock.release();
     await module.close();
   });

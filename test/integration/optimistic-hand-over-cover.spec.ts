@@ -74,7 +74,7 @@ describe('what an optimistic hand-over rests on', () => {
       const receiver = await waiting;
       expect(handOver).toHaveBeenCalledTimes(1);
       expect(handOver.mock.calls[0]![0].optimistic).toBeUndefined(); // no expected fence: the confirmed kind
-      expect(await direct.get(`lock:{${k}}`)).toBe(receiver.token);
+      expect(await direct.get(`lock:{${k}}`)).toBe(`${receiver.token} ${receiver.fence}`);
       await receiver.release();
     } finally {
       handOver.mockRestore();
@@ -135,7 +135,7 @@ describe('what an optimistic hand-over rests on', () => {
       failed = undefined;
       await server.restart();
       const receiver: Lock = await waiting.promise;
-      expect(await direct.get(`lock:{${k}}`)).toBe(receiver.token);
+      expect(await direct.get(`lock:{${k}}`)).toBe(`${receiver.token} ${receiver.fence}`);
       expect(await receiver.release()).toBe(true);
     } finally {
       store.tryAcquire = attempt;

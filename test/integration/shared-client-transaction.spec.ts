@@ -78,7 +78,7 @@ describe('a shared client inside a MULTI transaction', () => {
     await expect(held.extend()).rejects.toEqual(inTransaction('extend'));
     await shared.discard();
     // Out of the transaction: the lock is still ours, and its release reaches Redis.
-    expect(await observer.get('lock:{tx:held}')).toBe(held.token);
+    expect(await observer.get('lock:{tx:held}')).toBe(`${held.token} ${held.fence}`);
     expect(await held.release()).toBe(true);
     expect(await observer.exists('lock:{tx:held}', 'lock:{tx:try}')).toBe(0);
   });
@@ -96,6 +96,6 @@ describe('a shared client inside a MULTI transaction', () => {
     // The confirmation never ran: the receiver's lock is lost well before its 10 s lease ends.
     await waitFor(() => lock.signal.aborted, 3_000);
     expect(lock.signal.reason).toMatchObject({ code: 'LOCK_LOST' });
-    expect(await observer.get('lock:{tx:hand-over}')).toBe(holder.token); // the discarded undo: expires on its own
+    expect(await observer.get('lock:{tx:hand-over}')).toBe(`${holder.token} ${holder.fence}`); // the discarded undo: expires on its own
   });
 });

@@ -190,6 +190,18 @@ describe('OpenTelemetry', () => {
       expect(acquireSpans().map((span) => span.attributes['lock.kind'])).toEqual(['permit', 'read', 'mutex']);
     });
 
+    it('a leadership: lock.leaderships counts it while held, a lock.leadership span has elected and stepped-down events', async () => {
+      const leadership = ctx.locks.campaign('reports');
+      const term = await leadership.elected();
+      expect(await points('lock.leaderships')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'reports' }, value: 1 }));
+      await leadership.resign();
+      expect(await points('lock.leaderships')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'reports' }, value: 0 }));
+      const [span] = spans.getFinishedSpans().filter((finished) => finished.name === 'lock.leadership');
+      expect(span!.attributes).toEqual({ 'lock.name': 'reports', 'lock.term': term });
+      expect(span!.events.map((event) => event.name)).toEqual(['lock.elected', 'lock.stepped_down']);
+      expect(span!.events[1]!.attributes).toEqual({ 'lock.leadership.reason': 'resigned' });
+    });
+
     it('both duration histograms carry bucket boundaries for lock latencies, from a millisecond to a minute', async () => {
       await ctx.locks.withLock('buckets', () => undefined, { name: 'buckets' });
       for (const name of ['lock.acquire.duration', 'lock.hold.duration']) {

@@ -60,6 +60,8 @@ describe('nestjs-redis-lock/testing', () => {
     const busy = await testing.holdBusy('order:7');
     const answer = await request(app.getHttpServer()).post('/orders/7/pay');
     expect(answer.status).toBe(409);
+    const { holders } = await app.get(LockService).inspect('order:7');
+    expect(holders.map((holder) => [holder.holder, holder.fence])).toEqual([['LockTesting.holdBusy', busy.fence]]);
     await busy.release();
     await request(app.getHttpServer()).post('/orders/7/pay').expect(201, { paid: '7' });
   });

@@ -55,7 +55,7 @@ describe('the published package', () => {
     writeFileSync(
       join(outDir, 'consumer.ts'),
       [
-        "import { CurrentLock, type Lock, type LockErrorCode, type LockErrorPayload, LockExceptionFilter, type LockLostEvent, LockService, LockStoreError, RedisLockModule, WithLock } from './index.js';",
+        "import { CurrentLock, LeaderOnly, type Leadership, type Lock, type LockErrorCode, type LockInspection, type LockErrorPayload, LockExceptionFilter, type LockLostEvent, LockService, LockStoreError, RedisLockModule, WithLock } from './index.js';",
         "import { LockTesting, RedisLockTestingModule } from './nest/testing/index.js';",
         "export async function useTesting(testing: LockTesting): Promise<number> {",
         "  void RedisLockTestingModule.forRoot({ ttl: 1_000 });",
@@ -66,7 +66,9 @@ describe('the published package', () => {
         'export async function use(locks: LockService): Promise<number> {',
         "  const lock: Lock = await locks.acquire(['a', 'b'], { minHold: 10, maxHold: 60_000 });",
         "  RedisLockModule.forRoot({ onLockLost: (event: LockLostEvent) => event.reason });",
-        "  void CurrentLock('a'); void WithLock('k', { onBusy: 'skip', name: 'k' });",
+        "  void CurrentLock('a'); void WithLock('k', { onBusy: 'skip', name: 'k' }); void LeaderOnly('role', { ttl: 5_000 });",
+        "  const leadership: Leadership = locks.campaign('role'); const seen: LockInspection = await locks.inspect('a');",
+        "  void leadership.isLeader; void seen.holders[0]?.holder;",
         "  const code: LockErrorCode = LockStoreError.closed().code; const payload: LockErrorPayload = { status: 'error', code, message: '' };",
         '  void new LockExceptionFilter(); void payload;',
         '  // @ts-expect-error the lease behind a handle is not public',

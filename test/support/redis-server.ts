@@ -64,7 +64,10 @@ export class RedisServer {
     this.process?.kill('SIGCONT');
   }
 
-  /** SIGKILL: the server dies at once, with all its data (no persistence). */
+  /**
+   * SIGKILL: the server dies at once, with everything since its last snapshot (`SAVE` writes one
+   * into its data directory; nothing is saved otherwise).
+   */
   async kill(): Promise<void> {
     const child = this.process;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -74,7 +77,10 @@ export class RedisServer {
     this.process = undefined;
   }
 
-  /** Starts a fresh, empty server on the same port. */
+  /**
+   * SIGKILL, then a server on the same port and data directory: empty, or as of its last `SAVE`
+   * (a restart from an old snapshot, as Redis' default `save` points make it after a crash).
+   */
   async restart(): Promise<void> {
     await this.kill();
     await this.launch();

@@ -3,7 +3,25 @@ import { ContextIdFactory } from '@nestjs/core';
 import { ApiOperation, ApiTags, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { describe, expect, it, vi } from 'vitest';
-import { LockService, RedisLockModule, WithLock } from '../../lib';
+import { Cron, CronExpression, Interval, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
+import { LeaderOnly, LockService, RedisLockModule, WithLock } from '../../lib';
+
+@Injectable()
+class ScheduledJobs {
+  runs = 0;
+
+  @Cron(CronExpression.EVERY_HOUR, { name: 'hourly' })
+  @LeaderOnly('scheduled-jobs')
+  hourly() {
+    return ++this.runs;
+  }
+
+  @LeaderOnly('scheduled-jobs')
+  @Interval('every-hour', 3_600_000)
+  interval() {
+    return ++this.runs;
+  }
+}
 
 @ApiTags('orders')
 @Controller('orders')
@@ -67,5 +85,24 @@ describe('@WithLock and other decorators', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('@LeaderOnly and the scheduler', () => {
+  it('keeps @Cron and @Interval on either side of @LeaderOnly; the one replica (memory store) leads and runs', async () => {
+    const module = await Test.createTestingModule({
+      imports: [RedisLockModule.forRoot({ store: 'memory' }), ScheduleModule.forRoot()],
+      providers: [ScheduledJobs],
+    }).compile();
+    await module.init();
+    const registry = module.get(SchedulerRegistry);
+    expect(registry.getCronJob('hourly')).toBeDefined();
+    expect(registry.getInterval('every-hour')).toBeDefined();
+    const locks = module.get(LockService);
+    const jobs = module.get(ScheduledJobs);
+    await vi.waitFor(() => expect(locks.leaderships().map((held) => held.name)).toEqual(['scheduled-jobs']));
+    expect(jobs.hourly()).toBe(1);
+    expect(jobs.interval()).toBe(2);
+    await module.close();
   });
 });

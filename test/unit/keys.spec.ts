@@ -91,7 +91,7 @@ describe('key text', () => {
     expect(() => toStoreKey('lock:', '{a}:fence')).toThrow(LockArgumentError);
     expect(() => toStoreKey('{app}:', 'b:fence')).toThrow(LockArgumentError); // the prefix's tag keeps it verbatim
     expect(toStoreKey('lock:', 'a:fence')).toBe('lock:{a:fence}'); // wrapped: it cannot collide
-    // A quorum node's grant record of `a` (lock:{a}:fence:grant) is refused as a key too.
+    // A `:fence:` segment is refused too (reserved for names beside the counters).
     expect(() => toStoreKey('lock:', '{a}:fence:grant')).toThrow(LockArgumentError);
     expect(toStoreKey('lock:', '{a}:fencer')).toBe('lock:{a}:fencer');
   });

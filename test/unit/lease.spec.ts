@@ -62,6 +62,9 @@ describe('Lease (fake timers)', () => {
       handOver: unused,
       isLocked: unused,
       onRelease: unused,
+      // Not `unused`: chai calls an object's own `inspect()` when it prints it in a failure.
+      inspect: async () => [],
+      forceRelease: unused,
       close: async () => undefined,
     };
     const context = {

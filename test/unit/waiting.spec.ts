@@ -229,7 +229,7 @@ describe('waiting (fake timers, memory store)', () => {
   describe('the mutex hand-over policy', () => {
     const store = { optimisticNow: () => true };
     const far = () => performance.now() + 10_000;
-    const run = (local: number, sinceRedis: number, othersListen = false): HandOverRun => ({ local, sinceRedis, othersListen });
+    const run = (local: number, sinceRedis: number, othersListen = false): HandOverRun => ({ local, sinceRedis, othersListen, spent: 0 });
     const waiter = (caller = 'receiver') => new Waiter({ kind: 'mutex', keys: KEYS, token: caller, ttl: LONG });
 
     it('routes to the store when nobody waits, the head is busy or gone, or it is the giver itself', () => {
@@ -257,17 +257,17 @@ describe('waiting (fake timers, memory store)', () => {
     });
 
     it('counts each hand-over in its run; a reply that nobody else listens restarts the local count only', () => {
-      const started = MUTEX_HAND_OVER.continueRun(releasing('giver', 1));
-      expect(started).toEqual({ local: 1, sinceRedis: 1, othersListen: false });
-      const continued = MUTEX_HAND_OVER.continueRun(releasing('giver', 1, 0, started));
+      const started = MUTEX_HAND_OVER.continueRun(releasing('giver', 1), false);
+      expect(started).toEqual({ local: 1, sinceRedis: 1, othersListen: false, spent: 0 });
+      const continued = MUTEX_HAND_OVER.continueRun(releasing('giver', 1, 0, started), false);
       expect(continued).toBe(started);
-      expect(continued).toEqual({ local: 2, sinceRedis: 2, othersListen: false });
-      MUTEX_HAND_OVER.answered(continued, true);
-      expect(continued).toEqual({ local: 2, sinceRedis: 2, othersListen: true });
-      MUTEX_HAND_OVER.answered(continued, false);
-      expect(continued).toEqual({ local: 0, sinceRedis: 2, othersListen: false });
-      MUTEX_HAND_OVER.answered(continued, undefined);
-      expect(continued).toEqual({ local: 0, sinceRedis: 2, othersListen: false });
+      expect(continued).toEqual({ local: 2, sinceRedis: 2, othersListen: false, spent: 0 });
+      MUTEX_HAND_OVER.answered(continued, true, false);
+      expect(continued).toEqual({ local: 2, sinceRedis: 2, othersListen: true, spent: 0 });
+      MUTEX_HAND_OVER.answered(continued, false, false);
+      expect(continued).toEqual({ local: 0, sinceRedis: 2, othersListen: false, spent: 0 });
+      MUTEX_HAND_OVER.answered(continued, undefined, false);
+      expect(continued).toEqual({ local: 0, sinceRedis: 2, othersListen: false, spent: 0 });
     });
   });
 
@@ -309,7 +309,7 @@ describe('waiting (fake timers, memory store)', () => {
     const waiting = acquire(b);
     await settle();
     const before = attempts.length;
-    await queues.releaseOrHandOver(releasing(a, fence, 0, { local: MAX_LOCAL_HAND_OVERS, sinceRedis: 0, othersListen: true }));
+    await queues.releaseOrHandOver(releasing(a, fence, 0, { local: MAX_LOCAL_HAND_OVERS, sinceRedis: 0, othersListen: true, spent: 0 }));
     await settle();
     expect(attempts.length).toBe(before); // yielding
     await vi.advanceTimersByTimeAsync(YIELD_TO_OTHER_PROCESSES);

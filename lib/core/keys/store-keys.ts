@@ -1,17 +1,18 @@
 import { LockArgumentError } from '../errors';
 import { describeValue } from '../utils/describe-value';
+import { hashSlot } from './hash-slot';
+import { slotTag } from './slot-tags';
 
 /**
- * Redis key names. A Redis Cluster hashes only the first non-empty `{...}` group of a key, so a lock
- * key and its fence counter share a slot when they share that group. A key without one is wrapped
- * whole (`lock:{order:1}`, `lock:{order:1}:fence`); a key that has one (`{tenant:7}:report`) keeps
+ * Redis key names. A Redis Cluster hashes only the first non-empty `{...}` group of a key. A key
+ * without one is wrapped whole (`lock:{order:1}`); a key that has one (`{tenant:7}:report`) keeps
  * it, which is how several keys of one lock are put in one slot.
  */
 export function toStoreKey(prefix: string, key: string, argument = 'key'): string {
   const full = prefix + key;
   if (!hasHashTag(full)) return `${prefix}{${key}}`;
-  // Kept verbatim, it could name another lock's fence counter (`{a}:fence` is the counter of `a`)
-  // or a quorum's grant record (`{a}:fence:grant`).
+  // Kept verbatim, it could name a fence counter (`redis-lock:{ab}:fence`). A wrapped key ends in
+  // `}`, so it never does.
   if (full.endsWith(FENCE_SUFFIX) || full.includes(`${FENCE_SUFFIX}:`)) {
     throw new LockArgumentError(argument, `${describeValue(key)} has a "${FENCE_SUFFIX}" segment, which names fence counters`);
   }
@@ -37,19 +38,22 @@ export function toStoreKeys(prefix: string, keys: readonly string[]): string[] {
 
 const FENCE_SUFFIX = ':fence';
 
-export function fenceKeyOf(storeKey: string): string {
-  return storeKey + FENCE_SUFFIX;
+/**
+ * The fence counter of `storeKey`'s hash slot: one per slot (at most 16,384 keys, never expiring),
+ * named with a short hash tag of that slot, so on a Cluster it lives beside the lock key.
+ */
+export function fenceCounterOf(storeKey: string): string {
+  const slot = hashSlot(storeKey);
+  return (counterNames[slot] ??= `redis-lock:{${slotTag(slot)}}${FENCE_SUFFIX}`);
 }
 
-/** The keys a grant script takes: the lock keys, then their fence counters. */
+/** Counter names by slot, built on first use (a lock's hot path then only hashes its key). */
+const counterNames: string[] = [];
+
+/** The keys a grant script takes: the lock keys, then their slots' fence counters. */
 export function withFenceKeys(keys: readonly string[]): string[] {
-  if (keys.length === 1) return [keys[0]!, fenceKeyOf(keys[0]!)];
-  return [...keys, ...keys.map(fenceKeyOf)];
-}
-
-/** Where a quorum node records the fence its phase 2 last wrote for a lock key, and for whom. */
-export function grantKeyOf(storeKey: string): string {
-  return `${fenceKeyOf(storeKey)}:grant`;
+  if (keys.length === 1) return [keys[0]!, fenceCounterOf(keys[0]!)];
+  return [...keys, ...keys.map(fenceCounterOf)];
 }
 
 function hasHashTag(key: string): boolean {

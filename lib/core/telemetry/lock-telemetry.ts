@@ -16,6 +16,11 @@ export interface HeldLeaseView {
   readonly kind: LockKind;
 }
 
+/** One term of a leadership being recorded: ends with the step down. @internal */
+export interface LeadershipTrace {
+  steppedDown(reason: string): void;
+}
+
 /**
  * The seam the core records through: one call per event, each a no-op (no allocation) while no
  * OpenTelemetry SDK is registered. Implemented over `@opentelemetry/api` when that package is
@@ -29,6 +34,8 @@ export interface LockTelemetry {
   /** The lease stopped being held (released or lost). */
   holdEnded(lease: HeldLeaseView): void;
   lost(lease: HeldLeaseView, reason: LockLostReason): void;
+  /** This replica was elected leader of `name` with `term`; undefined when nothing records. */
+  elected(name: string, term: number): LeadershipTrace | undefined;
 }
 
 /** Records nothing: `@opentelemetry/api` is not installed. @internal */
@@ -37,4 +44,5 @@ export const NO_TELEMETRY: LockTelemetry = {
   holdStarted: () => undefined,
   holdEnded: () => undefined,
   lost: () => undefined,
+  elected: () => undefined,
 };

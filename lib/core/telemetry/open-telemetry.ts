@@ -2,7 +2,8 @@ import type { Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProv
 import type { LockLostReason } from '../errors';
 import type { LockKind } from '../../stores/lock-store.interface';
 import { LOCK_LATENCY_BUCKETS } from './latency-buckets';
-import type { AcquireOutcome, AcquireTrace, HeldLeaseView, LockTelemetry } from './lock-telemetry';
+import type { AcquireOutcome, AcquireTrace, HeldLeaseView, LeadershipTrace, LockTelemetry } from './lock-telemetry';
+import { RecordedLeadership } from './recorded-leadership';
 
 /** The parts of `@opentelemetry/api` used here. @internal */
 export type OpenTelemetryApi = typeof import('@opentelemetry/api');
@@ -15,6 +16,7 @@ interface Instruments {
   readonly holdDuration: Histogram;
   readonly active: UpDownCounter;
   readonly lost: Counter;
+  readonly leaderships: UpDownCounter;
 }
 
 /**
@@ -70,6 +72,13 @@ export class OpenTelemetry implements LockTelemetry {
 
   lost(lease: HeldLeaseView, reason: LockLostReason): void {
     this.currentInstruments()?.lost.add(1, { 'lock.name': lease.name, 'lock.kind': lease.kind, 'lock.lost.reason': reason });
+  }
+
+  elected(name: string, term: number): LeadershipTrace | undefined {
+    const tracer = this.currentTracer();
+    const instruments = this.currentInstruments();
+    if (!tracer && !instruments) return undefined;
+    return new RecordedLeadership(name, term, tracer, instruments?.leaderships);
   }
 
   /** The tracer of the registered TracerProvider, or undefined while none is registered. */
@@ -134,5 +143,9 @@ function createInstruments(meter: Meter): Instruments {
     holdDuration: seconds('lock.hold.duration', 'Time a lock was held, from acquisition to release or loss.'),
     active: meter.createUpDownCounter('lock.active', { unit: '{lock}', description: 'Locks this process holds now.' }),
     lost: meter.createCounter('lock.lost', { unit: '{lock}', description: 'Held locks that were lost, by lock.lost.reason.' }),
+    leaderships: meter.createUpDownCounter('lock.leaderships', {
+      unit: '{leadership}',
+      description: 'Leaderships this process holds now, by lock.name (the campaign name).',
+    }),
   };
 }

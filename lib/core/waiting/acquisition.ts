@@ -61,10 +61,10 @@ export class Acquisition {
   }
 
   /** One try at the store: the grant, or null when busy (remembering for how long). */
-  private attempt(): Promise<Grant | null> {
+  private attempt(request: LeaseRequest = this.request): Promise<Grant | null> {
     const sentAt = performance.now();
-    return this.host.store.tryAcquire(this.request).then((result) => {
-      if (result.fence !== null) return { fence: result.fence, sentAt };
+    return this.host.store.tryAcquire(request).then((result) => {
+      if (result.fence !== null) return { token: request.token, fence: result.fence, sentAt };
       this.remaining = result.remaining;
       return null;
     });
@@ -74,12 +74,23 @@ export class Acquisition {
     const { keys } = this.request;
     const queues = this.host.waitQueues;
     const waiter = new Waiter(this.request);
-    await queues.join(keys, waiter);
+    // Queued at once; its subscription may take up to storeTimeout to be answered, and meanwhile
+    // the waiter keeps its wait, its signal and the poll. Once listening, it is woken to attempt:
+    // that closes the gap in which a release could have gone unheard.
+    let listenFailure: { error: unknown } | undefined;
+    queues.join(keys, waiter).then(
+      () => waiter.wake('listening'),
+      (error: unknown) => {
+        listenFailure = { error };
+        waiter.wake('listening');
+      },
+    );
     let won: Grant | null = null;
     try {
-      // Listening now: one attempt closes the gap in which a release could have gone unheard.
-      let tryNow = true;
+      // The attempt just answered busy: the next one comes once listening, or at the poll.
+      let tryNow = false;
       for (;;) {
+        if (listenFailure) throw listenFailure.error;
         if (waiter.handedOver) return (won = waiter.handedOver);
         const left = this.request.wait - this.elapsed();
         if (left <= 0) throw this.storeError ?? this.notAcquired();
@@ -101,11 +112,12 @@ export class Acquisition {
     this.host.assertOpen();
     waiter.attempting();
     try {
-      const won = await this.attempt();
+      const won = await this.attempt(waiter.request);
       this.storeError = undefined;
       return won;
     } catch (error) {
       if (!(error instanceof LockStoreError)) throw error;
+      waiter.retireToken(); // the call may still run (see Waiter.retireToken)
       this.host.assertOpen();
       this.storeError = error;
       this.remaining = 0;

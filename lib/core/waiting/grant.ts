@@ -5,6 +5,8 @@ import type { HandOverRun } from './hand-over-run';
  * process. The lease built from it adds the request's options (see LockGrant).
  */
 export interface Grant {
+  /** The token the store granted the lock to (a waiter's may have changed, see Waiter.retireToken). */
+  readonly token: string;
   readonly fence: number;
   /** performance.now() when the winning request was sent: the lease is counted from then. */
   readonly sentAt: number;

@@ -1,5 +1,5 @@
 import type { LockKind, LockStore } from '../../stores/lock-store.interface';
-import { MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
+import { FENCE_BLOCK, MAX_LOCAL_HAND_OVERS, MAX_UNCONTESTED_HAND_OVERS, OPTIMISTIC_HAND_OVER_MARGIN } from '../tuning';
 import type { HandOverRun } from './hand-over-run';
 import type { Releasing } from './releasing';
 import type { Waiter } from './waiter';
@@ -29,10 +29,16 @@ export interface HandOverPolicy {
   route(releasing: Releasing, head: Waiter | undefined, store: Pick<LockStore, 'optimisticNow'>, now: number): ReleaseRoute;
   /** After 'release-capped': whether the head lets waiters of other processes try first. */
   yieldsAfterCap(releasing: Releasing): boolean;
-  /** A hand-over is being sent: the run it continues (a lock taken through the store starts one), counted. */
-  continueRun(releasing: Releasing): HandOverRun;
-  /** A hand-over's reply on who else listens: nobody restarts the local count (see MAX_LOCAL_HAND_OVERS). */
-  answered(run: HandOverRun, othersWaiting: boolean | undefined): void;
+  /**
+   * A hand-over is being sent: the run it continues (a lock taken through the store starts one),
+   * counted; an `optimistic` one spends a fence of the block the run's last grant reserved.
+   */
+  continueRun(releasing: Releasing, optimistic: boolean): HandOverRun;
+  /**
+   * A hand-over's reply: on who else listens (nobody restarts the local count, see
+   * MAX_LOCAL_HAND_OVERS), and whether the store issued a fresh fence (with a fresh block).
+   */
+  answered(run: HandOverRun, othersWaiting: boolean | undefined, freshFence: boolean): void;
   /**
    * Whether the next head, behind a waiter that just took the lock, may find room at once (false:
    * it sleeps until the next release, its poll aside).
@@ -50,22 +56,27 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
     if (head.request.kind !== releasing.kind) return 'release';
     const run = releasing.handOverRun;
     if (run && (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS)) return 'release-capped';
-    // With enough of the giver's lease left, the receiver starts inside it while the store confirms.
-    return store.optimisticNow() && releasing.validUntil - now > OPTIMISTIC_HAND_OVER_MARGIN ? 'hand-over-at-once' : 'hand-over';
+    // With enough of the giver's lease left, the receiver starts inside it while the store
+    // confirms, with a fence of the block the run's last grant reserved, while one is left.
+    const optimistic =
+      store.optimisticNow(releasing.keys) && (run?.spent ?? 0) < FENCE_BLOCK - 1 && releasing.validUntil - now > OPTIMISTIC_HAND_OVER_MARGIN;
+    return optimistic ? 'hand-over-at-once' : 'hand-over';
   },
   yieldsAfterCap(releasing) {
     // Only when the last reply said others listen: their attempts, woken by the release, go first.
     return releasing.handOverRun?.othersListen === true;
   },
-  continueRun(releasing) {
-    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false };
+  continueRun(releasing, optimistic) {
+    const run = releasing.handOverRun ?? { local: 0, sinceRedis: 0, othersListen: false, spent: 0 };
     run.local++;
     run.sinceRedis++;
+    if (optimistic) run.spent++;
     return run;
   },
-  answered(run, othersWaiting) {
+  answered(run, othersWaiting, freshFence) {
     if (othersWaiting === false) run.local = 0;
     run.othersListen = othersWaiting === true;
+    if (freshFence) run.spent = 0;
   },
   roomBehindNewHolder: false,
 };
@@ -85,8 +96,8 @@ export const SHARED_HAND_OVER: HandOverPolicy = {
     return route === 'hand-over-at-once' ? 'hand-over' : route;
   },
   yieldsAfterCap: (releasing) => MUTEX_HAND_OVER.yieldsAfterCap(releasing),
-  continueRun: (releasing) => MUTEX_HAND_OVER.continueRun(releasing),
-  answered: (run, othersWaiting) => MUTEX_HAND_OVER.answered(run, othersWaiting),
+  continueRun: (releasing) => MUTEX_HAND_OVER.continueRun(releasing, false),
+  answered: (run, othersWaiting, freshFence) => MUTEX_HAND_OVER.answered(run, othersWaiting, freshFence),
   roomBehindNewHolder: true,
 };
 

@@ -13,4 +13,9 @@ export interface HandOverRun {
   sinceRedis: number;
   /** The last hand-over's reply said waiters of other processes listen for the keys. */
   othersListen: boolean;
+  /**
+   * Optimistic hand-overs since the store last issued a fence in this run: each spends one of the
+   * fences that grant reserved (FENCE_BLOCK), so the next one past the block waits for the store.
+   */
+  spent: number;
 }

@@ -29,8 +29,11 @@ export class WaitQueues {
     return this.queues.size > 0 && this.queues.has(keySetId(storeKeys));
   }
 
-  /** Appends `waiter`; resolves once release notifications for the keys are being received. */
-  async join(storeKeys: readonly string[], waiter: Waiter): Promise<void> {
+  /**
+   * Appends `waiter` at once; the promise settles once release notifications for the keys are
+   * being received (or rejects, when they cannot be: the caller then leaves the queue).
+   */
+  join(storeKeys: readonly string[], waiter: Waiter): Promise<void> {
     const id = keySetId(storeKeys);
     let queue = this.queues.get(id);
     if (!queue) {
@@ -39,12 +42,7 @@ export class WaitQueues {
       this.queues.set(id, (queue = created));
     }
     queue.waiters.push(waiter);
-    try {
-      await queue.listening;
-    } catch (error) {
-      this.leave(storeKeys, waiter, false);
-      throw error;
-    }
+    return queue.listening.then(() => undefined);
   }
 
   isHead(storeKeys: readonly string[], waiter: Waiter): boolean {
@@ -56,7 +54,8 @@ export class WaitQueues {
     waiter.left();
     // Handed a lock it leaves without (it gave up in the same turn, or its subscription failed):
     // let go of it, queued behind the hand-over itself, so the key is not left to its ttl.
-    if (!acquired && waiter.handedOver) this.store.release(waiter.request).catch(() => undefined);
+    const handed = waiter.handedOver;
+    if (!acquired && handed) this.store.release({ ...waiter.request, token: handed.token }).catch(() => undefined);
     const id = keySetId(storeKeys);
     const queue = this.queues.get(id);
     if (!queue) return;
@@ -111,15 +110,22 @@ export class WaitQueues {
 
   /** The receiver starts once the store granted it the lock. */
   private async handOver(releasing: Releasing, head: Waiter, sentAt: number, policy: HandOverPolicy): Promise<boolean> {
-    const run = policy.continueRun(releasing);
+    const run = policy.continueRun(releasing, false);
     const { kind, keys, token } = releasing;
+    const receiving = head.request;
     head.handOverSent();
     try {
-      const { owned, fence, othersWaiting } = await this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl, limit: head.request.limit });
-      policy.answered(run, othersWaiting);
-      if (fence !== null && !head.receive({ fence, sentAt, handOverRun: run })) {
+      const to = receiving.token;
+      const { owned, fence, othersWaiting } = await this.store
+        .handOver({ kind, keys, from: token, to, ttl: receiving.ttl, limit: receiving.limit })
+        .catch((error: unknown) => {
+          head.retireToken(); // the hand-over may still run, and its undo too (see Waiter.retireToken)
+          throw error;
+        });
+      policy.answered(run, othersWaiting, fence !== null);
+      if (fence !== null && !head.receive({ token: to, fence, sentAt, handOverRun: run })) {
         // The waiter gave up while the hand-over was in flight: nobody holds it, let it go.
-        await this.store.release(head.request);
+        await this.store.release(receiving);
       }
       return owned;
     } finally {
@@ -129,16 +135,16 @@ export class WaitQueues {
 
   /** The receiver starts at once, covered by the giver's lease until the store confirms. */
   private handOverAtOnce(releasing: Releasing, head: Waiter, sentAt: number, policy: HandOverPolicy): Promise<boolean> {
-    const run = policy.continueRun(releasing);
+    const run = policy.continueRun(releasing, true);
     const { kind, keys, token, fence, validUntil } = releasing;
     const optimistic = { expectedFence: fence, coveredFor: validUntil - sentAt };
     const result = this.store.handOver({ kind, keys, from: token, to: head.token, ttl: head.request.ttl, optimistic });
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it
     // The head is active and idle (the policy checked, in the same turn), so it takes the lock.
-    head.receive({ fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
+    head.receive({ token: head.token, fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
     return result.then((answer) => {
-      policy.answered(run, answer.othersWaiting);
+      policy.answered(run, answer.othersWaiting, false);
       return answer.owned;
     });
   }

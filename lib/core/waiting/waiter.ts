@@ -1,4 +1,5 @@
 import type { LeaseRequest } from '../../stores/lock-store.interface';
+import { freshTokenLike } from '../holder/holder-id';
 import type { CancelSignal } from '../utils/cancellation';
 import type { Grant } from './grant';
 
@@ -6,6 +7,8 @@ import type { Grant } from './grant';
 export type WakeReason =
   /** A release of one of its keys was announced: worth an attempt. */
   | 'released'
+  /** Its queue now hears releases: an attempt closes the gap before it did. */
+  | 'listening'
   /** It became the head of its queue after a waiter that gave up: the lock may be free. */
   | 'head'
   /** It became the head after a waiter that took the lock: wait for that one's release. */
@@ -28,16 +31,33 @@ export class Waiter {
   private yields = false;
   private wakeUp: ((reason: WakeReason) => void) | undefined;
   /**
-   * A release heard while awake (its own attempt in flight): that attempt's busy answer may have
-   * been computed before the release, so the next sleep returns at once to attempt again.
+   * A release heard (or listening begun) while awake, its own attempt in flight: that attempt's
+   * busy answer may have been computed before the release, so the next sleep returns at once to
+   * attempt again.
    */
   private missedRelease = false;
 
   /** `request`: what it asks the store for (its kind, store keys, token and ttl). */
-  constructor(readonly request: LeaseRequest) {}
+  constructor(private asking: LeaseRequest) {}
+
+  /** What its attempts and hand-overs ask for; the token changes when retired (see retireToken). */
+  get request(): LeaseRequest {
+    return this.asking;
+  }
 
   get token(): string {
-    return this.request.token;
+    return this.asking.token;
+  }
+
+  /**
+   * A grant call for its token failed but may still run (a time-out, a lost connection), and so
+   * may the undo sent after it: a Cluster retries each on its own timer, in no fixed order, so
+   * that undo could delete a later grant to the same token. Later grants go to a fresh one.
+   * Called only while no attempt or hand-over for the waiter is in flight.
+   */
+  retireToken(): void {
+    const { kind, keys, ttl } = this.asking;
+    this.asking = { kind, keys, token: freshTokenLike(this.asking.token), ttl };
   }
 
   /** An attempt or a hand-over for this waiter is in flight: no second one starts. */
@@ -87,7 +107,7 @@ export class Waiter {
 
   wake(reason: WakeReason): void {
     if (this.wakeUp) this.wakeUp(reason);
-    else if (reason === 'released') this.missedRelease = true;
+    else if (reason === 'released' || reason === 'listening') this.missedRelease = true;
   }
 
   /** An attempt is being sent: releases heard until now are covered by its answer. */

@@ -17,6 +17,8 @@ export const DEFAULT_HEALTH_TIMEOUT = 500;
 export interface LockHealthCheckOptions {
   /** How long to wait for Redis' answer before reporting `down`, in ms. Default: 500. */
   timeout?: number;
+  /** Also report the roles this replica leads (`leaderships: [{ name, term }]`). Default: false. */
+  leaderships?: boolean;
 }
 
 /**
@@ -42,7 +44,9 @@ export class RedisLockHealthIndicator {
     const started = performance.now();
     const problem = await this.probe(timeout);
     if (problem !== undefined) return indicator.down({ message: problem });
-    return indicator.up({ roundTripMs: Math.round((performance.now() - started) * 10) / 10 });
+    const roundTripMs = Math.round((performance.now() - started) * 10) / 10;
+    if (options?.leaderships === true) return indicator.up({ roundTripMs, leaderships: this.locks.leaderships() });
+    return indicator.up({ roundTripMs });
   }
 
   /** Undefined once Redis answered within `timeout`, or why it did not, worded for an operator. */
@@ -62,6 +66,9 @@ function timeoutOf(options: LockHealthCheckOptions | undefined): number {
   if (options === undefined) return DEFAULT_HEALTH_TIMEOUT;
   if (typeof options !== 'object' || options === null) {
     throw new LockArgumentError('isHealthy options', `expected an object, got ${describeValue(options)}`);
+  }
+  if (options.leaderships !== undefined && typeof options.leaderships !== 'boolean') {
+    throw new LockArgumentError('options.leaderships', `expected a boolean, got ${describeValue(options.leaderships)}`);
   }
   return options.timeout === undefined ? DEFAULT_HEALTH_TIMEOUT : integerInRange(options.timeout, 'options.timeout', 1, MAX_DURATION);
 }

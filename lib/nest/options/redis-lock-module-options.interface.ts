@@ -22,6 +22,13 @@ export interface RedisLockModuleOptions {
   redis?: RedisConnectionOption | RedisConnectionOption[];
   /** Prepended to every key in Redis. Default: `'lock:'`. */
   keyPrefix?: string;
+  /**
+   * Who this process is, as `LockService.inspect` names a lock's holder: a non-empty string of at
+   * most 128 characters without control characters (a pod name, a worker id). Carried inside each
+   * lock's owner token, so naming the holder costs no extra write. Default: host name and process
+   * id, e.g. `api-7f9c:4121`.
+   */
+  holderId?: string;
   /** Default lease in ms (positive integer, 10 to 2^31-1). Default: 30 000. */
   ttl?: number;
   /** Default wait for a busy lock in ms (integer, 0 to 2^31-1; 0 = one attempt). Default: 5 000. */

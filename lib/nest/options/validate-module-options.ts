@@ -13,12 +13,15 @@ import { integerInRange, validateTtl, validateWait } from '../../core/options/va
 import { checkKeyText } from '../../core/keys/validate-keys';
 import { validateWaitForReplicas } from './validate-wait-for-replicas';
 import { describeValue } from '../../core/utils/describe-value';
+import { defaultHolderId, validateHolderId } from '../../core/holder/holder-id';
 
 /** Module options with every default filled in. */
 export interface ResolvedModuleOptions {
   store: 'redis' | 'memory';
   redis: RedisLockModuleOptions['redis'];
   keyPrefix: string;
+  /** Names this process in `inspect` (default: host name and pid). */
+  holderId: string;
   ttl: number;
   wait: number;
   storeTimeout: number;
@@ -43,6 +46,7 @@ const KNOWN = new Set([
   'waitForReplicas',
   'telemetry',
   'exceptionFilter',
+  'holderId',
 ]);
 
 /** Validates RedisLockModule options at bootstrap, so a bad config fails the app's start, not a request. */
@@ -87,6 +91,7 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
     exceptionFilter,
     redis: given.redis,
     keyPrefix,
+    holderId: given.holderId === undefined ? defaultHolderId() : validateHolderId(given.holderId),
     ttl: given.ttl === undefined ? DEFAULT_TTL : validateTtl(given.ttl, 'options.ttl'),
     wait: given.wait === undefined ? DEFAULT_WAIT : validateWait(given.wait, 'options.wait'),
     storeTimeout,

@@ -6,6 +6,10 @@ import { validateKeys } from '../../core/keys/validate-keys';
 import { LockService } from '../lock.service';
 import { TESTING_BUSY_TTL } from '../../core/tuning';
 import { createToken } from '../../core/utils/create-token';
+import { holderSuffix } from '../../core/holder/holder-id';
+
+/** How inspect() names a holdBusy lock's holder. */
+export const TESTING_HOLDER_ID = 'LockTesting.holdBusy';
 
 /** A key made busy by `LockTesting.holdBusy`: another owner's lock, until released. */
 export interface BusyLock {
@@ -26,12 +30,14 @@ export class LockTesting {
 
   /**
    * Holds `key` as another owner (another replica): this app's acquisitions find it busy until
-   * `release()`, or until `ttl` ms pass (default: one hour, longer than any test).
+   * `release()`, or until `ttl` ms pass (default: one hour, longer than any test). `inspect()`
+   * names its holder `'LockTesting.holdBusy'`.
    */
   async holdBusy(key: LockKey, ttl = TESTING_BUSY_TTL): Promise<BusyLock> {
     const { store, keyPrefix } = this.locks.internals();
     const keys = validateKeys(key);
-    const token = createToken();
+    // Named for inspect() as the other owner it stands for.
+    const token = createToken() + holderSuffix(TESTING_HOLDER_ID);
     const request = { kind: 'mutex', keys: toStoreKeys(keyPrefix, keys), token, ttl } as const;
     const attempt = await store.tryAcquire(request);
     // Already held (by the app or an earlier holdBusy): the test's own setup is wrong.

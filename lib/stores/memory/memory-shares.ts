@@ -1,4 +1,4 @@
-import type { AcquireAttempt, HandOverRequest, HandOverResult, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
+import type { AcquireAttempt, HandOverRequest, HandOverResult, KeyHolding, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
 import { WRITER_WAITING_MARK } from '../../core/tuning';
 
 interface Share {
@@ -18,8 +18,8 @@ interface SharedKey {
 export interface SharesHost {
   /** When the mutex lease on `key` ends, or undefined when no mutex holds it. */
   mutexEnds(key: string, now: number): number | undefined;
-  /** The key's next fence (the counter shared with the mutex), the counter kept for a lease of `ttl`. */
-  nextFence(key: string, ttl: number, now: number): number;
+  /** The next fence (the counter shared with the mutex), reserving only itself: shares are never handed over optimistically. */
+  nextFence(now: number): number;
   notify(key: string, releaseId: string): void;
 }
 
@@ -40,7 +40,7 @@ export class MemoryShares {
     if (mine) return { fence: mine.fence };
     if (kind === 'read' && shared && shared.writerWaitsUntil > now) return { fence: null, remaining: Math.ceil(shared.writerWaitsUntil - now) };
     if (limit > 0 && shared && shared.shares.size >= limit) return { fence: null, remaining: Math.ceil(this.earliest(shared) - now) };
-    const fence = this.host.nextFence(key!, ttl, now);
+    const fence = this.host.nextFence(now);
     const entry = shared ?? this.created(key!);
     entry.shares.set(id, { expiresAt: now + ttl, fence });
     return { fence };
@@ -90,6 +90,23 @@ export class MemoryShares {
   /** Whether a share holds `key`. */
   holds(key: string, now: number): boolean {
     return (this.live(key, now)?.shares.size ?? 0) > 0;
+  }
+
+  /** One holding per live share of `key`, ids `<kind>:<token>` (see inspect). */
+  holdings(key: string, now: number): KeyHolding[] {
+    const shared = this.live(key, now);
+    if (!shared) return [];
+    return [...shared.shares].map(([id, share]) => ({
+      key,
+      token: id.slice(id.indexOf(':') + 1),
+      fence: share.fence,
+      expiresIn: Math.ceil(share.expiresAt - now),
+    }));
+  }
+
+  /** Frees every share of `key` and a writer's mark (an operator's forceRelease). */
+  drop(key: string): void {
+    this.keys.delete(key);
   }
 
   constructor(private readonly host: SharesHost) {}

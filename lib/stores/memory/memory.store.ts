@@ -1,9 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import { FENCE_RETENTION } from '../../core/tuning';
+import { FENCE_BLOCK } from '../../core/tuning';
 import type {
   AcquireAttempt,
   HandOverRequest,
+  ForcedRelease,
+  ForceReleaseRequest,
   HandOverResult,
+  KeyHolding,
+  LockTarget,
   LeaseRequest,
   LockStore,
   ReleaseListener,
@@ -15,13 +19,9 @@ import { MemoryShares } from './memory-shares';
 
 interface Lease {
   token: string;
+  /** The fence the lease was granted with. */
+  fence: number;
   /** Monotonic time (performance.now()) at which the lease ends. */
-  expiresAt: number;
-}
-
-/** A key's fence counter; like Redis', it expires FENCE_RETENTION after the key's last lease. */
-interface FenceCounter {
-  value: number;
   expiresAt: number;
 }
 
@@ -32,18 +32,23 @@ interface FenceCounter {
  */
 export class MemoryStore implements LockStore {
   private readonly leases = new Map<string, Lease>();
-  private readonly fences = new Map<string, FenceCounter>();
+  /**
+   * One fence counter for the store (the Redis store keeps one per hash slot), with the same rule:
+   * each grant's fence is max(past the last block, clock in µs), and it reserves FENCE_BLOCK
+   * fences; this holds the top of the last block.
+   */
+  private counter = 0;
   private readonly listeners = new Map<string, Set<ReleaseListener>>();
-  /** Count of fence counters at which the next acquire sweeps expired entries, so keys do not pile up. */
+  /** Count of leases at which the next acquire sweeps expired ones, so keys do not pile up. */
   private sweepAt = 1024;
   private readonly life = new StoreLifeCycle();
   /** Nobody else listens in this process' memory: it cannot tell, so it does not count listeners. */
   readonly capabilities: StoreCapabilities = { kinds: ['mutex', 'permit', 'read'], optimisticHandOver: true, countsListeners: false, releaseIds: true, announcementsPerRelease: 1 };
 
-  /** Permits and readers; their fences come from the counters the mutex uses. */
+  /** Permits and readers; their fences come from the counter the mutex uses, a block of one each. */
   private readonly shares = new MemoryShares({
     mutexEnds: (key, now) => this.live(key, now)?.expiresAt,
-    nextFence: (key, ttl, now) => this.fenceFor([key], ttl, now),
+    nextFence: (now) => this.nextFence(now, 1),
     notify: (key, releaseId) => this.notify(key, releaseId),
   });
 
@@ -65,7 +70,7 @@ export class MemoryStore implements LockStore {
       const sharesLeft = this.shares.blockWriter(key, now);
       if (sharesLeft !== undefined) return { fence: null, remaining: sharesLeft };
     }
-    if (this.fences.size >= this.sweepAt) this.sweep(now);
+    if (this.leases.size >= this.sweepAt) this.sweep(now);
     return { fence: this.take(keys, token, ttl, now) };
   }
 
@@ -107,23 +112,17 @@ export class MemoryStore implements LockStore {
     if (issued !== null) return { owned: true, fence: issued };
     const owned = keys.every((key) => this.live(key, now)?.token === fromToken);
     if (optimistic) {
-      const { expectedFence } = optimistic;
-      const moved = keys.some((key) => {
-        const counter = this.fences.get(key);
-        return counter !== undefined && counter.expiresAt > now && counter.value !== expectedFence;
-      });
-      if (!owned || moved) {
-        // The receiver ran with expectedFence + 1: no later holder may be issued that fence again.
-        for (const key of keys) {
-          const counter = this.fences.get(key);
-          if (!counter || counter.expiresAt <= now || counter.value < expectedFence + 1) {
-            this.fences.set(key, { value: expectedFence + 1, expiresAt: now + ttl + FENCE_RETENTION });
-          }
-        }
+      const given = optimistic.expectedFence + 1;
+      // It stands while the giver holds every key with the expected fence, inside the reserved block.
+      const stands = owned && keys.every((key) => this.leases.get(key)!.fence === optimistic.expectedFence) && this.counter >= given;
+      if (!stands) {
+        // The receiver ran with this fence: no later holder may be issued it again.
+        this.counter = Math.max(this.counter, given);
         this.letGo(keys, fromToken, '');
         return { owned: false, fence: null };
       }
-      return { owned, fence: this.take(keys, toToken, ttl, now, expectedFence + 1) };
+      for (const key of keys) this.leases.set(key, { token: toToken, fence: given, expiresAt: now + ttl });
+      return { owned, fence: given };
     }
     if (!owned && (this.busy(keys, now, fromToken) || keys.some((key) => this.shares.holds(key, now)))) {
       this.letGo(keys, fromToken, ''); // another owner holds a key: let go of ours as a release would
@@ -136,6 +135,28 @@ export class MemoryStore implements LockStore {
     this.life.assertOpen();
     const now = performance.now();
     return this.busy(keys, now) !== undefined || keys.some((key) => this.shares.holds(key, now));
+  }
+
+  /** One holding per key held by a mutex, one per permit or reader of a shared key. */
+  async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
+    this.life.assertOpen();
+    const now = performance.now();
+    return keys.flatMap((key) => {
+      const lease = this.live(key, now);
+      if (!lease) return this.shares.holdings(key, now);
+      return [{ key, token: lease.token, fence: lease.fence, expiresIn: Math.ceil(lease.expiresAt - now) }];
+    });
+  }
+
+  /** Frees the lease or every share of each key. The counter stays: the next fence is above the freed ones. */
+  async forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]> {
+    const freed = await this.inspect(request);
+    for (const key of new Set(freed.map(({ key }) => key))) {
+      this.leases.delete(key);
+      this.shares.drop(key);
+      this.notify(key, request.releaseId ?? '');
+    }
+    return freed.map(({ key, token, fence }) => ({ key, token, fence }));
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
@@ -166,9 +187,7 @@ export class MemoryStore implements LockStore {
   /** As the Redis scripts answer a re-run: the fence already issued when `token` holds every key. */
   private issuedTo(keys: readonly string[], token: string, now: number): number | null {
     if (!keys.every((key) => this.live(key, now)?.token === token)) return null;
-    // A counter gone (a lease renewed past the retention): a new fence, as the script takes one.
-    if (!keys.every((key) => this.fences.has(key))) return this.take(keys, token, this.leases.get(keys[0]!)!.expiresAt - now, now);
-    return Math.max(...keys.map((key) => this.fences.get(key)!.value));
+    return this.leases.get(keys[0]!)!.fence;
   }
 
   /** The first live lease on one of `keys` not owned by `except`. */
@@ -180,29 +199,18 @@ export class MemoryStore implements LockStore {
     return undefined;
   }
 
-  /**
-   * As the Redis script: one above the highest live counter, or the clock (µs) if one is gone;
-   * `given` (an optimistic hand-over's, checked by the caller) is taken as it is.
-   */
-  private take(keys: readonly string[], token: string, ttl: number, now: number, given?: number): number {
-    const fence = this.fenceFor(keys, ttl, now, given);
-    for (const key of keys) this.leases.set(key, { token, expiresAt: now + ttl });
+  /** As the Redis script: a fresh fence with a new block of FENCE_BLOCK. */
+  private take(keys: readonly string[], token: string, ttl: number, now: number): number {
+    const fence = this.nextFence(now, FENCE_BLOCK);
+    for (const key of keys) this.leases.set(key, { token, fence, expiresAt: now + ttl });
     return fence;
   }
 
-  /** The next fence over `keys`, written to their counters (kept FENCE_RETENTION past a lease of `ttl`). */
-  private fenceFor(keys: readonly string[], ttl: number, now: number, given?: number): number {
-    let fence = given ?? 0;
-    let missing = false;
-    for (const key of keys) {
-      if (given !== undefined) break;
-      const counter = this.fences.get(key);
-      if (counter && counter.expiresAt > now) fence = Math.max(fence, counter.value + 1);
-      else missing = true;
-    }
+  /** Past the last reserved block and not below the clock (µs); reserves `block` fences from it. */
+  private nextFence(now: number, block: number): number {
     // performance.timeOrigin + now never steps back within this process.
-    if (missing) fence = Math.max(fence, Math.floor((performance.timeOrigin + now) * 1000));
-    for (const key of keys) this.fences.set(key, { value: fence, expiresAt: now + ttl + FENCE_RETENTION });
+    const fence = Math.max(this.counter + 1, Math.floor((performance.timeOrigin + now) * 1000));
+    this.counter = fence + block - 1;
     return fence;
   }
 
@@ -224,7 +232,6 @@ export class MemoryStore implements LockStore {
 
   private sweep(now: number): void {
     for (const key of this.leases.keys()) this.live(key, now);
-    for (const [key, counter] of this.fences) if (counter.expiresAt <= now) this.fences.delete(key);
-    this.sweepAt = Math.max(1024, this.fences.size * 2);
+    this.sweepAt = Math.max(1024, this.leases.size * 2);
   }
 }

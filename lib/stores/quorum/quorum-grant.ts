@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import { LockStoreError } from '../../core/errors';
 import { QUORUM_TOO_SLOW } from '../../core/lock.messages';
-import { FENCE_RETENTION } from '../../core/tuning';
 import { reliableLength } from '../../core/utils/reliable-length';
 import type { LockTarget } from '../lock-store.interface';
 import type { RedisStore } from '../redis/redis.store';
@@ -79,7 +78,7 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
   const granting = await withLateAnswers(proposals.yes, proposals.silent, asked);
   const fence = chooseFence(granting.map((answer) => answer.value), majorityOf(count));
   const writeFence = (node: number) =>
-    nodes[node]!.call('fence', SCRIPTS.quorumFence, quorumKeysOf(keys), [token, String(fence), ttl + FENCE_RETENTION]).then(Number);
+    nodes[node]!.call('fence', SCRIPTS.quorumFence, quorumKeysOf(keys), [token, String(fence)]).then(Number);
   // Nodes that take the keys after the verdict get the fence too (a later re-run then finds it
   // recorded there); it is written only where the token still holds the keys, so an undo queued
   // before it leaves nothing behind.

@@ -1,6 +1,6 @@
-import { fenceKeyOf, grantKeyOf } from '../../core/keys/store-keys';
+import { withFenceKeys } from '../../core/keys/store-keys';
 
-/** A quorum node's keys for a lock: the lock keys, their fence counters, their grant records. */
+/** A quorum node's keys for a lock: the lock keys, then their slots' fence counters. */
 export function quorumKeysOf(keys: readonly string[]): string[] {
-  return [...keys, ...keys.map(fenceKeyOf), ...keys.map(grantKeyOf)];
+  return withFenceKeys(keys);
 }

@@ -1,5 +1,5 @@
-import { CLOCK, FRESH_FENCE } from '../redis/lua-fences';
-import { GIVER, HELD_BY } from '../redis/lua-scripts';
+import { FENCES } from '../redis/fence-scripts';
+import { GIVER, HELD_BY, REMAINING } from '../redis/lua-scripts';
 
 /**
  * The per-node steps of the quorum (Redlock) store. A grant takes two: the node takes the keys
@@ -8,33 +8,24 @@ import { GIVER, HELD_BY } from '../redis/lua-scripts';
  * and a majority must confirm before the lock is granted. Any later majority shares a node with
  * that one, so it proposes more than F (see fence-proof in quorum.store.ts).
  *
- * Key layout for a lock over n keys: KEYS[1..n] the lock keys, KEYS[n+1..2n] their fence counters,
- * KEYS[2n+1..3n] their grant records (`<token> <fence>`: the fence phase 2 last wrote here, and
- * for whom), see store-keys.ts.
+ * Key layout for a lock over n keys: KEYS[1..n] the lock keys, KEYS[n+1..2n] the fence counters of
+ * their hash slots (see fence-scripts.ts). A lock key's value is `<token> <fence>`: phase 1 writes
+ * fence 0 (not granted yet), phase 2 the granted fence, which a re-run answers with. No record
+ * outlives the lease.
  */
 
 /**
- * Proposals: a fresh one is fresh_fence (see lua-scripts.ts: one more than the highest counter,
- * or the server's clock in microseconds when a counter is missing, as on one Redis).
+ * Proposals: a fresh one is next_fence (see fence-scripts.ts: above every counter here, not below
+ * the server's clock in microseconds, as on one Redis; with blocks of 1, as a quorum's grants are
+ * confirmed before their holders start).
  */
-const PROPOSALS = `${FRESH_FENCE}
+const PROPOSALS = `${FENCES}${HELD_BY}${REMAINING}
 -- A re-run by the token that holds every key here: { the fence phase 2 recorded for it, 1 } if
 -- it did (idempotence), else { a fresh proposal, 0 } (always safe, see quorum.store.ts).
-local function proposal_for_holder(n, token)
-  local fence = 0
-  for i = 2 * n + 1, 3 * n do
-    local record = redis.call('GET', KEYS[i])
-    local space = record and string.find(record, ' ', 1, true)
-    if not space or string.sub(record, 1, space - 1) ~= token then return { fresh_fence(n), 0 } end
-    local granted = tonumber(string.sub(record, space + 1))
-    if granted > fence then fence = granted end
-  end
-  return { fence, 1 }
-end
-local function left_of(i)
-  local left = redis.call('PTTL', KEYS[i])
-  if left < 0 then left = 0 end
-  return left
+local function proposal_for_holder(n)
+  local recorded = fence_in(redis.call('GET', KEYS[1]))
+  if recorded and recorded > 0 then return { recorded, 1 } end
+  return { next_fence(n + 1, 2 * n, 1), 0 }
 end
 `;
 
@@ -43,20 +34,19 @@ end
  * { 0, a proposed fence (> 0), 1 if recorded for this token by phase 2 (a re-run) else 0 };
  * otherwise { 0, minus the blocking key's remaining lease (<= 0), 0 }, and takes nothing.
  */
-export const QUORUM_ACQUIRE_SCRIPT = `${CLOCK}${HELD_BY}${PROPOSALS}
-local n = #KEYS / 3
+export const QUORUM_ACQUIRE_SCRIPT = `${PROPOSALS}
+local n = #KEYS / 2
 local token, ttl = ARGV[1], ARGV[2]
 if held_by(n, token) then
-  local again = proposal_for_holder(n, token)
+  local again = proposal_for_holder(n)
   return { 0, again[1], again[2] }
 end
 for i = 1, n do
-  local holder = redis.call('GET', KEYS[i])
-  if holder and holder ~= token then return { 0, -left_of(i), 0 } end
+  if redis.call('EXISTS', KEYS[i]) == 1 then return { 0, -remaining(i), 0 } end
 end
-local fence = fresh_fence(n)
+local fence = next_fence(n + 1, 2 * n, 1)
 for i = 1, n do
-  redis.call('SET', KEYS[i], token, 'PX', ttl)
+  redis.call('SET', KEYS[i], token .. ' 0', 'PX', ttl)
 end
 return { 0, fence, 0 }
 `;
@@ -67,38 +57,39 @@ return { 0, fence, 0 }
  * fence }. When another token holds one, the from token's keys are released and announced as by
  * RELEASE: { 0, minus the blocking lease's remaining ms }. A re-run answers { 1, its proposal }.
  */
-export const QUORUM_HAND_OVER_SCRIPT = `${CLOCK}${HELD_BY}${GIVER}${PROPOSALS}
-local n = #KEYS / 3
+export const QUORUM_HAND_OVER_SCRIPT = `${PROPOSALS}${GIVER}
+local n = #KEYS / 2
 local from, to, ttl, said = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if held_by(n, to) then
-  local again = proposal_for_holder(n, to)
+  local again = proposal_for_holder(n)
   return { 1, again[1], again[2] }
 end
 local owned, blocked = giver_state(n, from)
 if blocked then
   let_go(n, from, said, 'PUBLISH')
-  return { 0, -left_of(blocked), 0 }
+  return { 0, -remaining(blocked), 0 }
 end
-local fence = fresh_fence(n)
+local fence = next_fence(n + 1, 2 * n, 1)
 for i = 1, n do
-  redis.call('SET', KEYS[i], to, 'PX', ttl)
+  redis.call('SET', KEYS[i], to .. ' 0', 'PX', ttl)
 end
 return { owned, fence, 0 }
 `;
 
 /**
- * ARGV: token, fence, counter expiry. Phase 2: only while the token still holds every key here,
- * raises each counter to the fence (never lowers it) and records the grant; answers 1, else 0.
+ * ARGV: token, fence. Phase 2: only while the token still holds every key here, raises each
+ * counter to the fence (never lowers it) and records the fence beside the token (the lease's
+ * remaining time kept); answers 1, else 0.
  */
-export const QUORUM_FENCE_SCRIPT = `${HELD_BY}
-local n = #KEYS / 3
-local token, fence, keep = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+export const QUORUM_FENCE_SCRIPT = `${FENCES}${HELD_BY}
+local n = #KEYS / 2
+local token, fence = ARGV[1], tonumber(ARGV[2])
 if not held_by(n, token) then return 0 end
+raise_counters(n + 1, 2 * n, fence)
+local value = token .. ' ' .. ARGV[2]
 for i = 1, n do
-  local seen = tonumber(redis.call('GET', KEYS[n + i])) or 0
-  if seen < fence then seen = fence end
-  redis.call('SET', KEYS[n + i], string.format('%.0f', seen), 'PX', keep)
-  redis.call('SET', KEYS[2 * n + i], token .. ' ' .. ARGV[2], 'PX', keep)
+  local left = redis.call('PTTL', KEYS[i])
+  if left > 0 then redis.call('SET', KEYS[i], value, 'PX', left) end
 end
 return 1
 `;

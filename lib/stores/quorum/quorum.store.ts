@@ -3,7 +3,11 @@ import { LockStoreError } from '../../core/errors';
 import type {
   AcquireAttempt,
   HandOverRequest,
+  ForcedRelease,
+  ForceReleaseRequest,
   HandOverResult,
+  KeyHolding,
+  LockTarget,
   LeaseRequest,
   LockStore,
   ReleaseListener,
@@ -18,6 +22,7 @@ import { quorumUnreachable } from './quorum-errors';
 import { grantByMajority, undo } from './quorum-grant';
 import { onFirstAndMajority } from './release-announcements';
 import { quorumKeysOf } from './quorum-keys';
+import { forceReleaseQuorum, inspectQuorum } from './quorum-inspection';
 
 /**
  * Locks on N independent Redis masters (Redlock): a lock is held while a majority holds it.
@@ -28,14 +33,17 @@ import { quorumKeysOf } from './quorum-keys';
  * write the fence back), extend 1, release 1, isLocked 1.
  *
  * Why fences strictly increase per key, whichever nodes answer: a grant of F needs a majority W
- * whose counters were raised to >= F (phase 2) while the token held the keys there. A later grant
- * to another token needs a majority P that took the keys (phase 1); P and W share a node X. X's
- * counter is >= F from phase 2 on, and only rises (phase 2 writes max(counter, F')). When the
- * later token takes X it proposes counter + 1 > F; when it already held X (a re-run), it proposes
- * either the fence its own phase 2 recorded on X, which was computed from a proposal of X made
- * after F was written there, or counter + 1. So F' = max(proposals) > F. A node that restarted
- * empty has lost its counter: it proposes its clock in microseconds, as a single Redis does, which
- * is above every fence issued before as long as its clock did not step back (see README).
+ * whose slot counters were raised to >= F (phase 2) while the token held the keys there. A later
+ * grant to another token needs a majority P that took the keys (phase 1); P and W share a node X.
+ * X's counter is >= F from phase 2 on, and only rises (phase 2 writes max(counter, F'), and the
+ * counter is one per hash slot, never expiring). When the later token takes X it proposes
+ * max(counter + 1, clock) > F; when it already held X (a re-run), it proposes either the fence its
+ * own phase 2 recorded beside its token on X, which was computed from a proposal of X made after
+ * F was written there, or max(counter + 1, clock). So F' = max(proposals) > F.
+ * A node that restarted, empty or from an older snapshot (RDB, an AOF that lost its last second),
+ * may have a counter below F: it proposes at least its clock in microseconds, which is past F as
+ * long as the node clocks agree to within the time the restart took and the counters trail the
+ * clocks (see README, Fencing). One node or several restarted that way: the same bound holds.
  */
 export class QuorumStore implements LockStore {
   private readonly life = new StoreLifeCycle();
@@ -117,6 +125,16 @@ export class QuorumStore implements LockStore {
   /** True when a majority has one of the keys. */
   isLocked(keys: readonly string[]): Promise<boolean> {
     return this.track(() => this.majoritySays('isLocked', (node) => node.isLocked(keys)));
+  }
+
+  /** The token a majority names, per key (see quorum-inspection.ts). */
+  inspect(target: LockTarget): Promise<KeyHolding[]> {
+    return this.track(() => inspectQuorum(this.nodes, target));
+  }
+
+  /** Frees the keys on every node (see quorum-inspection.ts). */
+  forceRelease(request: ForceReleaseRequest): Promise<ForcedRelease[]> {
+    return this.track(() => forceReleaseQuorum(this.nodes, request));
   }
 
   /**

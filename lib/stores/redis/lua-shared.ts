@@ -1,12 +1,13 @@
-import { CLOCK, NEXT_FENCE } from './lua-fences';
+import { FENCES } from './fence-scripts';
 
 /**
  * The atomic steps of permits (a counting lock) and readers (a read-write lock) in the Redis store.
  * Both are shares of one key: KEYS[1] is a sorted set of its holders, each a member
  * `<kind>:<token>:<fence>` scored by its lease's deadline in the server's milliseconds (so a
  * crashed holder's share ends after its ttl: every step prunes shares past their deadline, by the
- * server's TIME); KEYS[2] is the key's fence counter, shared with the mutex (one `next_fence`,
- * lua-fences.ts), so every share's fence is above every earlier holder's of any kind. A writer (a
+ * server's TIME); KEYS[2] is its hash slot's fence counter, shared with the mutex (one `next_fence`,
+ * fence-scripts.ts), so every share's fence is above every earlier holder's of any kind. A share
+ * reserves no block beyond its own fence: it is never handed over optimistically. A writer (a
  * mutex) waiting for readers adds the member WRITER_WAITING, scored by when its mark ends: later
  * readers wait behind it. The set's own expiry is its last deadline. A mutex holds the key as a
  * string (lua-scripts.ts), which no share step touches.
@@ -46,8 +47,15 @@ end
  * holder's lease ends: the earliest share when the limit is reached, or a waiting writer's mark
  * (readers only).
  */
-const ADMIT = `${NEXT_FENCE}
-local function admit(key, counter, token, ttl, keep, kind, limit, now)
+const ADMIT = `${FENCES}
+-- Past every earlier grant's block (a mutex grant leaves the counter, KEYS[2], at the first of
+-- its block fences); the counter is left so that the next grant's fence comes right after this one.
+local function share_fence(block)
+  local fence = next_fence(2, 2, block)
+  raise_counters(2, 2, fence - block + 1)
+  return fence
+end
+local function admit(key, token, ttl, block, kind, limit, now)
   local prefix = kind .. ':' .. token .. ':'
   local mine = share_of(key, prefix)
   if mine then return tonumber(string.sub(mine, #prefix + 1)) end
@@ -60,8 +68,8 @@ local function admit(key, counter, token, ttl, keep, kind, limit, now)
     if first[1] == WRITER_WAITING then first = redis.call('ZRANGE', key, 1, 1, 'WITHSCORES') end
     return -math.max(0, tonumber(first[2]) - now)
   end
-  local fence = next_fence(counter, keep)
-  redis.call('ZADD', key, now + ttl, prefix .. string.format('%.0f', fence))
+  local fence = share_fence(block)
+  redis.call('ZADD', key, now + ttl, prefix .. decimal(fence))
   keep_alive(key, now)
   return fence
 end
@@ -70,9 +78,9 @@ end
 /** Minus a mutex holder's lease left (0 if unknown), or nil when no mutex holds the key (shares pruned). */
 const MUTEX_BLOCKS = `
 local function mutex_blocks(key, now)
-  local held_as = redis.call('TYPE', key).ok
-  if held_as == 'zset' then prune(key, now) end
-  if held_as ~= 'string' then return nil end
+  local stored_as = redis.call('TYPE', key).ok
+  if stored_as == 'zset' then prune(key, now) end
+  if stored_as ~= 'string' then return nil end
   local left = redis.call('PTTL', key)
   if left < 0 then left = 0 end
   return -left
@@ -80,37 +88,37 @@ end
 `;
 
 /**
- * ARGV: token, ttl, fence counter expiry, kind ('permit' or 'read'), limit (permits; 0 for none).
+ * ARGV: token, ttl, the mutex's fences per grant, kind ('permit' or 'read'), limit (permits; 0 for none).
  * Returns the fence (>= 1) when the share was taken (or already was this token's: a re-run, which
  * answers the fence it issued); otherwise 0 or minus the time (ms) until the blocking holder's
  * lease ends (a mutex's, or see ADMIT).
  */
-export const SHARED_ACQUIRE_SCRIPT = `${CLOCK}${SHARES}${ADMIT}${MUTEX_BLOCKS}
-local key, counter = KEYS[1], KEYS[2]
+export const SHARED_ACQUIRE_SCRIPT = `${SHARES}${ADMIT}${MUTEX_BLOCKS}
+local key = KEYS[1]
 local now = now_ms()
 local blocked = mutex_blocks(key, now)
 if blocked then return blocked end
-return admit(key, counter, ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5]), now)
+return admit(key, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5]), now)
 `;
 
 /**
- * ARGV: from token, to token, ttl, fence counter expiry, kind, limit (0 for none), publish command.
+ * ARGV: from token, to token, ttl, the mutex's fences per grant, kind, limit (0 for none), publish command.
  * Lets go of the from token's share and takes one for the to token as SHARED_ACQUIRE would, in
  * one step: { owned (1 if the from share was live), fence }. When the to token may not have one,
  * the release is announced and the answer is { owned, 0 or minus the blocking lease's time left }.
  * A re-run (the to token already has its share) answers { 1, the fence it was issued }.
  */
-export const SHARED_HAND_OVER_SCRIPT = `${CLOCK}${SHARES}${ADMIT}${MUTEX_BLOCKS}
-local key, counter = KEYS[1], KEYS[2]
-local from, to, ttl, keep, kind, limit, publish = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
+export const SHARED_HAND_OVER_SCRIPT = `${SHARES}${ADMIT}${MUTEX_BLOCKS}
+local key = KEYS[1]
+local from, to, ttl, block, kind, limit, publish = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local now = now_ms()
 local blocked = mutex_blocks(key, now)
 if blocked then return { 0, blocked } end
 local issued = share_of(key, kind .. ':' .. to .. ':')
-if issued then return { 1, admit(key, counter, to, ttl, keep, kind, limit, now) } end
+if issued then return { 1, admit(key, to, ttl, block, kind, limit, now) } end
 local given = share_of(key, kind .. ':' .. from .. ':')
 if given then redis.call('ZREM', key, given) end
-local fence = admit(key, counter, to, ttl, keep, kind, limit, now)
+local fence = admit(key, to, ttl, block, kind, limit, now)
 if fence <= 0 and given and publish ~= '' then redis.call(publish, key .. ':released', '') end
 return { given and 1 or 0, fence }
 `;
@@ -145,7 +153,7 @@ return 1
 `;
 
 /**
- * For the mutex's acquire (lua-scripts.ts, after CLOCK), on a key held as shares: prunes them; when none is
+ * For the mutex's acquire (lua-scripts.ts), on a key held as shares: prunes them; when none is
  * left (a writer's mark aside) the key is the mutex's to take (true); otherwise marks it as
  * wanted by a writer until `mark_ms` from now, and answers minus the earliest share's time left.
  */

@@ -1,5 +1,5 @@
 import type { AcquireAttempt, HandOverRequest, HandOverResult, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
-import { FENCE_RETENTION } from '../../core/tuning';
+import { FENCE_BLOCK } from '../../core/tuning';
 import { withFenceKeys } from '../../core/keys/store-keys';
 import { LockStoreError } from '../../core/errors';
 import { neverSent } from './bounded-calls';
@@ -25,7 +25,7 @@ export class RedisShares {
   async tryAcquire({ kind, keys, token, ttl, limit = 0 }: LeaseRequest): Promise<AcquireAttempt> {
     let reply: number;
     try {
-      reply = Number(await this.host.call('acquire', SCRIPTS.sharedAcquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION, kind, limit]));
+      reply = Number(await this.host.call('acquire', SCRIPTS.sharedAcquire, withFenceKeys(keys), [token, ttl, FENCE_BLOCK, kind, limit]));
     } catch (error) {
       if (!neverSent(error)) this.release({ kind, keys, token }).catch(() => undefined);
       throw error;
@@ -47,7 +47,7 @@ export class RedisShares {
     const publish = await this.host.publishCommand();
     let reply: [number | string, number | string];
     try {
-      const args = [from, to, ttl, ttl + FENCE_RETENTION, kind, limit, publish];
+      const args = [from, to, ttl, FENCE_BLOCK, kind, limit, publish];
       reply = (await this.host.call('handOver', SCRIPTS.sharedHandOver, withFenceKeys(keys), args)) as typeof reply;
     } catch (error) {
       // It may still run later: let go of both shares, queued behind it.

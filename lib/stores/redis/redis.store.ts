@@ -3,7 +3,11 @@ import { LockStoreError } from '../../core/errors';
 import type {
   AcquireAttempt,
   HandOverRequest,
+  ForcedRelease,
+  ForceReleaseRequest,
   HandOverResult,
+  KeyHolding,
+  LockTarget,
   LeaseRequest,
   LockStore,
   ReleaseListener,
@@ -11,15 +15,14 @@ import type {
   StoreCapabilities,
 } from '../lock-store.interface';
 import { StoreLifeCycle } from '../store-life-cycle';
-import { FENCE_RETENTION, HAND_OVER_GATHER_MARGIN, WRITER_WAITING_MARK } from '../../core/tuning';
+import { FENCE_BLOCK, HAND_OVER_GATHER_MARGIN, WRITER_WAITING_MARK } from '../../core/tuning';
 import { RedisShares } from './redis-shares';
-import { quitClient } from './quit-client';
 import { BoundedCalls, neverSent } from './bounded-calls';
 import { ConnectionWatch } from './connection-watch';
 import { LateGrants } from './late-grants';
 import { WriteCoalescer } from './write-coalescer';
-import { isCluster } from './create-redis-client';
-import type { RedisConnection } from './create-redis-client';
+import { isCluster, type RedisConnection } from './create-redis-client';
+import { servesReady } from './serving-connection';
 import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
 import { ScriptCalls, type WriteMode } from './script-calls';
 import { ReleaseSubscriber } from './release-subscriber';
@@ -27,6 +30,9 @@ import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
+import { forceReleaseKeys, inspectKeys } from './operator-calls';
+import { quitClient } from './quit-client';
+import { warmSlotTags } from '../../core/keys/slot-tags';
 
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
@@ -59,6 +65,7 @@ export class RedisStore implements LockStore {
     waitForReplicas?: WaitForReplicasOptions,
   ) {
     defineScripts(client);
+    warmSlotTags(); // the fence counters' names (see store-keys.ts)
     this.connection = new ConnectionWatch(client, logger);
     this.calls = new BoundedCalls(timeout, (operation) => this.connection.refused(operation));
     this.scripts = new ScriptCalls(client, this.calls, isCluster(client) ? undefined : new WriteCoalescer(client));
@@ -71,9 +78,9 @@ export class RedisStore implements LockStore {
     this.capabilities = { kinds, optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
   }
 
-  /** Not while the connection is not ready: the confirmation would wait offline as the receiver runs. */
-  optimisticNow(): boolean {
-    return this.capabilities.optimisticHandOver && this.client.status === 'ready';
+  /** Not while the connection serving `keys` is not ready (see servesReady). */
+  optimisticNow(keys: readonly string[]): boolean {
+    return this.capabilities.optimisticHandOver && servesReady(this.client, keys);
   }
 
   async tryAcquire(request: LeaseRequest): Promise<AcquireAttempt> {
@@ -83,7 +90,7 @@ export class RedisStore implements LockStore {
     const watched = this.lateGrants.sending(token);
     let reply: number;
     try {
-      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, ttl + FENCE_RETENTION, WRITER_WAITING_MARK]));
+      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, FENCE_BLOCK, WRITER_WAITING_MARK]));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
       // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
@@ -119,7 +126,7 @@ export class RedisStore implements LockStore {
   }
 
   private sendRelease(keys: readonly string[], token: string, publish: string, releaseId: string): Promise<boolean> {
-    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(isOne);
+    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then((reply) => Number(reply) === 1);
   }
 
   async handOver(request: HandOverRequest): Promise<HandOverResult> {
@@ -131,7 +138,7 @@ export class RedisStore implements LockStore {
     try {
       // Sent in this turn when the mode is known: an optimistic receiver's next commands queue behind it.
       const publish = this.pubsub.publishNow() ?? (await this.pubsub.publishCommand());
-      const args = [fromToken, toToken, ttl, ttl + FENCE_RETENTION, publish, optimistic ? String(optimistic.expectedFence) : ''];
+      const args = [fromToken, toToken, ttl, FENCE_BLOCK, publish, optimistic ? String(optimistic.expectedFence) : ''];
       // An optimistic receiver runs on its predecessor's lease until this arrives. With plenty of
       // that lease left, the command may gather until the turn's microtasks ran (the receiver
       // starts before the write's system call); with less, it leaves at once, so the receiver's
@@ -162,13 +169,25 @@ export class RedisStore implements LockStore {
       this.undo(keys, [toToken]);
       return { owned, fence: null };
     }
-    return { owned, fence, othersWaiting: this.othersWaiting(keys, reply[2]) };
+    return { owned, fence, othersWaiting: this.subscriber.othersWaiting(keys, reply[2]) };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
     this.life.assertOpen();
     const count = await this.calls.run('isLocked', () => this.client.exists(...keys));
     return count > 0;
+  }
+
+  /** One holding per holder: a mutex, or each permit or reader (see operator-scripts.ts). */
+  async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
+    this.life.assertOpen();
+    return inspectKeys((...call) => this.call(...call), keys);
+  }
+
+  /** Frees a mutex or every share of each key. */
+  async forceRelease({ keys, releaseId = '' }: ForceReleaseRequest): Promise<ForcedRelease[]> {
+    this.life.assertOpen();
+    return forceReleaseKeys((...call) => this.call(...call), keys, await this.pubsub.publishCommand(), releaseId);
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
@@ -190,7 +209,6 @@ export class RedisStore implements LockStore {
     else this.connection.detach();
     this.calls.close();
   }
-
 
   /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */
   private refuseWhileClosing(keys: readonly string[], tokens: string[]): void {
@@ -222,28 +240,10 @@ export class RedisStore implements LockStore {
   }
 
   /**
-   * From a hand-over's count of listeners: when this store is known to listen for the keys (its
-   * waiters are queued and subscribed), it is one of them, so more is someone else. Unknown while
-   * its own subscription is not confirmed (in flight, failed, reconnecting: the count may be
-   * someone else alone), and on a Cluster with classic pub/sub, where a subscriber may be
-   * connected to another node than the one counting.
-   */
-  private othersWaiting(keys: readonly string[], listeners: number | string | undefined): boolean | undefined {
-    if (listeners === undefined) return undefined;
-    if (isCluster(this.client) && this.pubsub.current !== 'sharded') return undefined;
-    if (!this.subscriber.isListening(keys)) return undefined;
-    return Number(listeners) > 1;
-  }
-
-  /**
    * Runs one of the registered scripts, bounded like every call (see ScriptCalls). Open to a
    * quorum's nodes, whose QuorumStore keeps its own life cycle. @internal
    */
   call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[], write?: WriteMode): Promise<unknown> {
     return this.scripts.run(operation, script, keys, args, write);
   }
-}
-
-function isOne(reply: unknown): boolean {
-  return Number(reply) === 1;
 }

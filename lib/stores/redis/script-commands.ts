@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RedisConnection } from './create-redis-client';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
 import { SHARED_ACQUIRE_SCRIPT, SHARED_EXTEND_SCRIPT, SHARED_HAND_OVER_SCRIPT, SHARED_RELEASE_SCRIPT } from './lua-shared';
+import { FORCE_RELEASE_SCRIPT, INSPECT_SCRIPT } from './operator-scripts';
 import { QUORUM_ACQUIRE_SCRIPT, QUORUM_FENCE_SCRIPT, QUORUM_HAND_OVER_SCRIPT } from '../quorum/quorum-scripts';
 
 /** Every script, by the operation it performs. */
@@ -15,6 +16,9 @@ const SOURCES = {
   sharedExtend: SHARED_EXTEND_SCRIPT,
   sharedRelease: SHARED_RELEASE_SCRIPT,
   sharedHandOver: SHARED_HAND_OVER_SCRIPT,
+  // An operator's (see operator-scripts.ts).
+  inspect: INSPECT_SCRIPT,
+  forceRelease: FORCE_RELEASE_SCRIPT,
   // A quorum's nodes: the two phases of a grant (see quorum/quorum-scripts.ts).
   quorumAcquire: QUORUM_ACQUIRE_SCRIPT,
   quorumHandOver: QUORUM_HAND_OVER_SCRIPT,

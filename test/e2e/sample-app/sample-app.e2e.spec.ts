@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,8 +40,15 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
       onLockLost: expect.any(Function),
     });
     const lock = await app.get(LockService).acquire('probe');
-    if (server) expect(await server.client().get('lock:{probe}')).toBe(lock.token);
+    if (server) expect(await server.client().get('lock:{probe}')).toBe(`${lock.token} ${lock.fence}`);
     await lock.release();
+  });
+
+  it('the search indexer runs on the leader of its role, which inspect names', async () => {
+    await waitFor(() => app.get(LockService).leaderships().length > 0, 10_000);
+    const answer = (await (await fetch(`${url}/jobs/indexer`)).json()) as { role: { holders: unknown[] } };
+    expect(answer).toMatchObject({ leading: true, answer: 'ran', role: { held: true } });
+    expect(answer.role.holders).toEqual([{ holder: `${hostname()}:${process.pid}`, fence: expect.any(Number), expiresIn: expect.any(Number) }]);
   });
 
   it('pays an order once at a time: the concurrent request gets 409', async () => {
