@@ -48,7 +48,8 @@ async function main(): Promise<void> {
   };
   try {
     for (const name of names) adapters.set(name, await createAdapter(name, server.url));
-    for (const name of WAITING) workers.set(name, await HandoffWorkers.start(name, server.url, HANDOFF_TWO_PROCESSES.processes));
+    for (const name of WAITING)
+      workers.set(name, await HandoffWorkers.start(name, server.url, HANDOFF_TWO_PROCESSES.processes));
     http = await DecoratorRouteServer.start(server.url);
     // Warm-up: connections, scripts, JIT.
     for (const name of ALL) await uncontendedSequential(adapters.get(name)!, -1, 200);
@@ -58,11 +59,19 @@ async function main(): Promise<void> {
       results.rtt.push(await pingRtt(admin));
       for (const name of shuffle(ALL)) {
         const adapter = adapters.get(name)!;
-        push(results['uncontended-sequential'], name, await uncontendedSequential(adapter, round, UNCONTENDED_SEQUENTIAL.ops));
+        push(
+          results['uncontended-sequential'],
+          name,
+          await uncontendedSequential(adapter, round, UNCONTENDED_SEQUENTIAL.ops),
+        );
       }
       for (const name of shuffle(ALL)) {
         const { callers, opsEach } = UNCONTENDED_CONCURRENT;
-        push(results['uncontended-concurrent'], name, await uncontendedConcurrent(adapters.get(name)!, round, callers, opsEach));
+        push(
+          results['uncontended-concurrent'],
+          name,
+          await uncontendedConcurrent(adapters.get(name)!, round, callers, opsEach),
+        );
       }
       for (const name of shuffle(WAITING)) {
         const { callers, holdMs } = HANDOFF_TWO_PROCESSES;
@@ -71,7 +80,11 @@ async function main(): Promise<void> {
       }
       for (const name of shuffle(WAITING)) {
         const { callers, sections, holdMs, budgetMs } = STEADY_CONTENTION;
-        push(results['steady-contention'], name, await steadyContention(adapters.get(name)!, round, callers, sections, holdMs, budgetMs));
+        push(
+          results['steady-contention'],
+          name,
+          await steadyContention(adapters.get(name)!, round, callers, sections, holdMs, budgetMs),
+        );
       }
       if (round < HTTP_ROUNDS) {
         for (const variant of shuffle<RouteVariant>(['plain', 'locked', 'redlock'])) {
@@ -116,7 +129,11 @@ async function soak(url: string, cycles: number) {
 
 async function redisVersion(): Promise<string> {
   const { execFileSync } = await import('node:child_process');
-  return execFileSync('redis-server', ['--version']).toString().match(/v=([\d.]+)/)?.[1] ?? 'unknown';
+  return (
+    execFileSync('redis-server', ['--version'])
+      .toString()
+      .match(/v=([\d.]+)/)?.[1] ?? 'unknown'
+  );
 }
 
 function push<T>(table: Record<string, T[]>, name: string, value: T): void {

@@ -68,7 +68,7 @@ describe('fences on a real redis-server', () => {
     expect(await fenceOf(locks, 'seeded')).toBeGreaterThanOrEqual(first + FENCE_BLOCK);
   });
 
-  it('the holder\'s fence is written beside its token, and nothing is left once the lease ends', async () => {
+  it("the holder's fence is written beside its token, and nothing is left once the lease ends", async () => {
     const lock = await locks.acquire('beside');
     expect(await server.client().get('lock:{beside}')).toBe(`${lock.token} ${lock.fence}`);
     await lock.release();
@@ -80,7 +80,9 @@ describe('fences on a real redis-server', () => {
     // Only the counters of the slots used (never expiring, at most 16,384), no key per lock key.
     expect(left.length).toBeGreaterThan(0);
     expect(left.length).toBeLessThanOrEqual(keys.length + 2);
-    expect(new Set(left)).toEqual(new Set([...keys, 'order:a', 'order:b'].map((key) => fenceCounterOf(`lock:{${key}}`))));
+    expect(new Set(left)).toEqual(
+      new Set([...keys, 'order:a', 'order:b'].map((key) => fenceCounterOf(`lock:{${key}}`))),
+    );
     expect(left.filter((key) => key.startsWith('lock:'))).toEqual([]);
   });
 
@@ -95,7 +97,7 @@ describe('fences on a real redis-server', () => {
     expect(last).toBeGreaterThan((await serverMicros(server)) - 1_000_000);
   });
 
-  it('a multi-key lock gets a fence above every key\'s counter', async () => {
+  it("a multi-key lock gets a fence above every key's counter", async () => {
     const ahead = (await serverMicros(server)) + 3_600_000_000;
     await server.client().set(fenceCounterOf('lock:{pair:a}'), ahead);
     const both = await locks.acquire(['pair:a', 'pair:b']);

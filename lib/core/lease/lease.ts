@@ -3,6 +3,7 @@ import { LeaseClock } from './lease-clock';
 import type { LeaseContext, LockGrant } from './lease-context';
 import * as LeaseStates from './lease-state';
 import { type LeaseState, isHeld } from './lease-state';
+import { letGo } from './let-go';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from '../lock.messages';
 import type { TimedEntry } from './lease-timers';
 import { MAX_RENEWAL_RETRY_INTERVAL } from '../tuning';
@@ -77,7 +78,12 @@ export class Lease implements TimedEntry {
     const sentAt = performance.now();
     const granted = Math.min(length, this.clock.holdLeft(sentAt));
     if (granted < 1) return;
-    const stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: granted });
+    const stillOurs = await this.context.store.extend({
+      kind: this.grant.kind,
+      keys: this.storeKeys,
+      token: this.token,
+      ttl: granted,
+    });
     const state = this.state;
     if (!isHeld(state)) throw this.lostError();
     if (!stillOurs) {
@@ -114,19 +120,15 @@ export class Lease implements TimedEntry {
     const state = this.state;
     const wasHeld = isHeld(state);
     // Shutdown aborts the signal first, but the job did run: minHold still keeps other replicas out.
-    const keepFor = wasHeld || (state.kind === 'lost' && state.error.reason === 'shutdown') ? this.clock.minHoldLeft() : 0;
+    const keepFor =
+      wasHeld || (state.kind === 'lost' && state.error.reason === 'shutdown') ? this.clock.minHoldLeft() : 0;
     let validUntil = 0;
     if (wasHeld) {
       const renews = this.grant.autoRenew && state.kind !== 'capped';
       validUntil = this.clock.coverUntil(renews, LeaseStates.renewalFailure(state) !== undefined);
       this.enter(LeaseStates.RELEASED);
     }
-    const { storeKeys, token, fence, grant } = this;
-    const letGo =
-      keepFor > 0
-        ? this.context.store.extend({ kind: grant.kind, keys: storeKeys, token, ttl: keepFor })
-        : this.context.releaseLock({ kind: grant.kind, keys: storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
-    this.releasing = letGo.then(
+    this.releasing = letGo(this.context, this.grant, keepFor, validUntil).then(
       (released) => wasHeld && released,
       (error: unknown) => {
         if (!wasHeld) return false;
@@ -156,7 +158,8 @@ export class Lease implements TimedEntry {
     const state = this.state;
     if (!isHeld(state)) return;
     const now = performance.now();
-    if (now >= this.clock.deadline) this.lose(LeaseStates.lostAtDeadline(state), LeaseStates.renewalFailure(state)?.error);
+    const { lostAtDeadline, renewalFailure } = LeaseStates;
+    if (now >= this.clock.deadline) this.lose(lostAtDeadline(state), renewalFailure(state)?.error);
     else if (LeaseStates.renewsOnSchedule(state, this.grant.autoRenew)) void this.renew(state, now);
     else this.schedule();
   }
@@ -168,10 +171,7 @@ export class Lease implements TimedEntry {
    */
   private enter(state: LeaseState): void {
     this.state = state;
-    if (isHeld(state)) {
-      this.schedule();
-      return;
-    }
+    if (isHeld(state)) return this.schedule();
     this.context.timers.cancel(this);
     this.context.leaseSettled(this);
   }
@@ -193,7 +193,12 @@ export class Lease implements TimedEntry {
     this.enter(LeaseStates.renewalSent(state));
     let stillOurs: boolean;
     try {
-      stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: length });
+      stillOurs = await this.context.store.extend({
+        kind: this.grant.kind,
+        keys: this.storeKeys,
+        token: this.token,
+        ttl: length,
+      });
     } catch (error) {
       this.renewalFailed(error);
       return;

@@ -101,7 +101,8 @@ export class MemoryStore implements LockStore {
     if (optimistic) {
       const given = optimistic.expectedFence + 1;
       // It stands while the giver holds every key with the expected fence, inside the reserved block.
-      const stands = owned && keys.every((key) => this.leases.get(key)!.fence === optimistic.expectedFence) && this.counter >= given;
+      const stands =
+        owned && keys.every((key) => this.leases.get(key)!.fence === optimistic.expectedFence) && this.counter >= given;
       if (!stands) {
         // The receiver ran with this fence: no later holder may be issued it again.
         this.counter = Math.max(this.counter, given);

@@ -18,3 +18,19 @@ export function toForced(key: string, reply: unknown): ForcedRelease | undefined
 export function present<T>(values: readonly (T | undefined)[]): T[] {
   return values.filter((value): value is T => value !== undefined);
 }
+
+/** INSPECT_SCRIPT run per key with `ask`: the keys that are held, in order. */
+export async function inspectKeys(
+  ask: (key: string) => Promise<unknown>,
+  keys: readonly string[],
+): Promise<KeyHolding[]> {
+  return present(await Promise.all(keys.map((key) => ask(key).then((reply) => toHolding(key, reply)))));
+}
+
+/** FORCE_RELEASE_SCRIPT run per key with `free`: the keys it freed, in order. */
+export async function forceReleaseKeys(
+  free: (key: string) => Promise<unknown>,
+  keys: readonly string[],
+): Promise<ForcedRelease[]> {
+  return present(await Promise.all(keys.map((key) => free(key).then((reply) => toForced(key, reply)))));
+}

@@ -29,7 +29,8 @@ import { ReplicaAcknowledgement } from './replica-acknowledgement';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
-import { present, toForced, toHolding } from './operator-replies';
+import { forceReleaseKeys, inspectKeys } from './operator-replies';
+import { othersWaiting } from './others-waiting';
 import { quitClient } from './quit-client';
 import { warmSlotTags } from '../../core/keys/slot-tags';
 
@@ -66,7 +67,13 @@ export class RedisStore implements LockStore {
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
     this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
     const optimisticHandOver = this.replicaAck === undefined;
-    this.capabilities = { kinds: ['mutex'], optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
+    this.capabilities = {
+      kinds: ['mutex'],
+      optimisticHandOver,
+      countsListeners: true,
+      releaseIds: true,
+      announcementsPerRelease: 1,
+    };
   }
 
   /** Not while the connection serving `keys` is not ready (see servesReady). */
@@ -106,12 +113,15 @@ export class RedisStore implements LockStore {
     if (this.life.state === 'closed') return Promise.reject(LockStoreError.closed());
     // Not async: the hot path's release goes out in this turn, with no promise of its own.
     const publish = this.pubsub.publishNow();
-    if (publish === undefined) return this.pubsub.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
+    if (publish === undefined)
+      return this.pubsub.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
     return this.sendRelease(keys, token, publish, releaseId);
   }
 
   private sendRelease(keys: readonly string[], token: string, publish: string, releaseId: string): Promise<boolean> {
-    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then((reply) => Number(reply) === 1);
+    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(
+      (reply) => Number(reply) === 1,
+    );
   }
 
   async handOver({ keys, from: fromToken, to: toToken, ttl, optimistic }: HandOverRequest): Promise<HandOverResult> {
@@ -152,7 +162,7 @@ export class RedisStore implements LockStore {
       this.undo(keys, [toToken]);
       return { owned, fence: null };
     }
-    return { owned, fence, othersWaiting: this.othersWaiting(keys, reply[2]) };
+    return { owned, fence, othersWaiting: othersWaiting(this.client, this.pubsub, this.subscriber, keys, reply[2]) };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
@@ -164,16 +174,14 @@ export class RedisStore implements LockStore {
   /** One script per key (each on its own slot's node on a Cluster). */
   async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
     this.life.assertOpen();
-    const ask = (key: string) => this.call('inspect', SCRIPTS.inspect, [key], []).then((reply) => toHolding(key, reply));
-    return present(await Promise.all(keys.map(ask)));
+    return inspectKeys((key) => this.call('inspect', SCRIPTS.inspect, [key], []), keys);
   }
 
   /** One script per key. */
   async forceRelease({ keys, releaseId = '' }: ForceReleaseRequest): Promise<ForcedRelease[]> {
     this.life.assertOpen();
     const args = [await this.pubsub.publishCommand(), releaseId];
-    const free = (key: string) => this.call('forceRelease', SCRIPTS.forceRelease, [key], args).then((reply) => toForced(key, reply));
-    return present(await Promise.all(keys.map(free)));
+    return forceReleaseKeys((key) => this.call('forceRelease', SCRIPTS.forceRelease, [key], args), keys);
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
@@ -226,24 +234,16 @@ export class RedisStore implements LockStore {
   }
 
   /**
-   * From a hand-over's count of listeners: when this store is known to listen for the keys (its
-   * waiters are queued and subscribed), it is one of them, so more is someone else. Unknown while
-   * its own subscription is not confirmed (in flight, failed, reconnecting: the count may be
-   * someone else alone), and on a Cluster with classic pub/sub, where a subscriber may be
-   * connected to another node than the one counting.
-   */
-  private othersWaiting(keys: readonly string[], listeners: number | string | undefined): boolean | undefined {
-    if (listeners === undefined) return undefined;
-    if (isCluster(this.client) && this.pubsub.current !== 'sharded') return undefined;
-    if (!this.subscriber.isListening(keys)) return undefined;
-    return Number(listeners) > 1;
-  }
-
-  /**
    * Runs one of the registered scripts, bounded like every call (see ScriptCalls). Open to a
    * quorum's nodes, whose QuorumStore keeps its own life cycle. @internal
    */
-  call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[], write?: WriteMode): Promise<unknown> {
+  call(
+    operation: string,
+    script: ScriptName,
+    keys: readonly string[],
+    args: (string | number)[],
+    write?: WriteMode,
+  ): Promise<unknown> {
     return this.scripts.run(operation, script, keys, args, write);
   }
 }
