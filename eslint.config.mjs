@@ -19,7 +19,10 @@ export default tseslint.config(
     settings: { 'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.mts', '.js'] })] },
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-function-type': 'off',
       '@typescript-eslint/no-empty-object-type': 'off',
@@ -38,8 +41,17 @@ export default tseslint.config(
           patterns: [
             nestImports,
             {
-              group: ['**/core/lease/**', '**/core/waiting/**', '**/core/shutdown/**', '**/core/telemetry/**', '**/core/options/**', '**/core/locker', '**/core/lock'],
-              message: 'A store depends only on the store interface and core\'s shared leaves (errors, messages, tuning, keys, utils, scope).',
+              group: [
+                '**/core/lease/**',
+                '**/core/waiting/**',
+                '**/core/shutdown/**',
+                '**/core/telemetry/**',
+                '**/core/options/**',
+                '**/core/locker',
+                '**/core/lock',
+              ],
+              message:
+                "A store depends only on the store interface and core's shared leaves (errors, messages, tuning, keys, utils, scope).",
             },
           ],
         },

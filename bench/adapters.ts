@@ -33,9 +33,23 @@ export type AdapterName =
   | 'redlock-quorum';
 
 /** Libraries that wait for a busy lock, compared in the contention scenarios. */
-export const WAITING: AdapterName[] = ['nestjs-redis-lock', 'redlock-default', 'redlock-tuned', 'redis-semaphore', 'redlock-universal', 'spin-1ms'];
+export const WAITING: AdapterName[] = [
+  'nestjs-redis-lock',
+  'redlock-default',
+  'redlock-tuned',
+  'redis-semaphore',
+  'redlock-universal',
+  'spin-1ms',
+];
 /** All of them, compared uncontended; raw-ioredis is the physical limit there. */
-export const ALL: AdapterName[] = ['nestjs-redis-lock', 'raw-ioredis', 'redlock-default', 'redlock-tuned', 'redis-semaphore', 'redlock-universal'];
+export const ALL: AdapterName[] = [
+  'nestjs-redis-lock',
+  'raw-ioredis',
+  'redlock-default',
+  'redlock-tuned',
+  'redis-semaphore',
+  'redlock-universal',
+];
 
 /** The quorum (Redlock) comparison, on the same independent masters (`url`: their URLs, comma-separated). */
 export const QUORUM: AdapterName[] = ['nestjs-redis-lock-quorum', 'redlock-quorum'];
@@ -126,7 +140,13 @@ export async function createAdapter(name: AdapterName, url: string): Promise<Loc
         waits: true,
         acquire: async (key, ttl, wait) => {
           // Its default gives up after 3 retries 100 ms apart; allow the same wait as the others.
-          const lock = createLock({ adapter, key: `${name}:${key}`, ttl, retryAttempts: Math.ceil(wait / 100), retryDelay: 100 });
+          const lock = createLock({
+            adapter,
+            key: `${name}:${key}`,
+            ttl,
+            retryAttempts: Math.ceil(wait / 100),
+            retryDelay: 100,
+          });
           const handle = await lock.acquire();
           return { release: async () => void (await lock.release(handle)) };
         },

@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const handoff: Partial<Record<AdapterName, { makespan: number; gapP50: number; failures: number }[]>> = {};
   try {
     for (const name of QUORUM) adapters.set(name, await createAdapter(name, urls));
-    for (const name of QUORUM) workers.set(name, await HandoffWorkers.start(name, urls, HANDOFF_TWO_PROCESSES.processes));
+    for (const name of QUORUM)
+      workers.set(name, await HandoffWorkers.start(name, urls, HANDOFF_TWO_PROCESSES.processes));
     for (const name of QUORUM) await uncontendedSequential(adapters.get(name)!, -1, 200); // warm-up
     for (let round = 0; round < ROUNDS; round++) {
       process.stderr.write(`[bench:quorum] round ${round + 1}/${ROUNDS}\n`);

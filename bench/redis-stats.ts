@@ -21,7 +21,10 @@ export async function pingRtt(admin: Redis, samples = 200): Promise<number> {
 }
 
 /** Client commands only (round trips), as MONITOR sees them: commands run by scripts are left out. */
-export async function countClientCommands<T>(admin: Redis, work: () => Promise<T>): Promise<{ result: T; commands: number }> {
+export async function countClientCommands<T>(
+  admin: Redis,
+  work: () => Promise<T>,
+): Promise<{ result: T; commands: number }> {
   // monitor() opens a connection of its own, closed below; RESP2, as ioredis 6 can mis-track its
   // command queue when MONITOR lines arrive over RESP3.
   const source = new Redis({ host: admin.options.host, port: admin.options.port, protocol: 2 } as RedisOptions);

@@ -24,7 +24,8 @@ export interface Results {
   /** Read-write locks when reads dominate: ours against the mutex for every section. */
   'read-mostly': SharedKindsTable;
   'decorator-route': Partial<Record<RouteVariant, HttpResult[]>>;
-  soak: { cycles: number; seconds: number; heapGrowthMb: number; handlesBefore: number; handlesAfter: number } | undefined;
+  soak:
+    { cycles: number; seconds: number; heapGrowthMb: number; handlesBefore: number; handlesAfter: number } | undefined;
 }
 
 const OURS: AdapterName = 'nestjs-redis-lock';
@@ -42,7 +43,10 @@ const FEW = 4;
 export function writeReport(results: Results, dir: string, env: { redisVersion: string }): string {
   const lines: string[] = [];
   const rounds = results.rounds;
-  const round = (i: number) => <T>(list: T[] | undefined) => list?.[i];
+  const round =
+    (i: number) =>
+    <T>(list: T[] | undefined) =>
+      list?.[i];
   const perRound = <T>(f: (i: number) => T | undefined) =>
     Array.from({ length: rounds }, (_, i) => f(i)).filter((v): v is T => v !== undefined && !Number.isNaN(v));
   /** Per round: `name`'s metric over the best peer's that round (`kind`: which end is best). */
@@ -56,15 +60,27 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
       const row = table[library]?.[i];
       return row === undefined ? undefined : metric(row);
     };
-    return perRound((i) => ratio(at(name, i), best(PEERS.map((peer) => at(peer, i)), kind)));
+    return perRound((i) =>
+      ratio(
+        at(name, i),
+        best(
+          PEERS.map((peer) => at(peer, i)),
+          kind,
+        ),
+      ),
+    );
   };
 
   lines.push('# Benchmark results', '');
   lines.push(`- date: ${new Date().toISOString()}`);
-  lines.push(`- machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
+  lines.push(
+    `- machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  );
   lines.push(`- node ${process.version}, redis-server ${env.redisVersion} (loopback, started by the benchmark)`);
   lines.push(`- versions: ${versions()}`);
-  lines.push(`- ${rounds} interleaved rounds, libraries in a fresh random order each round; ratios are the median of per-round ratios`);
+  lines.push(
+    `- ${rounds} interleaved rounds, libraries in a fresh random order each round; ratios are the median of per-round ratios`,
+  );
   lines.push(`- Redis round trip (PING) per round, ms: ${results.rtt.map((v) => v.toFixed(3)).join(', ')}`);
   lines.push('');
 
@@ -80,11 +96,18 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
     for (const name of Object.keys(table) as AdapterName[]) {
       const rows = table[name]!;
       const vsBase = perRound((i) => ratio(round(i)(rows)?.opsPerSec, round(i)(table[BASELINE])?.opsPerSec));
-      const vsPeer = vsBestPeer(table as Partial<Record<AdapterName, { opsPerSec: number }[]>>, name, (r) => r.opsPerSec, 'max');
+      const vsPeer = vsBestPeer(
+        table as Partial<Record<AdapterName, { opsPerSec: number }[]>>,
+        name,
+        (r) => r.opsPerSec,
+        'max',
+      );
       const latency = hasLatency
         ? `${fmt(median(rows.map((r) => (r as { p50: number }).p50)), 3)} | ${fmt(median(rows.map((r) => (r as { p99: number }).p99)), 3)} | `
         : '';
-      lines.push(`| ${label(name)} | ${fmt(median(rows.map((r) => r.opsPerSec)), 0)} | ${latency}${fmt(median(vsBase), 2)} | ${fmt(median(vsPeer), 2)} |`);
+      lines.push(
+        `| ${label(name)} | ${fmt(median(rows.map((r) => r.opsPerSec)), 0)} | ${latency}${fmt(median(vsBase), 2)} | ${fmt(median(vsPeer), 2)} |`,
+      );
     }
     lines.push('');
   }
@@ -93,8 +116,13 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   const handoff = results['handoff-two-processes'];
   const handoffClientCommands = results['handoff-two-processes-client-commands'];
   lines.push('## handoff-two-processes: one-shot contention across processes', '');
-  lines.push(`32 callers over 2 OS processes, released together, one key, each acquires once, holds 5 ms, releases. Ideal makespan ${IDEAL_HANDOFF_MAKESPAN} ms.`, '');
-  lines.push('| library | makespan ms | × ideal | × best peer | handoff gap p50 ms | gap p99 ms | wait p99 ms | commands / section (all, incl. in scripts) | client commands / section | failures |');
+  lines.push(
+    `32 callers over 2 OS processes, released together, one key, each acquires once, holds 5 ms, releases. Ideal makespan ${IDEAL_HANDOFF_MAKESPAN} ms.`,
+    '',
+  );
+  lines.push(
+    '| library | makespan ms | × ideal | × best peer | handoff gap p50 ms | gap p99 ms | wait p99 ms | commands / section (all, incl. in scripts) | client commands / section | failures |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const name of Object.keys(handoff) as AdapterName[]) {
     const rows = handoff[name]!;
@@ -117,8 +145,13 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   // steady-contention.
   const steady = results['steady-contention'];
   lines.push('## steady-contention: one key, one process', '');
-  lines.push('8 callers × 100 critical sections of 1 ms on one key, one process (a caller stops starting sections after 8 s).', '');
-  lines.push('| library | sections/s | × best peer | lock held (share of wall time) | handoffs to another caller | wait p99 ms | wait max ms | failures |');
+  lines.push(
+    '8 callers × 100 critical sections of 1 ms on one key, one process (a caller stops starting sections after 8 s).',
+    '',
+  );
+  lines.push(
+    '| library | sections/s | × best peer | lock held (share of wall time) | handoffs to another caller | wait p99 ms | wait max ms | failures |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const name of Object.keys(steady) as AdapterName[]) {
     const rows = steady[name]!;
@@ -132,7 +165,7 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   lines.push(
     ...sharedKindsSection(
       'counting-limit: at most 3 holders of one key',
-      '12 callers × 20 sections of 5 ms on one key with a limit of 3, one process: ours against redis-semaphore\'s `Semaphore` (its default retry interval).',
+      "12 callers × 20 sections of 5 ms on one key with a limit of 3, one process: ours against redis-semaphore's `Semaphore` (its default retry interval).",
       results['counting-limit'],
     ),
     ...sharedKindsSection(
@@ -149,7 +182,9 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
     'A Nest (Express) route, a fresh key per request (uncontended). Latency: 1,000 requests one at a time on one keep-alive connection. Throughput: autocannon, 10 connections, 3 s per variant per round (load generator, server and Redis share the 2 cores).',
     '',
   );
-  lines.push('| route | sequential p50 ms | p99 ms | added p50 ms | requests/s under load | × bare route | load p50 ms | load p99 ms | errors |');
+  lines.push(
+    '| route | sequential p50 ms | p99 ms | added p50 ms | requests/s under load | × bare route | load p50 ms | load p99 ms | errors |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|---|');
   const plain = route.plain ?? [];
   for (const variant of Object.keys(route) as RouteVariant[]) {
@@ -166,7 +201,10 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   lines.push('## soak', '');
   if (results.soak) {
     const s = results.soak;
-    lines.push(`${s.cycles} acquire/release cycles (16 concurrent loops) in ${fmt(s.seconds, 1)} s: heap growth after GC ${fmt(s.heapGrowthMb, 2)} MB, active handles ${s.handlesBefore} before, ${s.handlesAfter} after.`, '');
+    lines.push(
+      `${s.cycles} acquire/release cycles (16 concurrent loops) in ${fmt(s.seconds, 1)} s: heap growth after GC ${fmt(s.heapGrowthMb, 2)} MB, active handles ${s.handlesBefore} before, ${s.handlesAfter} after.`,
+      '',
+    );
   }
 
   // Targets.
@@ -186,13 +224,19 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   const steadyOther = median(steadyRows.map((r) => r.handoffToOther));
   const steadyMax = median(steadyRows.map((r) => r.waitMax));
   const routeAdded = median(
-    perRound((i) => (route.locked?.[i] && plain[i] ? route.locked[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined)),
+    perRound((i) =>
+      route.locked?.[i] && plain[i] ? route.locked[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined,
+    ),
   );
   const routePeerAdded = median(
-    perRound((i) => (route.redlock?.[i] && plain[i] ? route.redlock[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined)),
+    perRound((i) =>
+      route.redlock?.[i] && plain[i] ? route.redlock[i]!.sequentialP50 - plain[i]!.sequentialP50 : undefined,
+    ),
   );
   const routeRtt = 2 * median(results.rtt);
-  const routeLoad = median(perRound((i) => ratio(route.locked?.[i]?.requestsPerSec, route.redlock?.[i]?.requestsPerSec)));
+  const routeLoad = median(
+    perRound((i) => ratio(route.locked?.[i]?.requestsPerSec, route.redlock?.[i]?.requestsPerSec)),
+  );
   const uncontendedPeer = (table: Partial<Record<AdapterName, { opsPerSec: number }[]>>) =>
     median(vsBestPeer(table, OURS, (r) => r.opsPerSec, 'max'));
   const sequentialPeer = uncontendedPeer(results['uncontended-sequential']);
@@ -203,19 +247,38 @@ export function writeReport(results: Results, dir: string, env: { redisVersion: 
   target(sequentialPeer >= 1, `uncontended-sequential ≥ 1.0× the best peer's ops/s: ${fmt(sequentialPeer, 2)}×`);
   target(concurrentBase >= 0.9, `uncontended-concurrent ≥ 0.9× the raw baseline's ops/s: ${fmt(concurrentBase, 2)}×`);
   target(concurrentPeer >= 1, `uncontended-concurrent ≥ 1.0× the best peer's ops/s: ${fmt(concurrentPeer, 2)}×`);
-  target(handoffIdeal <= 1.15, `handoff-two-processes makespan ≤ 1.15× ideal: ${fmt(handoffIdeal, 2)}× (${fmt(handoffPeer, 2)}× the best peer's)`);
+  target(
+    handoffIdeal <= 1.15,
+    `handoff-two-processes makespan ≤ 1.15× ideal: ${fmt(handoffIdeal, 2)}× (${fmt(handoffPeer, 2)}× the best peer's)`,
+  );
   target(handoffGap <= 1, `handoff-two-processes handoff gap p50 ≤ 1 ms: ${fmt(handoffGap, 2)} ms`);
-  target(handoffCommands <= 10, `handoff-two-processes ≤ 10 Redis commands per critical section: ${fmt(handoffCommands, 1)} client commands (${fmt(median(handoffRows.map((r) => r.commandsPerSection)), 1)} counting those run inside scripts)`);
+  target(
+    handoffCommands <= 10,
+    `handoff-two-processes ≤ 10 Redis commands per critical section: ${fmt(handoffCommands, 1)} client commands (${fmt(median(handoffRows.map((r) => r.commandsPerSection)), 1)} counting those run inside scripts)`,
+  );
   target(steadyHeld >= 0.9, `steady-contention lock held ≥ 90% of the wall time: ${pct(steadyHeld)}`);
   target(steadyOther > 0.5, `steady-contention most handoffs go to a different caller: ${pct(steadyOther)}`);
-  target(steadyMax <= FEW * 8 * 1, `steady-contention max wait within ${FEW}× callers × hold (${FEW * 8} ms): ${fmt(steadyMax, 1)} ms`);
-  target(routeAdded <= routePeerAdded, `decorator-route added latency p50 ≤ @anchan828/nest-redlock's: +${fmt(routeAdded, 3)} ms against +${fmt(routePeerAdded, 3)} ms (2 × PING = ${fmt(routeRtt, 3)} ms)`);
+  target(
+    steadyMax <= FEW * 8 * 1,
+    `steady-contention max wait within ${FEW}× callers × hold (${FEW * 8} ms): ${fmt(steadyMax, 1)} ms`,
+  );
+  target(
+    routeAdded <= routePeerAdded,
+    `decorator-route added latency p50 ≤ @anchan828/nest-redlock's: +${fmt(routeAdded, 3)} ms against +${fmt(routePeerAdded, 3)} ms (2 × PING = ${fmt(routeRtt, 3)} ms)`,
+  );
   target(routeLoad >= 1, `decorator-route requests/s under load ≥ @anchan828/nest-redlock's: ${fmt(routeLoad, 2)}×`);
   if (results.soak) {
     target(results.soak.heapGrowthMb < 5, `soak heap growth < 5 MB: ${fmt(results.soak.heapGrowthMb, 2)} MB`);
-    target(results.soak.handlesAfter <= results.soak.handlesBefore, `soak no growth in active handles: ${results.soak.handlesBefore} → ${results.soak.handlesAfter}`);
+    target(
+      results.soak.handlesAfter <= results.soak.handlesBefore,
+      `soak no growth in active handles: ${results.soak.handlesBefore} → ${results.soak.handlesAfter}`,
+    );
   }
-  lines.push('', 'Reproduce: `npm run bench` (needs `redis-server` on the PATH; `BENCH_ROUNDS=N` sets the rounds).', '');
+  lines.push(
+    '',
+    'Reproduce: `npm run bench` (needs `redis-server` on the PATH; `BENCH_ROUNDS=N` sets the rounds).',
+    '',
+  );
   const markdown = lines.join('\n');
   writeFileSync(join(dir, 'latest.md'), markdown);
   return markdown;
@@ -265,8 +328,14 @@ function versions(): string {
   const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version as string;
   return [
     `nestjs-redis-lock ${ours}`,
-    ...['ioredis', 'redlock', 'redis-semaphore', 'redlock-universal', '@anchan828/nest-redlock', '@nestjs/core', 'autocannon'].map(
-      (name) => `${name} ${version(name)}`,
-    ),
+    ...[
+      'ioredis',
+      'redlock',
+      'redis-semaphore',
+      'redlock-universal',
+      '@anchan828/nest-redlock',
+      '@nestjs/core',
+      'autocannon',
+    ].map((name) => `${name} ${version(name)}`),
   ].join(', ');
 }

@@ -56,7 +56,8 @@ async function main(): Promise<void> {
   };
   try {
     for (const name of names) adapters.set(name, await createAdapter(name, server.url));
-    for (const name of WAITING) workers.set(name, await HandoffWorkers.start(name, server.url, HANDOFF_TWO_PROCESSES.processes));
+    for (const name of WAITING)
+      workers.set(name, await HandoffWorkers.start(name, server.url, HANDOFF_TWO_PROCESSES.processes));
     http = await DecoratorRouteServer.start(server.url);
     for (const variant of [...COUNTING_VARIANTS, ...READ_MOSTLY_VARIANTS]) {
       runners.set(variant, await createRunner(variant, server.url, COUNTING_LIMIT.limit));
@@ -69,11 +70,19 @@ async function main(): Promise<void> {
       results.rtt.push(await pingRtt(admin));
       for (const name of shuffle(ALL)) {
         const adapter = adapters.get(name)!;
-        push(results['uncontended-sequential'], name, await uncontendedSequential(adapter, round, UNCONTENDED_SEQUENTIAL.ops));
+        push(
+          results['uncontended-sequential'],
+          name,
+          await uncontendedSequential(adapter, round, UNCONTENDED_SEQUENTIAL.ops),
+        );
       }
       for (const name of shuffle(ALL)) {
         const { callers, opsEach } = UNCONTENDED_CONCURRENT;
-        push(results['uncontended-concurrent'], name, await uncontendedConcurrent(adapters.get(name)!, round, callers, opsEach));
+        push(
+          results['uncontended-concurrent'],
+          name,
+          await uncontendedConcurrent(adapters.get(name)!, round, callers, opsEach),
+        );
       }
       for (const name of shuffle(WAITING)) {
         const { callers, holdMs } = HANDOFF_TWO_PROCESSES;
@@ -82,16 +91,36 @@ async function main(): Promise<void> {
       }
       for (const name of shuffle(WAITING)) {
         const { callers, sections, holdMs, budgetMs } = STEADY_CONTENTION;
-        push(results['steady-contention'], name, await steadyContention(adapters.get(name)!, round, callers, sections, holdMs, budgetMs));
+        push(
+          results['steady-contention'],
+          name,
+          await steadyContention(adapters.get(name)!, round, callers, sections, holdMs, budgetMs),
+        );
       }
       for (const variant of shuffle(COUNTING_VARIANTS)) {
         const { callers, sections, holdMs, budgetMs } = COUNTING_LIMIT;
-        const result = await sharedSections(runners.get(variant)!, `counting-limit:${round}`, callers, sections, holdMs, 0, budgetMs);
+        const result = await sharedSections(
+          runners.get(variant)!,
+          `counting-limit:${round}`,
+          callers,
+          sections,
+          holdMs,
+          0,
+          budgetMs,
+        );
         push(results['counting-limit'], variant, result);
       }
       for (const variant of shuffle(READ_MOSTLY_VARIANTS)) {
         const { callers, sections, holdMs, writeEvery, budgetMs } = READ_MOSTLY;
-        const result = await sharedSections(runners.get(variant)!, `read-mostly:${round}`, callers, sections, holdMs, writeEvery, budgetMs);
+        const result = await sharedSections(
+          runners.get(variant)!,
+          `read-mostly:${round}`,
+          callers,
+          sections,
+          holdMs,
+          writeEvery,
+          budgetMs,
+        );
         push(results['read-mostly'], variant, result);
       }
       if (round < HTTP_ROUNDS) {
@@ -138,7 +167,11 @@ async function soak(url: string, cycles: number) {
 
 async function redisVersion(): Promise<string> {
   const { execFileSync } = await import('node:child_process');
-  return execFileSync('redis-server', ['--version']).toString().match(/v=([\d.]+)/)?.[1] ?? 'unknown';
+  return (
+    execFileSync('redis-server', ['--version'])
+      .toString()
+      .match(/v=([\d.]+)/)?.[1] ?? 'unknown'
+  );
 }
 
 function push<T>(table: Record<string, T[]>, name: string, value: T): void {

@@ -27,16 +27,22 @@ export function cdfChart(title: string, unit: string, series: { name: string; va
   }
   for (let i = 0; i <= 4; i++) {
     parts.push(`<text x="${margin.left - 8}" y="${y(i / 4) + 4}" text-anchor="end">${(i * 25).toFixed(0)}%</text>`);
-    parts.push(`<line x1="${margin.left}" y1="${y(i / 4)}" x2="${margin.left + plotW}" y2="${y(i / 4)}" stroke="#eee"/>`);
+    parts.push(
+      `<line x1="${margin.left}" y1="${y(i / 4)}" x2="${margin.left + plotW}" y2="${y(i / 4)}" stroke="#eee"/>`,
+    );
   }
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${escape(unit)}</text>`);
   series.forEach((s, index) => {
     const sorted = [...s.values].sort((a, b) => a - b);
     const points = sorted.map((v, i) => `${x(v).toFixed(1)},${y((i + 1) / sorted.length).toFixed(1)}`);
     const color = colors[index % colors.length];
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${x(0)},${y(0)} ${points.join(' ')}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${x(0)},${y(0)} ${points.join(' ')}"/>`,
+    );
     const ly = margin.top + 20 + index * 20;
-    parts.push(`<line x1="${width - margin.right + 15}" y1="${ly}" x2="${width - margin.right + 40}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
+    parts.push(
+      `<line x1="${width - margin.right + 15}" y1="${ly}" x2="${width - margin.right + 40}" y2="${ly}" stroke="${color}" stroke-width="3"/>`,
+    );
     parts.push(`<text x="${width - margin.right + 46}" y="${ly + 4}">${escape(s.name)}</text>`);
   });
   parts.push('</svg>');

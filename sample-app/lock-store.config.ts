@@ -3,7 +3,9 @@ import type { LockLostEvent, RedisLockModuleOptions } from '../lib';
 
 /** Redis when REDIS_URL is set (share locks across replicas), otherwise the in-process memory store. */
 export function lockStoreConfig(env: NodeJS.ProcessEnv = process.env): RedisLockModuleOptions {
-  const store: RedisLockModuleOptions = env.REDIS_URL ? { redis: env.REDIS_URL, storeTimeout: 2_000 } : { store: 'memory' };
+  const store: RedisLockModuleOptions = env.REDIS_URL
+    ? { redis: env.REDIS_URL, storeTimeout: 2_000 }
+    : { store: 'memory' };
   return { ...store, onLockLost: reportLostLock };
 }
 

@@ -13,9 +13,19 @@ async function bootstrap(): Promise<void> {
   logger.log(`Locks use ${describeStore()}`);
   logger.log(`Listening on http://localhost:${port}`);
   logger.log(
-    'Try: curl -X POST localhost:' + port + '/orders/1/pay  (twice at once: the second gets 409), ' +
-      'curl -X POST localhost:' + port + '/reports/daily, curl -X POST localhost:' + port + '/inventory/apple/reserve, ' +
-      'curl -X POST localhost:' + port + '/jobs/cleanup, curl -N localhost:' + port + '/feed/news',
+    'Try: curl -X POST localhost:' +
+      port +
+      '/orders/1/pay  (twice at once: the second gets 409), ' +
+      'curl -X POST localhost:' +
+      port +
+      '/reports/daily, curl -X POST localhost:' +
+      port +
+      '/inventory/apple/reserve, ' +
+      'curl -X POST localhost:' +
+      port +
+      '/jobs/cleanup, curl -N localhost:' +
+      port +
+      '/feed/news',
   );
 }
 

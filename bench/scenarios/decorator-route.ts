@@ -63,7 +63,13 @@ export class DecoratorRouteServer {
         const start = performance.now();
         await new Promise<void>((resolve, reject) => {
           const req = request(
-            { host: '127.0.0.1', port: this.port, method: 'POST', path: `/${variant}/seq-${process.pid}-${Date.now()}-${i}`, agent },
+            {
+              host: '127.0.0.1',
+              port: this.port,
+              method: 'POST',
+              path: `/${variant}/seq-${process.pid}-${Date.now()}-${i}`,
+              agent,
+            },
             (res) => {
               res.resume();
               res.on('end', resolve);

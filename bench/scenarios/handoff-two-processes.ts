@@ -31,7 +31,9 @@ export class HandoffWorkers {
 
   static async start(adapter: AdapterName, url: string, processes: number): Promise<HandoffWorkers> {
     const workers = Array.from({ length: processes }, () =>
-      fork(join(__dirname, '..', 'handoff-two-processes-worker.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      fork(join(__dirname, '..', 'handoff-two-processes-worker.js'), [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
     );
     await Promise.all(workers.map((worker) => request(worker, { type: 'prepare', adapter, url }, 'ready')));
     return new HandoffWorkers(workers);
@@ -93,8 +95,12 @@ function request(worker: ChildProcess, message: object, expect: string, timeout 
       if (reply.type === expect) done(() => resolve(reply));
       else if (reply.type === 'error') done(() => reject(new Error(reply.error)));
     };
-    const onExit = (code: number | null) => done(() => reject(new Error(`benchmark worker exited (${code}) before '${expect}'`)));
-    const timer = setTimeout(() => done(() => reject(new Error(`no '${expect}' from a worker within ${timeout} ms`))), timeout);
+    const onExit = (code: number | null) =>
+      done(() => reject(new Error(`benchmark worker exited (${code}) before '${expect}'`)));
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`no '${expect}' from a worker within ${timeout} ms`))),
+      timeout,
+    );
     worker.on('message', onMessage);
     worker.once('exit', onExit);
     worker.send(message);

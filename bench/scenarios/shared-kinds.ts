@@ -73,7 +73,10 @@ export async function createRunner(variant: SharedVariant, url: string, limit: n
     return {
       name: variant,
       run: async (key, _mode, work) => {
-        const semaphore = new Semaphore(client, `semaphore:${key}`, limit, { acquireTimeout: 10_000, lockTimeout: 10_000 });
+        const semaphore = new Semaphore(client, `semaphore:${key}`, limit, {
+          acquireTimeout: 10_000,
+          lockTimeout: 10_000,
+        });
         await semaphore.acquire();
         try {
           await work();
@@ -92,7 +95,8 @@ export async function createRunner(variant: SharedVariant, url: string, limit: n
   };
   return {
     name: variant,
-    run: (key, mode, work) => locks.withLock(`${variant}:${key}`, work, { ttl: 10_000, wait: 10_000, ...options(mode) }),
+    run: (key, mode, work) =>
+      locks.withLock(`${variant}:${key}`, work, { ttl: 10_000, wait: 10_000, ...options(mode) }),
     close: () => app.close(),
   };
 }

@@ -73,7 +73,9 @@ export class LockStoreError extends LockError {
 
   /** Not sent: the client's last connection attempt was refused (or found no route), so it would only queue. */
   static refused(operation: string, cause: Error): LockStoreError {
-    return new LockStoreError(STORE_REFUSED(operation, (cause as NodeJS.ErrnoException).code, cause.message), { cause });
+    return new LockStoreError(STORE_REFUSED(operation, (cause as NodeJS.ErrnoException).code, cause.message), {
+      cause,
+    });
   }
 
   /** A shared client inside a MULTI transaction answered QUEUED: the command did not run. */

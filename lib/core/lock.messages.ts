@@ -4,11 +4,9 @@ import type { LockLostReason } from './lock-lost-reason';
 export const LOCK_BUSY = (keys: readonly string[], waited: number) =>
   `Lock ${formatKeys(keys)} is held by another owner (waited ${waited} ms)`;
 
-export const LOCK_LOST = (keys: readonly string[], reason: string) =>
-  `Lock ${formatKeys(keys)} was lost: ${reason}`;
+export const LOCK_LOST = (keys: readonly string[], reason: string) => `Lock ${formatKeys(keys)} was lost: ${reason}`;
 
-export const STORE_FAILED = (operation: string, detail: string) =>
-  `Lock store failed during ${operation}: ${detail}`;
+export const STORE_FAILED = (operation: string, detail: string) => `Lock store failed during ${operation}: ${detail}`;
 
 export const STORE_IN_TRANSACTION = () =>
   'Redis answered QUEUED: the shared client is inside a MULTI transaction (multi({ pipeline: false })), ' +
@@ -33,13 +31,13 @@ export const QUORUM_TOO_SLOW = (operation: string, elapsed: number, ttl: number)
 
 export const STORE_CLOSED = () => 'Lock store is closed (the application is shutting down)';
 
-export const INVALID_ARGUMENT = (argument: string, problem: string) =>
-  `Invalid ${argument}: ${problem}`;
+export const INVALID_ARGUMENT = (argument: string, problem: string) => `Invalid ${argument}: ${problem}`;
 
 /** What clients are told; the store's own error stays in the server log. */
 export const LOCK_UNAVAILABLE_ANSWER = () => 'The lock service is unavailable';
 
-export const LOCK_LOST_ANSWER = (keys: readonly string[]) => `Lock ${formatKeys(keys)} was lost before the work finished`;
+export const LOCK_LOST_ANSWER = (keys: readonly string[]) =>
+  `Lock ${formatKeys(keys)} was lost before the work finished`;
 
 export const OUTAGE_ANSWERED = (detail: string) =>
   `Answering LOCK_UNAVAILABLE: ${detail} (repeats are logged at debug level until the store answers again)`;

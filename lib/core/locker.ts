@@ -126,7 +126,10 @@ export class Locker {
     return true;
   }
 
-  private async takeLock({ keys, options, name }: LockRequest, { signal, wait = options.wait }: TakeOptions): Promise<Lock> {
+  private async takeLock(
+    { keys, options, name }: LockRequest,
+    { signal, wait = options.wait }: TakeOptions,
+  ): Promise<Lock> {
     signal?.throwIfAborted();
     this.assertOpen();
     const storeKeys = toStoreKeys(this.options.keyPrefix, keys);
@@ -144,7 +147,16 @@ export class Locker {
     let won: Grant;
     try {
       // Passed to the store as it is (no second object per attempt).
-      const request = { kind: options.kind, keys: takeStoreKeys, userKeys: takeKeys, token, ttl: options.ttl, limit: options.limit, wait, signal };
+      const request = {
+        kind: options.kind,
+        keys: takeStoreKeys,
+        userKeys: takeKeys,
+        token,
+        ttl: options.ttl,
+        limit: options.limit,
+        wait,
+        signal,
+      };
       won = await new Acquisition(this.host, request).run();
     } catch (error) {
       if (reentry) await new Lock(reentry.covering[0]!, true, reentry.covering.slice(1)).releaseQuietly();

@@ -1,10 +1,4 @@
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { LockArgumentError, LockNotAcquiredError } from '../core/errors';
 import type { AcquireOptions } from '../core/options/acquire-options.interface';
@@ -181,7 +175,13 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
       this.decorated.set(metadata, resolved);
     }
     const { options, name } = resolved;
-    return { keys, options, onBusy: onBusyOf(metadata.options), source: metadata.method, name: lockName(name, keys, this.options.keyAsName) };
+    return {
+      keys,
+      options,
+      onBusy: onBusyOf(metadata.options),
+      source: metadata.method,
+      name: lockName(name, keys, this.options.keyAsName),
+    };
   }
 
   /** The life cycle for functions (see Locker.run). @internal */
@@ -190,7 +190,10 @@ export class LockService implements BeforeApplicationShutdown, OnApplicationShut
   }
 
   /** The life cycle for Observables, first half (see observable-life-cycle.ts). @internal */
-  acquire$(request: () => LockRequest, watchCancel?: (cancel: (reason: unknown) => void) => () => void): Observable<Lock> {
+  acquire$(
+    request: () => LockRequest,
+    watchCancel?: (cancel: (reason: unknown) => void) => () => void,
+  ): Observable<Lock> {
     return acquire$(this.locker, request, watchCancel);
   }
 

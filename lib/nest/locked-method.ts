@@ -21,7 +21,10 @@ export function createLockedMethod(original: Function, metadata: WithLockMetadat
       return metadata.returnsObservable ? throwError(() => error) : Promise.reject(error);
     }
     const request = () =>
-      service.decoratedRequest(resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]), metadata);
+      service.decoratedRequest(
+        resolveLockKey(metadata.key, args, (name) => args[name as unknown as number]),
+        metadata,
+      );
     if (metadata.returnsObservable) {
       return service
         .acquire$(request)

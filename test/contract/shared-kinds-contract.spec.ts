@@ -28,9 +28,12 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     await run?.stop();
   });
 
-  const permit = (k: string, owner: string, limit: number, ttl = LONG) => store.tryAcquire({ kind: 'permit', keys: [k], token: owner, ttl, limit });
-  const read = (k: string, owner: string, ttl = LONG) => store.tryAcquire({ kind: 'read', keys: [k], token: owner, ttl });
-  const mutex = (k: string, owner: string, ttl = LONG) => store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl });
+  const permit = (k: string, owner: string, limit: number, ttl = LONG) =>
+    store.tryAcquire({ kind: 'permit', keys: [k], token: owner, ttl, limit });
+  const read = (k: string, owner: string, ttl = LONG) =>
+    store.tryAcquire({ kind: 'read', keys: [k], token: owner, ttl });
+  const mutex = (k: string, owner: string, ttl = LONG) =>
+    store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl });
   const release = (kind: LockKind, k: string, owner: string) => store.release({ kind, keys: [k], token: owner });
   const needs = (kind: LockKind, skip: (note?: string) => void) => {
     if (!store.capabilities.kinds.includes(kind)) skip(`the ${descriptor.name} store does not implement ${kind}`);
@@ -67,7 +70,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     for (const owner of [a, b]) await release('permit', k, owner);
   });
 
-  it("permits: a re-run by the holder answers the fence it was issued, and takes no second permit", async ({ skip }) => {
+  it('permits: a re-run by the holder answers the fence it was issued, and takes no second permit', async ({
+    skip,
+  }) => {
     needs('permit', skip);
     const k = key();
     const a = token();
@@ -76,7 +81,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     expect((await permit(k, token(), 2)).fence).not.toBeNull();
   });
 
-  it('permits: extend renews only a live permit of its token; an unrenewed one ends after its ttl', async ({ skip }) => {
+  it('permits: extend renews only a live permit of its token; an unrenewed one ends after its ttl', async ({
+    skip,
+  }) => {
     needs('permit', skip);
     const k = key();
     const [a, b] = [token(), token()];
@@ -105,7 +112,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     await release('mutex', k, m);
   });
 
-  it("handOver of a permit: the giver's share goes, the receiver's comes with a higher fence, unannounced", async ({ skip }) => {
+  it("handOver of a permit: the giver's share goes, the receiver's comes with a higher fence, unannounced", async ({
+    skip,
+  }) => {
     needs('permit', skip);
     const k = key();
     const [a, b, c] = [token(), token(), token()];
@@ -119,14 +128,19 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     expect(await store.extend({ kind: 'permit', keys: [k], token: a, ttl: LONG })).toBe(false);
     expect(await store.extend({ kind: 'permit', keys: [k], token: c, ttl: LONG })).toBe(true);
     // A re-run answers the same.
-    expect(await store.handOver({ kind: 'permit', keys: [k], from: a, to: c, ttl: LONG, limit: 2 })).toMatchObject({ owned: true, fence: handed.fence });
+    expect(await store.handOver({ kind: 'permit', keys: [k], from: a, to: c, ttl: LONG, limit: 2 })).toMatchObject({
+      owned: true,
+      fence: handed.fence,
+    });
     await sleep(50);
     expect(heard).toBe(0);
     stop();
     for (const owner of [b, c]) await release('permit', k, owner);
   });
 
-  it("handOver of a share to a receiver that may not have one: no fence, the giver's share released and announced", async ({ skip }) => {
+  it("handOver of a share to a receiver that may not have one: no fence, the giver's share released and announced", async ({
+    skip,
+  }) => {
     needs('read', skip);
     const k = key();
     const [a, b] = [token(), token()];
@@ -155,7 +169,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     stop();
   });
 
-  it('readers share; a writer waits for all of them, holds back later readers, then excludes them', async ({ skip }) => {
+  it('readers share; a writer waits for all of them, holds back later readers, then excludes them', async ({
+    skip,
+  }) => {
     needs('read', skip);
     const k = key();
     const readers = [token(), token(), token()];
@@ -187,14 +203,19 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     await waitFor(async () => (await read(k, token())).fence !== null, 5_000);
   });
 
-  it("a mutex's extend, release and hand-over find a key held by shares not theirs, and leave the shares alone", async ({ skip }) => {
+  it("a mutex's extend, release and hand-over find a key held by shares not theirs, and leave the shares alone", async ({
+    skip,
+  }) => {
     needs('permit', skip);
     const k = key();
     const [holder, stranger] = [token(), token()];
     await permit(k, holder, 2);
     expect(await store.extend({ kind: 'mutex', keys: [k], token: stranger, ttl: LONG })).toBe(false);
     expect(await release('mutex', k, stranger)).toBe(false);
-    expect(await store.handOver({ kind: 'mutex', keys: [k], from: stranger, to: token(), ttl: LONG })).toMatchObject({ owned: false, fence: null });
+    expect(await store.handOver({ kind: 'mutex', keys: [k], from: stranger, to: token(), ttl: LONG })).toMatchObject({
+      owned: false,
+      fence: null,
+    });
     expect(await store.extend({ kind: 'permit', keys: [k], token: holder, ttl: LONG })).toBe(true);
     expect(await release('permit', k, holder)).toBe(true);
   });
@@ -233,7 +254,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     await release('read', k, reader);
   });
 
-  it('forceRelease frees every share of a key at once, announces it, reports each; the next fence is above them', async ({ skip }) => {
+  it('forceRelease frees every share of a key at once, announces it, reports each; the next fence is above them', async ({
+    skip,
+  }) => {
     needs('permit', skip);
     const k = key();
     const stuck = [token(), token()];
@@ -241,7 +264,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     let heard = 0;
     const stop = await store.onRelease([k], () => heard++);
     const freed = await store.forceRelease({ kind: 'permit', keys: [k] });
-    expect([...freed].sort((x, y) => x.fence - y.fence)).toEqual(stuck.map((owner, i) => ({ key: k, token: owner, fence: fences[i] })));
+    expect([...freed].sort((x, y) => x.fence - y.fence)).toEqual(
+      stuck.map((owner, i) => ({ key: k, token: owner, fence: fences[i] })),
+    );
     await waitFor(() => heard >= 1, 2_000);
     stop();
     expect(await store.isLocked([k])).toBe(false);
@@ -250,7 +275,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     const next = token();
     const taken = await mutex(k, next);
     expect(taken.fence).toBeGreaterThan(Math.max(...fences));
-    expect(await store.forceRelease({ kind: 'mutex', keys: [k] })).toEqual([{ key: k, token: next, fence: taken.fence }]);
+    expect(await store.forceRelease({ kind: 'mutex', keys: [k] })).toEqual([
+      { key: k, token: next, fence: taken.fence },
+    ]);
     expect(await store.forceRelease({ kind: 'permit', keys: [k] })).toEqual([]);
   });
 });

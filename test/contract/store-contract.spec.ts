@@ -35,7 +35,8 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
   });
 
   /** Whether `owner` holds every one of `keys` (extend succeeds only then; it resets the lease). */
-  const holds = (keys: readonly string[], owner: string, ttl = LONG) => store.extend({ kind: 'mutex', keys, token: owner, ttl });
+  const holds = (keys: readonly string[], owner: string, ttl = LONG) =>
+    store.extend({ kind: 'mutex', keys, token: owner, ttl });
 
   /** How many times a listener hears one release (a quorum's first node, then its majority). */
   const heardPerRelease = () => store.capabilities.announcementsPerRelease;
@@ -99,7 +100,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       expect(await store.isLocked([a])).toBe(false);
       expect(await store.isLocked([c])).toBe(false);
       await store.release({ kind: 'mutex', keys: [b], token: holder });
-      expect((await store.tryAcquire({ kind: 'mutex', keys: [a, b, c], token: caller, ttl: LONG })).fence).toBeGreaterThan(0);
+      expect(
+        (await store.tryAcquire({ kind: 'mutex', keys: [a, b, c], token: caller, ttl: LONG })).fence,
+      ).toBeGreaterThan(0);
       expect(await store.release({ kind: 'mutex', keys: [a, b, c], token: caller })).toBe(true);
     });
 
@@ -152,7 +155,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const owner = token();
       await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: 5_000 });
       expect(await store.extend({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })).toBe(false);
-      const { remaining } = (await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })) as { remaining: number };
+      const { remaining } = (await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })) as {
+        remaining: number;
+      };
       expect(remaining).toBeLessThanOrEqual(5_000);
       await store.release({ kind: 'mutex', keys: [k], token: owner });
     });
@@ -257,7 +262,7 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       listener.stop();
     });
 
-    it("from a token whose lease ended, the key free: not owned, but the receiver gets it with a fence", async () => {
+    it('from a token whose lease ended, the key free: not owned, but the receiver gets it with a fence', async () => {
       const k = key();
       const from = token();
       const to = token();
@@ -278,7 +283,10 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       await store.tryAcquire({ kind: 'mutex', keys: [a], token: from, ttl: LONG });
       await store.tryAcquire({ kind: 'mutex', keys: [b], token: other, ttl: LONG });
       const listener = await listen([a]);
-      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG })).toEqual({ owned: false, fence: null });
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG })).toEqual({
+        owned: false,
+        fence: null,
+      });
       expect(await store.isLocked([a])).toBe(false);
       await listener.until(1); // released as a release would: waiters hear of it
       expect(await holds([b], other)).toBe(true);
@@ -287,14 +295,17 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       await store.release({ kind: 'mutex', keys: [b], token: other });
     });
 
-    it('a re-run (every key already the receiver\'s) answers owned with the fence it issued', async () => {
+    it("a re-run (every key already the receiver's) answers owned with the fence it issued", async () => {
       for (const keys of [[key()], [key(), key()]]) {
         const from = token();
         const to = token();
         await store.tryAcquire({ kind: 'mutex', keys, token: from, ttl: LONG });
         const first = await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG });
         expect(first.owned).toBe(true);
-        expect(await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG })).toEqual({ owned: true, fence: first.fence });
+        expect(await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG })).toEqual({
+          owned: true,
+          fence: first.fence,
+        });
         expect(await holds(keys, to)).toBe(true);
         expect(await store.release({ kind: 'mutex', keys, token: to })).toBe(true);
         expect(await fenceOf(keys)).toBeGreaterThan(first.fence!);
@@ -307,7 +318,7 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
      * refused, and the fence that receiver ran with must still be below the other holder's, and
      * below any later one: a fenced resource keeps the newer holder's writes.
      */
-    it('optimistic, the giver\'s lease gone and the keys taken by another: the receiver\'s fence stays below theirs', async () => {
+    it("optimistic, the giver's lease gone and the keys taken by another: the receiver's fence stays below theirs", async () => {
       if (!store.capabilities.optimisticHandOver) return; // a quorum confirms every hand-over first
       for (const keys of [[key()], [key(), key()]]) {
         const [from, other, to] = [token(), token(), token()];
@@ -403,7 +414,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       await sleep(150);
       expect(await store.isLocked([a, b])).toBe(false);
       const next = token();
-      expect((await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: next, ttl: LONG })).fence).toBeGreaterThan(0);
+      expect((await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: next, ttl: LONG })).fence).toBeGreaterThan(
+        0,
+      );
       await store.release({ kind: 'mutex', keys: [a, b], token: next });
     });
   });
@@ -415,7 +428,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       expect(store.optimisticNow([key()])).toBe(store.capabilities.optimisticHandOver);
     });
 
-    it('optimisticHandOver: from the owner, counters unmoved: the receiver holds it with the fence plus one; no notification', async ({ skip }) => {
+    it('optimisticHandOver: from the owner, counters unmoved: the receiver holds it with the fence plus one; no notification', async ({
+      skip,
+    }) => {
       if (!store.capabilities.optimisticHandOver) skip();
       const [a, b] = [key(), key()];
       const from = token();
@@ -429,7 +444,10 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       expect(await holds([a, b], to)).toBe(true);
       expect(await holds([a], from)).toBe(false);
       // A re-run answers as the first run did.
-      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toMatchObject({ owned: true, fence: fence! + 1 });
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toMatchObject({
+        owned: true,
+        fence: fence! + 1,
+      });
       expect(await store.release({ kind: 'mutex', keys: [a, b], token: to })).toBe(true);
       await listener.until(1);
       await sleep(50);
@@ -438,7 +456,9 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       expect(await fenceOf([a])).toBeGreaterThan(fence! + 1);
     });
 
-    it("optimisticHandOver refused, the giver's lease ended: no fence, and the receiver's fence is burnt", async ({ skip }) => {
+    it("optimisticHandOver refused, the giver's lease ended: no fence, and the receiver's fence is burnt", async ({
+      skip,
+    }) => {
       if (!store.capabilities.optimisticHandOver) skip();
       const k = key();
       const from = token();
@@ -446,14 +466,19 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
       await sleep(100);
       const optimistic = { expectedFence: fence!, coveredFor: 0 };
-      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({
+        owned: false,
+        fence: null,
+      });
       expect(await store.isLocked([k])).toBe(false);
       expect(await holds([k], to)).toBe(false);
       // The receiver ran with fence + 1: no later holder is issued it again.
       expect(await fenceOf([k])).toBeGreaterThan(fence! + 1);
     });
 
-    it("optimisticHandOver refused, another holder took the lock meanwhile: no fence, the other's lease kept, fences above both", async ({ skip }) => {
+    it("optimisticHandOver refused, another holder took the lock meanwhile: no fence, the other's lease kept, fences above both", async ({
+      skip,
+    }) => {
       if (!store.capabilities.optimisticHandOver) skip();
       const k = key();
       const from = token();
@@ -464,14 +489,19 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const taken = await store.tryAcquire({ kind: 'mutex', keys: [k], token: other, ttl: LONG });
       expect(taken.fence).toBeGreaterThan(fence!);
       const optimistic = { expectedFence: fence!, coveredFor: 0 };
-      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({
+        owned: false,
+        fence: null,
+      });
       expect(await holds([k], other)).toBe(true);
       expect(await holds([k], to)).toBe(false);
       expect(await store.release({ kind: 'mutex', keys: [k], token: other })).toBe(true);
       expect(await fenceOf([k])).toBeGreaterThan(Math.max(taken.fence!, fence! + 1));
     });
 
-    it("optimisticHandOver refused, a key's counter moved past the expected fence: the giver's keys released", async ({ skip }) => {
+    it("optimisticHandOver refused, a key's counter moved past the expected fence: the giver's keys released", async ({
+      skip,
+    }) => {
       if (!store.capabilities.optimisticHandOver) skip();
       const [a, b] = [key(), key()];
       const from = token();
@@ -482,7 +512,10 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       await store.tryAcquire({ kind: 'mutex', keys: [b], token: from, ttl: LONG });
       const listener = await listen([a]);
       const optimistic = { expectedFence: fence!, coveredFor: LONG };
-      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toEqual({ owned: false, fence: null });
+      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toEqual({
+        owned: false,
+        fence: null,
+      });
       expect(await store.isLocked([a, b])).toBe(false);
       await listener.until(1); // released as a release would: waiters hear of it
       listener.stop();
@@ -546,10 +579,12 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     ];
     for (const [name, call] of calls) {
       // Promise.resolve().then: a call that throws at once counts as failing too.
-      const outcome = await Promise.resolve().then(call).then(
-        (value) => value,
-        (error: unknown) => error,
-      );
+      const outcome = await Promise.resolve()
+        .then(call)
+        .then(
+          (value) => value,
+          (error: unknown) => error,
+        );
       expect(outcome, name).toBeInstanceOf(LockStoreError);
     }
     await expect(closing.close()).resolves.toBeUndefined(); // closing again is harmless

@@ -81,7 +81,10 @@ describe('a Redis Cluster slot migration under the lock', () => {
     const waiting = app.locks.acquire(key, { ttl: 10_000 }).then((lock) => (received = lock));
     // Queued: its first attempt found the key busy (it then listens on the key's shard).
     const { from } = await placesOf(storeKey);
-    await waitFor(async () => (await from.client().call('PUBSUB', 'SHARDNUMSUB', `${storeKey}:released`) as [string, number])[1] === 1);
+    await waitFor(
+      async () =>
+        ((await from.client().call('PUBSUB', 'SHARDNUMSUB', `${storeKey}:released`)) as [string, number])[1] === 1,
+    );
     const to = await during(storeKey);
     expect(await holder.release()).toBe(true);
     await waiting;
@@ -150,7 +153,10 @@ describe('a Redis Cluster slot migration under the lock', () => {
     const refused = await other.locks.acquire(keys).catch((error: unknown) => error);
     // ioredis retries TRYAGAIN on a random master (MOVED, ASK, TRYAGAIN again) until its
     // redirection budget is spent; the last of them is named.
-    expect(refused).toMatchObject({ code: 'LOCK_UNAVAILABLE', message: expect.stringContaining('Too many Cluster redirections') });
+    expect(refused).toMatchObject({
+      code: 'LOCK_UNAVAILABLE',
+      message: expect.stringContaining('Too many Cluster redirections'),
+    });
     for (const storeKey of storeKeys) expect(await mastersWith(storeKey)).toEqual([]);
     await migration.finish();
     const lock = await other.locks.acquire(keys);

@@ -46,7 +46,11 @@ describe('on a Redis Cluster (3 masters)', () => {
   });
 
   it('inspect, forceRelease and leader election work on keys of every master', async () => {
-    await checkOperations(locks, other.locks, Array.from({ length: 6 }, (_, i) => `ops:${i}`));
+    await checkOperations(
+      locks,
+      other.locks,
+      Array.from({ length: 6 }, (_, i) => `ops:${i}`),
+    );
   });
 
   it('takes a multi-key lock whose keys share a hash tag', async () => {
@@ -70,7 +74,9 @@ describe('on a Redis Cluster (3 masters)', () => {
     const next = await waiting;
     expect(next.fence).toBeGreaterThan(permits[0]!.fence);
     await next.release();
-    const readers = await Promise.all([locks, other.locks].map((service) => service.acquire('{tenant:9}:doc', { mode: 'read' })));
+    const readers = await Promise.all(
+      [locks, other.locks].map((service) => service.acquire('{tenant:9}:doc', { mode: 'read' })),
+    );
     const writer = other.locks.acquire('{tenant:9}:doc', { mode: 'write' });
     await sleep(100);
     for (const reader of readers) await reader.release();
@@ -85,7 +91,7 @@ describe('on a Redis Cluster (3 masters)', () => {
     expect(await locks.isLocked('b')).toBe(false);
   });
 
-  it('wakes a waiter in another app on release, through the cluster\'s pub/sub', async () => {
+  it("wakes a waiter in another app on release, through the cluster's pub/sub", async () => {
     const holder = await locks.acquire('shared-on-cluster');
     const waiting = other.locks.acquire('shared-on-cluster');
     await sleep(100);
@@ -162,7 +168,7 @@ describe('on a Redis Cluster (3 masters)', () => {
     }
   });
 
-  it('wakes a waiter in another process through the key\'s shard', async () => {
+  it("wakes a waiter in another process through the key's shard", async () => {
     const workers = await compileChaosWorkers();
     try {
       const nodes = cluster.servers.map((server) => `127.0.0.1:${server.port}`).join(',');

@@ -17,11 +17,15 @@ async function countUnderLock(locks: LockService, key: string, workers: number):
   let count = 0;
   await Promise.all(
     Array.from({ length: workers }, () =>
-      locks.withLock(key, async () => {
-        const seen = count;
-        await sleep(2);
-        count = seen + 1;
-      }, { wait: 20_000 }),
+      locks.withLock(
+        key,
+        async () => {
+          const seen = count;
+          await sleep(2);
+          count = seen + 1;
+        },
+        { wait: 20_000 },
+      ),
     ),
   );
   return count;

@@ -96,6 +96,8 @@ describe('quorum waiters when the nodes disagree for a while', () => {
       holderProxies[2]!.delayAll(0);
       expect(await won.release()).toBe(true);
     }
-    expect(late.length, `late rounds (ms after the release): ${late.join(', ')}`).toBeLessThanOrEqual(LATE_ROUNDS_ALLOWED);
+    expect(late.length, `late rounds (ms after the release): ${late.join(', ')}`).toBeLessThanOrEqual(
+      LATE_ROUNDS_ALLOWED,
+    );
   }, 60_000);
 });

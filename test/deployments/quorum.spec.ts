@@ -59,7 +59,9 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
     servers[0]!.pause(); // a node down answers nothing: the majority still names the holder
     try {
-      expect(await store.inspect({ kind: 'mutex', keys: [k] })).toEqual([{ key: k, token: owner, fence, expiresIn: expect.any(Number) }]);
+      expect(await store.inspect({ kind: 'mutex', keys: [k] })).toEqual([
+        { key: k, token: owner, fence, expiresIn: expect.any(Number) },
+      ]);
     } finally {
       servers[0]!.resume();
     }
@@ -67,9 +69,14 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     for (const server of servers.slice(0, 2)) await server.client().set(stray, 'crashed', 'PX', LONG);
     expect(await store.inspect({ kind: 'mutex', keys: [stray] })).toEqual([]);
     const freed = await store.forceRelease({ kind: 'mutex', keys: [k, stray] });
-    expect(freed.map((entry) => [entry.key, entry.token])).toEqual([[k, owner], [stray, 'crashed']]);
+    expect(freed.map((entry) => [entry.key, entry.token])).toEqual([
+      [k, owner],
+      [stray, 'crashed'],
+    ]);
     for (const server of servers) expect(await server.client().exists(k, stray)).toBe(0);
-    expect((await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })).fence).toBeGreaterThan(fence!);
+    expect((await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })).fence).toBeGreaterThan(
+      fence!,
+    );
   });
 
   it('for every subset of nodes down: acquired exactly when a majority is up, else LockStoreError', async () => {
@@ -77,7 +84,9 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
       const k = key();
       const owner = token();
       for (const node of down) servers[node]!.pause();
-      const outcome = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG }).catch((error: unknown) => error);
+      const outcome = await store
+        .tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG })
+        .catch((error: unknown) => error);
       for (const node of down) servers[node]!.resume();
       const label = `down: [${down.join(', ')}]`;
       if (5 - down.length >= 3) {
@@ -127,7 +136,9 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
 
       await servers[2]!.kill();
       const started = performance.now();
-      const error = await store.tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG }).catch((e: unknown) => e);
+      const error = await store
+        .tryAcquire({ kind: 'mutex', keys: [k], token: token(), ttl: LONG })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LockStoreError);
       expect((error as Error).message).toMatch(/majority/);
       expect(performance.now() - started).toBeLessThan(STORE_TIMEOUT + SLACK);
@@ -136,15 +147,20 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
       await Promise.all([0, 1, 2].map((node) => servers[node]!.restart()));
     }
     // The nodes are back (empty): the same store works again on its own connections.
-    await waitFor(async () => {
-      const owner = token();
-      const attempt = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG }).catch(() => ({ fence: null }));
-      if (attempt.fence === null) return false;
-      await store.release({ kind: 'mutex', keys: [k], token: owner });
-      return true;
-    }, 10_000, 100);
+    await waitFor(
+      async () => {
+        const owner = token();
+        const attempt = await store
+          .tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG })
+          .catch(() => ({ fence: null }));
+        if (attempt.fence === null) return false;
+        await store.release({ kind: 'mutex', keys: [k], token: owner });
+        return true;
+      },
+      10_000,
+      100,
+    );
   });
-
 });
 
 describe('quorum fences: strictly increasing whatever subset answers, with nodes killed and restarted empty', () => {
@@ -307,11 +323,15 @@ describe('quorum module options', () => {
         wait: 0,
       });
       const lock = await locks.acquire('opts');
-      for (const server of servers) expect(await server.client().get('lock:{opts}')).toBe(`${lock.token} ${lock.fence}`);
+      for (const server of servers)
+        expect(await server.client().get('lock:{opts}')).toBe(`${lock.token} ${lock.fence}`);
       await expect(locks.tryAcquire('opts')).resolves.toBeNull();
       expect(await lock.release()).toBe(true);
       const observer = servers[1]!.client();
-      const connections = async () => String(await observer.client('LIST')).split('\n').filter(Boolean).length;
+      const connections = async () =>
+        String(await observer.client('LIST'))
+          .split('\n')
+          .filter(Boolean).length;
       const before = await connections();
       await module.close();
       expect(mine.status).toBe('ready');

@@ -45,7 +45,12 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
   let unhandled: ReturnType<typeof collectUnhandled>;
 
   async function app(options: RedisLockModuleOptions = {}): Promise<LockService> {
-    const started = await lockModule({ redis: deployment.options(), ttl: TTL, storeTimeout: STORE_TIMEOUT, ...options });
+    const started = await lockModule({
+      redis: deployment.options(),
+      ttl: TTL,
+      storeTimeout: STORE_TIMEOUT,
+      ...options,
+    });
     modules.push(started.module);
     return started.locks;
   }
@@ -129,4 +134,3 @@ describe('on Redis Sentinel (1 master, 1 replica, 3 sentinels)', () => {
     expect(unhandled.errors).toEqual([]);
   }, 30_000);
 });
-

@@ -14,7 +14,9 @@ describe('chaos: worker processes, real redis-server, injected faults', () => {
   let started: ChaosWorker[] = [];
 
   const startWorkers = async (count: number) => {
-    const batch = await Promise.all(Array.from({ length: count }, () => workers.start('chaos-worker', { REDIS_URL: server!.url })));
+    const batch = await Promise.all(
+      Array.from({ length: count }, () => workers.start('chaos-worker', { REDIS_URL: server!.url })),
+    );
     started.push(...batch);
     return batch;
   };
@@ -64,7 +66,12 @@ describe('chaos: worker processes, real redis-server, injected faults', () => {
     server = await RedisServer.start(); // the counter, outside the faults
     try {
       const processes = await Promise.all(
-        [0, 1, 2].map(() => workers.start('chaos-worker', { REDIS_URL: nodes.map((node) => node.url).join(','), COUNTER_URL: server!.url })),
+        [0, 1, 2].map(() =>
+          workers.start('chaos-worker', {
+            REDIS_URL: nodes.map((node) => node.url).join(','),
+            COUNTER_URL: server!.url,
+          }),
+        ),
       );
       started.push(...processes);
       const [callers, sections] = [6, 60];

@@ -95,7 +95,9 @@ describe('FaultProxy (test support)', () => {
 
     const subscribed = proxy.watch(commandNamed('subscribe', 'fp:channel'));
     const subscriber = client();
-    const received = new Promise<string>((resolve) => subscriber.on('message', (_channel, message: string) => resolve(message)));
+    const received = new Promise<string>((resolve) =>
+      subscriber.on('message', (_channel, message: string) => resolve(message)),
+    );
     await subscriber.subscribe('fp:channel');
     expect(subscribed.replies).toBe(1);
     await server.client().publish('fp:channel', 'hello');

@@ -65,11 +65,15 @@ describe('faults on a real redis-server', () => {
     } finally {
       await server.restart();
     }
-    await waitFor(async () => {
-      const next = await locks.tryAcquire('crash').catch(() => null);
-      if (next) await next.release();
-      return next !== null;
-    }, 10_000, 100);
+    await waitFor(
+      async () => {
+        const next = await locks.tryAcquire('crash').catch(() => null);
+        if (next) await next.release();
+        return next !== null;
+      },
+      10_000,
+      100,
+    );
   });
 
   it('an outage from start to end: waiters get the lock after it, no unhandled rejection, no timer or socket left', async () => {
@@ -118,7 +122,7 @@ describe('faults on a real redis-server', () => {
     }
   });
 
-  it('withLock keeps the work\'s result when the release cannot reach Redis, and warns of the failure', async () => {
+  it("withLock keeps the work's result when the release cannot reach Redis, and warns of the failure", async () => {
     const logged = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     try {
       const result = await locks.withLock('release-fails', async () => {
@@ -152,10 +156,14 @@ describe.each(ADAPTERS)('HTTP over %s while Redis is unreachable', (adapter) => 
 
   beforeAll(async () => {
     server = await RedisServer.start();
-    ({ app, url } = await startHttpApp(adapter, { redis: server.url, storeTimeout: 300 }, {
-      controllers: [OrdersController],
-      providers: [FakeAuthGuard],
-    }));
+    ({ app, url } = await startHttpApp(
+      adapter,
+      { redis: server.url, storeTimeout: 300 },
+      {
+        controllers: [OrdersController],
+        providers: [FakeAuthGuard],
+      },
+    ));
   });
 
   afterAll(async () => {

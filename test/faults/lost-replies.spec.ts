@@ -74,7 +74,9 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
       const drop = proxy.dropReplyOnce(scriptCall(HAND_OVER_SCRIPT));
       await betweenAttempts(attempts);
       const released = await settle(a.release());
-      expect(drop.requests, 'A\'s release handed the lock over to B (B was idle in the queue)').toBeGreaterThanOrEqual(1);
+      expect(drop.requests, "A's release handed the lock over to B (B was idle in the queue)").toBeGreaterThanOrEqual(
+        1,
+      );
       const outcome = await b;
       const state = await inRedis(k);
       const detail = `B's acquire answered ${show(outcome)}; A's release answered ${show(released)}; the hand-over was sent ${drop.requests} time(s); Redis holds ${show(state)}${whose(state.holder, drop, a)}`;
@@ -89,7 +91,7 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
     }
   });
 
-  it('hand-over slower than storeTimeout: A\'s release fails, but the key is not left held for the TTL by a token nobody owns', async () => {
+  it("hand-over slower than storeTimeout: A's release fails, but the key is not left held for the TTL by a token nobody owns", async () => {
     const k = key('late-hand-over');
     // The hand-over's reply comes STORE_TIMEOUT + 250 ms late: A's release times out, the script ran.
     // Less than twice the bound on purpose: B's own attempts, queued behind the late reply on the
@@ -105,7 +107,9 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
       const late = proxy.delayReplies(scriptCall(HAND_OVER_SCRIPT), STORE_TIMEOUT + 250, 1);
       await betweenAttempts(attempts);
       const released = await settle(a.release());
-      expect(late.requests, 'A\'s release handed the lock over to B (B was idle in the queue)').toBeGreaterThanOrEqual(1);
+      expect(late.requests, "A's release handed the lock over to B (B was idle in the queue)").toBeGreaterThanOrEqual(
+        1,
+      );
       // B settles within its wait: with the lock (and Redis holds it for B), or without it, and then
       // nothing may hold the key (today: B's token, for the whole TTL). A check before B settles
       // could catch one of B's own attempts in flight, so the state is read after.
@@ -146,8 +150,13 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
       await sleep(300);
       subscription.release(); // B's subscription is confirmed now: B goes on, aborted
       const outcome = await b; // bounded by B's wait
-      const freed = await waitFor(async () => (await direct.exists(storeKey(k))) === 0, Math.max(0, abortedAt + 1_000 - Date.now()))
-        .then(() => true, () => false);
+      const freed = await waitFor(
+        async () => (await direct.exists(storeKey(k))) === 0,
+        Math.max(0, abortedAt + 1_000 - Date.now()),
+      ).then(
+        () => true,
+        () => false,
+      );
       const state = await inRedis(k);
       const detail = `B's acquire answered ${show(outcome)}; A's release answered ${show(released)}; hand-overs sent: ${handedOver} before the abort, ${handOver.requests} in all; 1 s after the abort Redis holds ${show(state)}${whose(state.holder, handOver, a)}`;
       expect(outcome, detail).toBe(reason);
@@ -159,7 +168,12 @@ describe('lost and late replies (a fault-injecting proxy in front of a real redi
 
   it('an acquire granted while the module shuts down: it rejects with LockStoreError and no key is left in Redis', async () => {
     const k = key('granted-at-shutdown');
-    const { module, locks } = await lockModule({ redis: proxy.url, ttl: 30_000, storeTimeout: 2_000, shutdownGrace: 0 });
+    const { module, locks } = await lockModule({
+      redis: proxy.url,
+      ttl: 30_000,
+      storeTimeout: 2_000,
+      shutdownGrace: 0,
+    });
     let closed = false;
     try {
       await locks.isLocked('warm-up');
@@ -226,8 +240,10 @@ function expectLock(outcome: unknown, detail: string): Lock {
 /** Names the holder when it is the receiver (the to token) of a hand-over the rule saw. */
 function whose(holder: string | null, handOvers: ReplyRule, giver: Lock): string {
   if (holder === null) return '';
-  if (holder === giver.token) return ' (A\'s token)';
-  return handOvers.commands.some((command) => command.includes(holder)) ? ' (the token the hand-over was for: B\'s)' : '';
+  if (holder === giver.token) return " (A's token)";
+  return handOvers.commands.some((command) => command.includes(holder))
+    ? " (the token the hand-over was for: B's)"
+    : '';
 }
 
 function show(value: unknown): string {

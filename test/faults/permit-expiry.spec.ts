@@ -31,7 +31,9 @@ describe('permits of a crashed process expire', () => {
 
   it("a holder killed with SIGKILL: its permit ends after its ttl; the living holder's stays", async () => {
     const ttl = 1_000;
-    const holders: ChaosWorker[] = await Promise.all([0, 1].map(() => workers.start('chaos-worker', { REDIS_URL: server.url })));
+    const holders: ChaosWorker[] = await Promise.all(
+      [0, 1].map(() => workers.start('chaos-worker', { REDIS_URL: server.url })),
+    );
     for (const holder of holders) holder.send({ cmd: 'hold', key: 'export:t1', ttl, limit: 2 });
     const fences = await Promise.all(holders.map(async (holder) => (await holder.next('holding')).fence));
     // Held past several leases: both permits are renewed.

@@ -27,7 +27,10 @@ function refusedOnce(client: Redis): Promise<void> {
 
 async function timed<T>(work: Promise<T>): Promise<{ error: unknown; ms: number }> {
   const started = performance.now();
-  const error = await work.then(() => undefined, (e: unknown) => e);
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { error, ms: performance.now() - started };
 }
 
@@ -60,7 +63,11 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
       await server.kill();
       try {
         await refused;
-        const attempts: (() => Promise<unknown>)[] = [() => app.locks.acquire('refused'), () => app.locks.tryAcquire('refused'), () => app.locks.isLocked('refused')];
+        const attempts: (() => Promise<unknown>)[] = [
+          () => app.locks.acquire('refused'),
+          () => app.locks.tryAcquire('refused'),
+          () => app.locks.isLocked('refused'),
+        ];
         for (const attempt of attempts) {
           const { error, ms } = await timed(attempt());
           expectRefusal(error);
@@ -83,10 +90,14 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
   it('over HTTP: 503 at once, and the outage warning names the refusal, not a time-out', async () => {
     const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const client = new Redis(server.url);
-    const { app, url } = await startHttpApp('express', { redis: client, storeTimeout: STORE_TIMEOUT }, {
-      controllers: [OrdersController],
-      providers: [FakeAuthGuard],
-    });
+    const { app, url } = await startHttpApp(
+      'express',
+      { redis: client, storeTimeout: STORE_TIMEOUT },
+      {
+        controllers: [OrdersController],
+        providers: [FakeAuthGuard],
+      },
+    );
     try {
       resetState();
       const refused = refusedOnce(client);
@@ -97,7 +108,9 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
         const response = await fetch(`${url}/orders/slow/refused`, { method: 'POST' });
         expect(response.status).toBe(503);
         expect(performance.now() - started).toBeLessThan(AT_ONCE);
-        const outage = warn.mock.calls.map(([message]) => String(message)).find((message) => message.includes('Answering LOCK_UNAVAILABLE'));
+        const outage = warn.mock.calls
+          .map(([message]) => String(message))
+          .find((message) => message.includes('Answering LOCK_UNAVAILABLE'));
         expect(outage).toMatch(/refused the connection \(connect ECONNREFUSED/);
       } finally {
         await server.restart();
@@ -156,7 +169,9 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
       // does at once; a node whose refusal is known costs nothing. Both nodes down: at once too.
       await others[0]!.kill();
       await new Promise((resolve) => setTimeout(resolve, 300)); // both clients were refused once
-      const { error, ms } = await timed(store.tryAcquire({ kind: 'mutex', keys: ['{q}'], token: 'token', ttl: 10_000 }));
+      const { error, ms } = await timed(
+        store.tryAcquire({ kind: 'mutex', keys: ['{q}'], token: 'token', ttl: 10_000 }),
+      );
       expect(error).toBeInstanceOf(LockStoreError);
       expect(String((error as Error).message)).toMatch(/ECONNREFUSED/);
       expect(ms).toBeLessThan(AT_ONCE);
@@ -169,9 +184,13 @@ describe('a refused connection is answered at once, not after storeTimeout', () 
 });
 
 async function acquiresAgain(locks: LockService): Promise<void> {
-  await waitFor(async () => {
-    const next = await locks.tryAcquire('refused').catch(() => null);
-    if (next) await next.release();
-    return next !== null;
-  }, 10_000, 50);
+  await waitFor(
+    async () => {
+      const next = await locks.tryAcquire('refused').catch(() => null);
+      if (next) await next.release();
+      return next !== null;
+    },
+    10_000,
+    50,
+  );
 }

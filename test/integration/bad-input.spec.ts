@@ -104,8 +104,16 @@ const decoratorRows: [string, () => unknown, string][] = [
   ['@LeaderOnly with a blank name', () => LeaderOnly('  '), '@LeaderOnly name'],
   ['@LeaderOnly with a bad ttl', () => LeaderOnly('role', { ttl: 0 }), '@LeaderOnly options.ttl'],
   ['decorator onBusy unknown', () => WithLock('k', { onBusy: 'retry' as 'skip' }), '@WithLock options.onBusy'],
-  ['decorator minHold as a string', () => WithLock('k', { minHold: '1s' as unknown as number }), '@WithLock options.minHold'],
-  ['decorator signal option', () => WithLock('k', { signal: new AbortController().signal } as object), '@WithLock options.signal'],
+  [
+    'decorator minHold as a string',
+    () => WithLock('k', { minHold: '1s' as unknown as number }),
+    '@WithLock options.minHold',
+  ],
+  [
+    'decorator signal option',
+    () => WithLock('k', { signal: new AbortController().signal } as object),
+    '@WithLock options.signal',
+  ],
   ['decorator empty key', () => WithLock(''), 'key'],
   ['decorator limit 0', () => WithLock('k', { limit: 0 }), '@WithLock options.limit'],
   ['decorator unknown mode', () => WithLock('k', { mode: 'shared' as 'read' }), '@WithLock options.mode'],
@@ -139,7 +147,15 @@ describe('bad input: a clear LockArgumentError, and nothing sent to Redis', () =
     const recorder = await recordCommands(server);
     const outcomes: [string, unknown][] = [];
     for (const [name, call] of rows) {
-      outcomes.push([name, await Promise.resolve().then(() => call(locks, orders)).then(() => 'no error', (e) => e)]);
+      outcomes.push([
+        name,
+        await Promise.resolve()
+          .then(() => call(locks, orders))
+          .then(
+            () => 'no error',
+            (e) => e,
+          ),
+      ]);
     }
     for (const [name, define] of decoratorRows) {
       try {

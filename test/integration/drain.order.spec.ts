@@ -49,7 +49,7 @@ const VARIANTS = [
   { name: 'imported before, both global', after: false, global: true },
 ] as const;
 
-describe('drain on shutdown: locks still work in other modules\' onApplicationShutdown', () => {
+describe("drain on shutdown: locks still work in other modules' onApplicationShutdown", () => {
   let server: RedisServer;
   let client: Redis;
 
@@ -62,22 +62,25 @@ describe('drain on shutdown: locks still work in other modules\' onApplicationSh
     await server?.stop();
   });
 
-  it.each(VARIANTS)('$name: the hook takes and releases a lock; only after close() do acquisitions fail', async ({ name, after, global }) => {
-    const work = shutdownWorkModule(name, global, client);
-    const locks = RedisLockModule.forRoot({ redis: server.url, isGlobal: global });
-    const module = await Test.createTestingModule({ imports: after ? [locks, work] : [work, locks] }).compile();
-    const app = await module.init();
-    const service = app.get(LockService);
-    await service.isLocked('warm-up'); // the module's client connects on its first command
-    const connectionsBefore = await connections(client);
+  it.each(VARIANTS)(
+    '$name: the hook takes and releases a lock; only after close() do acquisitions fail',
+    async ({ name, after, global }) => {
+      const work = shutdownWorkModule(name, global, client);
+      const locks = RedisLockModule.forRoot({ redis: server.url, isGlobal: global });
+      const module = await Test.createTestingModule({ imports: after ? [locks, work] : [work, locks] }).compile();
+      const app = await module.init();
+      const service = app.get(LockService);
+      await service.isLocked('warm-up'); // the module's client connects on its first command
+      const connectionsBefore = await connections(client);
 
-    await app.close();
-    expect(outcomes.get(name)).toBe('held in Redis');
-    expect(await client.exists(`lock:{on-shutdown:${name}}`)).toBe(0);
-    // The store did close in the end: new acquisitions fail, and the module's connection is gone.
-    await expect(service.acquire('after-close')).rejects.toBeInstanceOf(LockStoreError);
-    await waitFor(async () => (await connections(client)) < connectionsBefore, 5_000);
-  });
+      await app.close();
+      expect(outcomes.get(name)).toBe('held in Redis');
+      expect(await client.exists(`lock:{on-shutdown:${name}}`)).toBe(0);
+      // The store did close in the end: new acquisitions fail, and the module's connection is gone.
+      await expect(service.acquire('after-close')).rejects.toBeInstanceOf(LockStoreError);
+      await waitFor(async () => (await connections(client)) < connectionsBefore, 5_000);
+    },
+  );
 });
 
 /** How many clients the server has connected. */

@@ -40,7 +40,14 @@ describe('hand-over fairness across processes', () => {
   });
 
   /** `callers` callers of A taking `k` `sections` times each, for `holdMs`; the order of holders. */
-  function busyProcess(k: string, callers: number, sections: number, holdMs: number, order: string[], stop: () => boolean) {
+  function busyProcess(
+    k: string,
+    callers: number,
+    sections: number,
+    holdMs: number,
+    order: string[],
+    stop: () => boolean,
+  ) {
     return Promise.all(
       Array.from({ length: callers }, async (_, caller) => {
         for (let i = 0; i < sections && !stop(); i++) {

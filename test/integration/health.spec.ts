@@ -43,7 +43,10 @@ describe('RedisLockHealthIndicator (@nestjs/terminus)', () => {
   beforeAll(async () => {
     server = await RedisServer.start();
     const module = await Test.createTestingModule({
-      imports: [TerminusModule.forRoot({ logger: false }), RedisLockModule.forRoot({ redis: server.url, storeTimeout: STORE_TIMEOUT })],
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        RedisLockModule.forRoot({ redis: server.url, storeTimeout: STORE_TIMEOUT }),
+      ],
       controllers: [HealthController],
       providers: [RedisLockHealthIndicator],
     }).compile();
@@ -65,7 +68,10 @@ describe('RedisLockHealthIndicator (@nestjs/terminus)', () => {
   it('down within its own timeout (500 ms by default, not storeTimeout) while Redis is stopped, with a message for an operator', async () => {
     server.pause();
     try {
-      for (const [path, timeout] of [['/health', 500], ['/health/quick', 200]] as const) {
+      for (const [path, timeout] of [
+        ['/health', 500],
+        ['/health/quick', 200],
+      ] as const) {
         const started = performance.now();
         const answer = await request(app.getHttpServer()).get(path);
         const elapsed = performance.now() - started;
@@ -73,7 +79,10 @@ describe('RedisLockHealthIndicator (@nestjs/terminus)', () => {
         // Well under storeTimeout (3 s here); generous for a loaded machine.
         expect(elapsed).toBeLessThan(timeout + 1_500);
         expect(answer.status).toBe(503);
-        expect(answer.body.error.locks).toEqual({ status: 'down', message: `Redis did not answer within ${timeout} ms` });
+        expect(answer.body.error.locks).toEqual({
+          status: 'down',
+          message: `Redis did not answer within ${timeout} ms`,
+        });
       }
     } finally {
       server.resume();

@@ -121,7 +121,7 @@ describe.each(STORES)('LockService on the $name store', (store) => {
     await next.release();
   });
 
-  it('a stale holder cannot release or extend the next holder\'s lock', async () => {
+  it("a stale holder cannot release or extend the next holder's lock", async () => {
     const k = key();
     const stale = await locks.acquire(k, { ttl: 100, autoRenew: false });
     const fresh = await other.acquire(k, { wait: 2_000 });
@@ -171,7 +171,7 @@ describe.each(STORES)('LockService on the $name store', (store) => {
     expect(await other.isLocked(k)).toBe(false);
   });
 
-  it('an aborted wait rejects with the signal\'s reason and leaves no lock behind', async () => {
+  it("an aborted wait rejects with the signal's reason and leaves no lock behind", async () => {
     const k = key();
     const held = await locks.acquire(k);
     const controller = new AbortController();
@@ -187,7 +187,7 @@ describe.each(STORES)('LockService on the $name store', (store) => {
     expect(await locks.isLocked(k)).toBe(false);
   });
 
-  it('a waiter that gives up never touches the holder\'s key', async () => {
+  it("a waiter that gives up never touches the holder's key", async () => {
     const k = key();
     const held = await locks.acquire(k);
     await expect(other.acquire(k, { wait: 100 })).rejects.toBeInstanceOf(LockNotAcquiredError);
@@ -229,7 +229,10 @@ describe.each(STORES)('LockService on the $name store', (store) => {
       [key(), 'fast'],
     ];
     for (const [k, options] of bad) {
-      await expect(locks.acquire(k as string, options as object), `acquire(${String(k).slice(0, 20)})`).rejects.toBeInstanceOf(LockArgumentError);
+      await expect(
+        locks.acquire(k as string, options as object),
+        `acquire(${String(k).slice(0, 20)})`,
+      ).rejects.toBeInstanceOf(LockArgumentError);
     }
     await expect(locks.withLock('', () => 1)).rejects.toBeInstanceOf(LockArgumentError);
     await expect(locks.tryAcquire('k', { ttl: 5 })).rejects.toBeInstanceOf(LockArgumentError);

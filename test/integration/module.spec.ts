@@ -2,13 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LockLostError,
-  LockService,
-  LockStoreError,
-  RedisLockModule,
-  type RedisLockModuleOptions,
-} from '../../lib';
+import { LockLostError, LockService, LockStoreError, RedisLockModule, type RedisLockModuleOptions } from '../../lib';
 import { recordCommands } from '../support/command-recorder';
 import { RedisServer } from '../support/redis-server';
 import { lockModule } from '../support/stores';
@@ -109,7 +103,7 @@ describe('RedisLockModule', () => {
     await module.close();
   });
 
-  it('uses a user\'s client as is and never closes it', async () => {
+  it("uses a user's client as is and never closes it", async () => {
     const client = server.client();
     const { module, locks } = await lockModule({ redis: client, shutdownGrace: 0 });
     const lock = await locks.acquire('user-client');

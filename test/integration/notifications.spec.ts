@@ -56,6 +56,7 @@ describe.each<[string, RedisOptions, string]>([
 });
 
 async function connected(client: Redis): Promise<void> {
-  if (client.status === 'wait') await client.connect(); // lazyConnect: the first command would connect it
+  if (client.status === 'wait')
+    await client.connect(); // lazyConnect: the first command would connect it
   else if (client.status !== 'ready') await once(client, 'ready');
 }

@@ -42,7 +42,10 @@ describe('what an optimistic hand-over rests on', () => {
   /** Whether `promise` settled: read it after the turn it settles in. */
   function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
     let done = false;
-    promise.then(() => (done = true), () => (done = true));
+    promise.then(
+      () => (done = true),
+      () => (done = true),
+    );
     return { promise, settled: () => done };
   }
 
@@ -115,10 +118,11 @@ describe('what an optimistic hand-over rests on', () => {
     const attempt = store.tryAcquire.bind(store);
     let failed: (() => void) | undefined;
     // Told when the head's attempt failed: it is idle (sleeping its poll delay) just after.
-    store.tryAcquire = (...args) => attempt(...args).catch((error: unknown) => {
-      failed?.();
-      throw error;
-    });
+    store.tryAcquire = (...args) =>
+      attempt(...args).catch((error: unknown) => {
+        failed?.();
+        throw error;
+      });
     try {
       const k = key();
       const holder = await locks.acquire(k);

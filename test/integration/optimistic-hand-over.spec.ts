@@ -97,25 +97,28 @@ describe('optimistic hand-over inside a process', () => {
   it.each([
     ['deleted', (k: string) => direct.del(`lock:{${k}}`)],
     ['taken by another owner', (k: string) => direct.set(`lock:{${k}}`, 'someone-else', 'PX', 10_000)],
-    ['whose slot\'s fence counter is gone', (k: string) => direct.del(fenceCounterOf(`lock:{${k}}`))],
-  ])('a key %s between acquisition and hand-over: the receiver loses the lock at once (not-held)', async (_name, tamper) => {
-    const { module, locks } = await lockModule({ redis: server.url, ttl: 30_000 });
-    try {
-      const k = key();
-      const holder = await locks.acquire(k, { autoRenew: false });
-      const { waiting } = await queuedBehind(module, locks, k);
-      await tamper(k);
-      await holder.release();
-      const receiver = await waiting;
-      await waitFor(() => receiver.signal.aborted, 2_000);
-      expect((receiver.signal.reason as LockLostError).reason).toBe('not-held');
-      expect(await direct.get(`lock:{${k}}`)).not.toBe(`${receiver.token} ${receiver.fence}`);
-      expect(await receiver.release()).toBe(false);
-      await direct.del(`lock:{${k}}`);
-    } finally {
-      await module.close();
-    }
-  });
+    ["whose slot's fence counter is gone", (k: string) => direct.del(fenceCounterOf(`lock:{${k}}`))],
+  ])(
+    'a key %s between acquisition and hand-over: the receiver loses the lock at once (not-held)',
+    async (_name, tamper) => {
+      const { module, locks } = await lockModule({ redis: server.url, ttl: 30_000 });
+      try {
+        const k = key();
+        const holder = await locks.acquire(k, { autoRenew: false });
+        const { waiting } = await queuedBehind(module, locks, k);
+        await tamper(k);
+        await holder.release();
+        const receiver = await waiting;
+        await waitFor(() => receiver.signal.aborted, 2_000);
+        expect((receiver.signal.reason as LockLostError).reason).toBe('not-held');
+        expect(await direct.get(`lock:{${k}}`)).not.toBe(`${receiver.token} ${receiver.fence}`);
+        expect(await receiver.release()).toBe(false);
+        await direct.del(`lock:{${k}}`);
+      } finally {
+        await module.close();
+      }
+    },
+  );
 
   it('with under HAND_OVER_GATHER_MARGIN of cover, the hand-over is written at once, also with other calls in flight and a receiver that first works synchronously', async () => {
     const ttl = 900;
@@ -147,7 +150,7 @@ describe('optimistic hand-over inside a process', () => {
     }
   });
 
-  it('with too little of the giver\'s lease left, the hand-over waits for Redis instead', async () => {
+  it("with too little of the giver's lease left, the hand-over waits for Redis instead", async () => {
     const { module, locks } = await lockModule({ redis: server.url });
     const store = module.get<LockStore>(LOCK_STORE);
     const handOver = vi.spyOn(store, 'handOver');
@@ -227,31 +230,37 @@ describe('optimistic hand-over inside a process', () => {
   it.each([
     ['behind the clock', async () => undefined],
     // Grants on the slot outran the clock: fences come from the counter alone.
-    ['ahead of the clock', async (k: string) => direct.set(fenceCounterOf(`lock:{${k}}`), (await serverMicros()) + 3_600_000_000)],
-  ])('the giver\'s key deleted and taken by another process before the hand-over, the counter %s: the receiver\'s fence stays below the new holder\'s', async (_name, setCounter) => {
-    const a = await lockModule({ redis: server.url, ttl: 30_000 });
-    const b = await lockModule({ redis: server.url, ttl: 30_000 });
-    try {
-      const k = key();
-      await setCounter(k);
-      const holder = await a.locks.acquire(k, { autoRenew: false });
-      const { waiting } = await queuedBehind(a.module, a.locks, k);
-      await direct.del(`lock:{${k}}`); // behind the giver's back (eviction, an admin's DEL)
-      const later = await b.locks.acquire(k, { wait: 0 });
-      await holder.release();
-      const receiver = await waiting; // optimistic: it runs with the giver's fence plus one
-      expect(receiver.fence).toBe(holder.fence + 1);
-      await waitFor(() => receiver.signal.aborted, 5_000);
-      expect(receiver.fence).toBeLessThan(later.fence);
-      expect(await later.release()).toBe(true);
-      const next = await b.locks.acquire(k);
-      await next.release();
-      expect(next.fence).toBeGreaterThan(later.fence);
-    } finally {
-      await a.module.close();
-      await b.module.close();
-    }
-  });
+    [
+      'ahead of the clock',
+      async (k: string) => direct.set(fenceCounterOf(`lock:{${k}}`), (await serverMicros()) + 3_600_000_000),
+    ],
+  ])(
+    "the giver's key deleted and taken by another process before the hand-over, the counter %s: the receiver's fence stays below the new holder's",
+    async (_name, setCounter) => {
+      const a = await lockModule({ redis: server.url, ttl: 30_000 });
+      const b = await lockModule({ redis: server.url, ttl: 30_000 });
+      try {
+        const k = key();
+        await setCounter(k);
+        const holder = await a.locks.acquire(k, { autoRenew: false });
+        const { waiting } = await queuedBehind(a.module, a.locks, k);
+        await direct.del(`lock:{${k}}`); // behind the giver's back (eviction, an admin's DEL)
+        const later = await b.locks.acquire(k, { wait: 0 });
+        await holder.release();
+        const receiver = await waiting; // optimistic: it runs with the giver's fence plus one
+        expect(receiver.fence).toBe(holder.fence + 1);
+        await waitFor(() => receiver.signal.aborted, 5_000);
+        expect(receiver.fence).toBeLessThan(later.fence);
+        expect(await later.release()).toBe(true);
+        const next = await b.locks.acquire(k);
+        await next.release();
+        expect(next.fence).toBeGreaterThan(later.fence);
+      } finally {
+        await a.module.close();
+        await b.module.close();
+      }
+    },
+  );
 
   it('a run of 40 hand-overs in one process: every 16th waits for Redis (a new block of fences), none is refused', async () => {
     const { module, locks } = await lockModule({ redis: server.url, ttl: 30_000 });
@@ -314,7 +323,10 @@ describe('optimistic hand-over inside a process', () => {
       const { waiting } = await queuedBehind(a.module, a.locks, k, controller.signal);
       controller.abort(); // e.g. the client disconnected
       const released = holder.release(); // same turn (e.g. an abort listener, or a continuation queued first)
-      const outcome = await waiting.then((lock) => lock, (error: unknown) => error);
+      const outcome = await waiting.then(
+        (lock) => lock,
+        (error: unknown) => error,
+      );
       expect(outcome).toBe(controller.signal.reason);
       expect(await released).toBe(true);
       await waitFor(async () => (await direct.exists(`lock:{${k}}`)) === 0, 1_000).catch(() => undefined);
@@ -334,7 +346,8 @@ describe('optimistic hand-over inside a process', () => {
       const k = key();
       const holder = await a.locks.acquire(k, { autoRenew: false });
       // The subscription is slow, then fails (a subscriber connection that times out).
-      store.onRelease = () => new Promise((_, reject) => setTimeout(() => reject(new Error('subscribe timed out')), 300));
+      store.onRelease = () =>
+        new Promise((_, reject) => setTimeout(() => reject(new Error('subscribe timed out')), 300));
       const waiting = a.locks.acquire(k, { wait: 10_000 });
       waiting.catch(() => undefined);
       await sleep(100); // first attempt answered busy; queued, its subscription pending

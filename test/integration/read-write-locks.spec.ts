@@ -18,7 +18,9 @@ describe.each(STORES.filter((store) => store.name !== 'quorum'))('read-write loc
 
   it('5 readers hold at once; a writer waits for all of them, then excludes them', async () => {
     const k = key();
-    const readers = await Promise.all(Array.from({ length: 5 }, (_, i) => (i % 2 ? other : locks).acquire(k, { mode: 'read' })));
+    const readers = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => (i % 2 ? other : locks).acquire(k, { mode: 'read' })),
+    );
     let wrote = false;
     const writer = locks.acquire(k, { mode: 'write' }).then((lock) => ((wrote = true), lock));
     for (const reader of readers) {
@@ -72,7 +74,7 @@ describe.each(STORES.filter((store) => store.name !== 'quorum'))('read-write loc
     expect(waited).toBeLessThan(6 * hold);
   });
 
-  it('a read inside the chain\'s own write re-enters; a write inside its own read is refused', async () => {
+  it("a read inside the chain's own write re-enters; a write inside its own read is refused", async () => {
     const k = key();
     await locks.withLock(k, async (outer) => {
       const inner = await locks.acquire(k, { mode: 'read' });

@@ -188,7 +188,9 @@ describe.each(STORES)('reentrancy and current() ($name store)', (store) => {
     let finish!: () => void;
     const holding = new Promise<void>((resolve) => (finish = resolve));
     let armed!: (timers: { pitfall: Promise<Lock | null>; remedy: Promise<Lock | null> }) => void;
-    const timers = new Promise<{ pitfall: Promise<Lock | null>; remedy: Promise<Lock | null> }>((resolve) => (armed = resolve));
+    const timers = new Promise<{ pitfall: Promise<Lock | null>; remedy: Promise<Lock | null> }>(
+      (resolve) => (armed = resolve),
+    );
     // A lazily started flusher would later run unrelated callers' work in these callbacks.
     const holder = locks.withLock(k, async () => {
       armed({
@@ -250,10 +252,14 @@ describe.each(STORES)('@CurrentLock and nested @WithLock over HTTP ($name store)
 
   beforeAll(async () => {
     run = await store.start();
-    ({ app, url, locks } = await startHttpApp('express', { ...run.options, wait: 0 }, {
-      controllers: [OrdersController],
-      providers: [Ledger],
-    }));
+    ({ app, url, locks } = await startHttpApp(
+      'express',
+      { ...run.options, wait: 0 },
+      {
+        controllers: [OrdersController],
+        providers: [Ledger],
+      },
+    ));
   });
 
   afterAll(async () => {

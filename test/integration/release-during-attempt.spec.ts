@@ -80,7 +80,7 @@ describe('a release heard while the head waiter attempts', () => {
   it.each([
     ['another process', 'other'],
     ['the same process', 'same'],
-  ] as const)('holder in %s, the attempt\'s reply held back by a delaying proxy', async (_name, where) => {
+  ] as const)("holder in %s, the attempt's reply held back by a delaying proxy", async (_name, where) => {
     const waiterSide = await lockModule({ redis: proxy.url, ttl: 30_000 });
     const other = where === 'other' ? await lockModule({ redis: server.url, ttl: 30_000 }) : undefined;
     const holderLocks: LockService = other?.locks ?? waiterSide.locks;

@@ -7,7 +7,11 @@ import { lockModule } from '../support/stores';
 import { sleep, timersAndSockets, waitFor } from '../support/wait-for';
 
 /** Settles with the lock or the error. */
-const outcomeOf = (acquiring: Promise<Lock>) => acquiring.then((lock: Lock) => lock, (error: Error) => error);
+const outcomeOf = (acquiring: Promise<Lock>) =>
+  acquiring.then(
+    (lock: Lock) => lock,
+    (error: Error) => error,
+  );
 
 /**
  * The end of the drain: when the grace period is over (or at once with shutdownGrace 0) waiters
@@ -28,7 +32,7 @@ describe('shutdown phases', () => {
     await server?.stop();
   });
 
-  it('shutdownGrace 0: the aborted holder\'s lock goes to no waiter; waiters fail with LockStoreError', async () => {
+  it("shutdownGrace 0: the aborted holder's lock goes to no waiter; waiters fail with LockStoreError", async () => {
     const { module, locks } = await lockModule({ redis: server.url, shutdownGrace: 0, ttl: 30_000 });
     try {
       const holder = await locks.acquire('grace-zero');

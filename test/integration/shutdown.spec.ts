@@ -58,7 +58,10 @@ describe('graceful shutdown with decorated work still running', () => {
       providers: [ReportJob],
     }).compile();
     const app = await module.init();
-    const running = app.get(ReportJob).run().catch((error: unknown) => error);
+    const running = app
+      .get(ReportJob)
+      .run()
+      .catch((error: unknown) => error);
     await waitFor(() => started.includes('job'));
     const closing = Date.now();
     await app.close();
@@ -69,18 +72,25 @@ describe('graceful shutdown with decorated work still running', () => {
     expect((outcome as LockLostError).reason).toBe('shutdown');
   });
 
-  it.each(ADAPTERS)('%s: with shutdownGrace 0, app.close() with a request in flight does not hang; the route lock is released', async (adapter) => {
-    const { app, url } = await startHttpApp(adapter, { redis: server.url, shutdownGrace: 0 }, { controllers: [ExportsController] });
-    const request = fetch(`${url}/exports`, { method: 'POST' }).then(
-      (response) => response.status,
-      () => 'connection closed',
-    );
-    await waitFor(() => started.filter((name) => name === 'export').length === ADAPTERS.indexOf(adapter) + 1);
-    const closing = Date.now();
-    await app.close();
-    expect(Date.now() - closing).toBeLessThan(CLOSE_BOUND);
-    expect(await server.client().exists('lock:{export}')).toBe(0);
-    // The handler stopped on the aborted signal, so the request ended instead of holding the server open.
-    expect(await request).toBeDefined();
-  });
+  it.each(ADAPTERS)(
+    '%s: with shutdownGrace 0, app.close() with a request in flight does not hang; the route lock is released',
+    async (adapter) => {
+      const { app, url } = await startHttpApp(
+        adapter,
+        { redis: server.url, shutdownGrace: 0 },
+        { controllers: [ExportsController] },
+      );
+      const request = fetch(`${url}/exports`, { method: 'POST' }).then(
+        (response) => response.status,
+        () => 'connection closed',
+      );
+      await waitFor(() => started.filter((name) => name === 'export').length === ADAPTERS.indexOf(adapter) + 1);
+      const closing = Date.now();
+      await app.close();
+      expect(Date.now() - closing).toBeLessThan(CLOSE_BOUND);
+      expect(await server.client().exists('lock:{export}')).toBe(0);
+      // The handler stopped on the aborted signal, so the request ended instead of holding the server open.
+      expect(await request).toBeDefined();
+    },
+  );
 });

@@ -9,9 +9,21 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LockNotAcquiredError, LockService, LockStoreError, RedisLockModule, type RedisLockModuleOptions, WithLock } from '../../lib';
+import {
+  LockNotAcquiredError,
+  LockService,
+  LockStoreError,
+  RedisLockModule,
+  type RedisLockModuleOptions,
+  WithLock,
+} from '../../lib';
 import { loadTelemetry } from '../../lib/core/telemetry/load-telemetry';
 import { RedisServer } from '../support/redis-server';
 import { sleep, waitFor } from '../support/wait-for';
@@ -42,7 +54,9 @@ const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exp
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
 const meterProvider = new MeterProvider({ readers: [reader] });
 
-async function app(options: RedisLockModuleOptions = {}): Promise<{ module: TestingModule; locks: LockService; orders: Orders }> {
+async function app(
+  options: RedisLockModuleOptions = {},
+): Promise<{ module: TestingModule; locks: LockService; orders: Orders }> {
   const module = await Test.createTestingModule({
     imports: [RedisLockModule.forRoot({ store: 'memory', ...options })],
     providers: [Orders],
@@ -157,7 +171,9 @@ describe('OpenTelemetry', () => {
     it('lock.acquire.duration and lock.hold.duration in seconds, lock.active back to 0, lock.lost by reason', async () => {
       const warnings = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
       const lock = await ctx.locks.acquire('report', { name: 'report', ttl: 50, autoRenew: false });
-      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex' }, value: 1 }));
+      expect(await points('lock.active')).toContainEqual(
+        expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex' }, value: 1 }),
+      );
       await waitFor(() => !lock.held, 5_000);
       await lock.release();
       // The loss is logged, without the token.
@@ -173,17 +189,26 @@ describe('OpenTelemetry', () => {
       // Held about 50 ms before the lease expired: seconds, not milliseconds.
       expect((hold.value as Histogram).sum).toBeGreaterThan(0.01);
       expect((hold.value as Histogram).sum).toBeLessThan(5);
-      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex' }, value: 0 }));
+      expect(await points('lock.active')).toContainEqual(
+        expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex' }, value: 0 }),
+      );
       expect(await points('lock.lost')).toContainEqual(
-        expect.objectContaining({ attributes: { 'lock.name': 'report', 'lock.kind': 'mutex', 'lock.lost.reason': 'expired' }, value: 1 }),
+        expect.objectContaining({
+          attributes: { 'lock.name': 'report', 'lock.kind': 'mutex', 'lock.lost.reason': 'expired' },
+          value: 1,
+        }),
       );
     });
 
     it('spans and metrics carry the kind: a permit, a reader and a writer (mutex) are told apart', async () => {
       const permit = await ctx.locks.acquire('kinds', { name: 'kinds', limit: 2 });
       const reader = await ctx.locks.acquire('kinds:doc', { name: 'kinds', mode: 'read' });
-      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'kinds', 'lock.kind': 'permit' }, value: 1 }));
-      expect(await points('lock.active')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'kinds', 'lock.kind': 'read' }, value: 1 }));
+      expect(await points('lock.active')).toContainEqual(
+        expect.objectContaining({ attributes: { 'lock.name': 'kinds', 'lock.kind': 'permit' }, value: 1 }),
+      );
+      expect(await points('lock.active')).toContainEqual(
+        expect.objectContaining({ attributes: { 'lock.name': 'kinds', 'lock.kind': 'read' }, value: 1 }),
+      );
       await permit.release();
       await reader.release();
       await ctx.locks.withLock('kinds:doc', () => undefined, { name: 'kinds', mode: 'write' });
@@ -193,9 +218,13 @@ describe('OpenTelemetry', () => {
     it('a leadership: lock.leaderships counts it while held, a lock.leadership span has elected and stepped-down events', async () => {
       const leadership = ctx.locks.campaign('reports');
       const term = await leadership.elected();
-      expect(await points('lock.leaderships')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'reports' }, value: 1 }));
+      expect(await points('lock.leaderships')).toContainEqual(
+        expect.objectContaining({ attributes: { 'lock.name': 'reports' }, value: 1 }),
+      );
       await leadership.resign();
-      expect(await points('lock.leaderships')).toContainEqual(expect.objectContaining({ attributes: { 'lock.name': 'reports' }, value: 0 }));
+      expect(await points('lock.leaderships')).toContainEqual(
+        expect.objectContaining({ attributes: { 'lock.name': 'reports' }, value: 0 }),
+      );
       const [span] = spans.getFinishedSpans().filter((finished) => finished.name === 'lock.leadership');
       expect(span!.attributes).toEqual({ 'lock.name': 'reports', 'lock.term': term });
       expect(span!.events.map((event) => event.name)).toEqual(['lock.elected', 'lock.stepped_down']);

@@ -33,7 +33,11 @@ class Exporter {
   export(started: (lock: Lock) => void): Promise<string> {
     return this.locks.withLock('export', (lock) => {
       started(lock);
-      return new Promise<string>((resolve) => lock.signal.addEventListener('abort', () => resolve(`stopped: ${(lock.signal.reason as LockLostError).reason}`)));
+      return new Promise<string>((resolve) =>
+        lock.signal.addEventListener('abort', () =>
+          resolve(`stopped: ${(lock.signal.reason as LockLostError).reason}`),
+        ),
+      );
     });
   }
 }

@@ -122,7 +122,7 @@ describe('release notifications through Redis', () => {
     await server?.stop();
   });
 
-  it('a release publishes on the key\'s channel', async () => {
+  it("a release publishes on the key's channel", async () => {
     const listener = server.client();
     const messages: string[] = [];
     listener.on('message', (channel: string) => messages.push(channel));
@@ -156,7 +156,11 @@ describe('release notifications through Redis', () => {
     // Each store call is one script, one round trip: the calls A's store saw are what went to
     // Redis (what a hand-over does there is pinned by test/store-contract.spec.ts).
     const store = modules[0]!.get<LockStore>(LOCK_STORE);
-    const calls = { handOver: vi.spyOn(store, 'handOver'), release: vi.spyOn(store, 'release'), tryAcquire: vi.spyOn(store, 'tryAcquire') };
+    const calls = {
+      handOver: vi.spyOn(store, 'handOver'),
+      release: vi.spyOn(store, 'release'),
+      tryAcquire: vi.spyOn(store, 'tryAcquire'),
+    };
     try {
       // A release that meets the head waiter in the middle of its fallback poll goes through Redis
       // instead (the poll's attempt is already on the wire): such a round is repeated, a few times at most.

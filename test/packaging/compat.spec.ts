@@ -16,9 +16,19 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
  * the newest Nest with a user's own iovalkey client (ioredis stays installed: it is a peer).
  */
 const MATRIX = [
-  { name: 'nest11-ioredis5', dependencies: ['@nestjs/common@^11', '@nestjs/core@^11', 'ioredis@^5'], module: 'node16', client: 'ioredis' },
+  {
+    name: 'nest11-ioredis5',
+    dependencies: ['@nestjs/common@^11', '@nestjs/core@^11', 'ioredis@^5'],
+    module: 'node16',
+    client: 'ioredis',
+  },
   // Nest 12 is ESM-only: a CommonJS project needs node20 (require of ESM) for its own imports too.
-  { name: 'nest12-ioredis6', dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6'], module: 'node20', client: 'ioredis' },
+  {
+    name: 'nest12-ioredis6',
+    dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6'],
+    module: 'node20',
+    client: 'ioredis',
+  },
   {
     name: 'nest12-iovalkey',
     dependencies: ['@nestjs/common@^12', '@nestjs/core@^12', 'ioredis@^6', 'iovalkey@^0.4'],
@@ -38,10 +48,14 @@ async function installConsumer(dir: string, dependencies: readonly string[]): Pr
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
-  await run(npm, ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', ...dependencies, ...COMMON], {
-    cwd: dir,
-    timeout: 280_000,
-  });
+  await run(
+    npm,
+    ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', ...dependencies, ...COMMON],
+    {
+      cwd: dir,
+      timeout: 280_000,
+    },
+  );
   writeFileSync(marker, wanted);
 }
 
@@ -78,8 +92,18 @@ describe('compatibility: the packed tarball in a consumer project', () => {
   });
 
   it('ships the LICENSE, the README and both entries, and no sources or tests', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'dist/index.js', 'dist/nest/testing/index.d.ts', 'dist/nest/health/index.js']));
-    expect(files.filter((file) => !file.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(file))).toEqual([]);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'dist/index.js',
+        'dist/nest/testing/index.d.ts',
+        'dist/nest/health/index.js',
+      ]),
+    );
+    expect(
+      files.filter((file) => !file.startsWith('dist/') && !['LICENSE', 'README.md', 'package.json'].includes(file)),
+    ).toEqual([]);
   });
 
   describe.each(MATRIX)('$name (module: $module)', ({ name, dependencies, module, client }) => {
@@ -90,43 +114,50 @@ describe('compatibility: the packed tarball in a consumer project', () => {
       await installTarball(dir, tarball);
     }, 300_000);
 
-    it.each(['commonjs', 'module'] as const)('type-checks (strict, skipLibCheck: false) and runs as %s', async (type) => {
-      const project = join(dir, type);
-      rmSync(project, { recursive: true, force: true });
-      mkdirSync(project);
-      writeFileSync(join(project, 'package.json'), JSON.stringify({ type }));
-      writeFileSync(join(project, 'smoke.ts'), readFileSync(join(__dirname, 'compat-consumer', 'smoke.ts')));
-      writeFileSync(join(project, 'client.ts'), readFileSync(join(__dirname, 'compat-consumer', `client-${client}.ts`)));
-      writeFileSync(
-        join(project, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'es2022',
-            module,
-            lib: ['es2023', 'esnext.disposable'],
-            types: ['node'],
-            strict: true,
-            skipLibCheck: false,
-            experimentalDecorators: true,
-            emitDecoratorMetadata: true,
-            rootDir: '.',
-            outDir: 'out',
-          },
-          files: ['smoke.ts', 'client.ts'],
-        }),
-      );
-      const tsc = require.resolve('typescript/bin/tsc');
-      const compiled = await run(process.execPath, [tsc, '-p', project], { cwd: project, timeout: 120_000 }).catch(
-        (error: { stdout: string }) => error,
-      );
-      expect(compiled.stdout).toBe('');
-      writeFileSync(join(project, 'out', 'package.json'), JSON.stringify({ type }));
-      const { stdout } = await run(process.execPath, [join(project, 'out', 'smoke.js')], {
-        cwd: project,
-        timeout: 30_000,
-        env: { ...process.env, REDIS_URL: server.url },
-      });
-      expect(JSON.parse(stdout)).toEqual({ fence: expect.any(Number), busy: null, skipped: null, ran: '1' });
-    }, 150_000);
+    it.each(['commonjs', 'module'] as const)(
+      'type-checks (strict, skipLibCheck: false) and runs as %s',
+      async (type) => {
+        const project = join(dir, type);
+        rmSync(project, { recursive: true, force: true });
+        mkdirSync(project);
+        writeFileSync(join(project, 'package.json'), JSON.stringify({ type }));
+        writeFileSync(join(project, 'smoke.ts'), readFileSync(join(__dirname, 'compat-consumer', 'smoke.ts')));
+        writeFileSync(
+          join(project, 'client.ts'),
+          readFileSync(join(__dirname, 'compat-consumer', `client-${client}.ts`)),
+        );
+        writeFileSync(
+          join(project, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              target: 'es2022',
+              module,
+              lib: ['es2023', 'esnext.disposable'],
+              types: ['node'],
+              strict: true,
+              skipLibCheck: false,
+              experimentalDecorators: true,
+              emitDecoratorMetadata: true,
+              rootDir: '.',
+              outDir: 'out',
+            },
+            files: ['smoke.ts', 'client.ts'],
+          }),
+        );
+        const tsc = require.resolve('typescript/bin/tsc');
+        const compiled = await run(process.execPath, [tsc, '-p', project], { cwd: project, timeout: 120_000 }).catch(
+          (error: { stdout: string }) => error,
+        );
+        expect(compiled.stdout).toBe('');
+        writeFileSync(join(project, 'out', 'package.json'), JSON.stringify({ type }));
+        const { stdout } = await run(process.execPath, [join(project, 'out', 'smoke.js')], {
+          cwd: project,
+          timeout: 30_000,
+          env: { ...process.env, REDIS_URL: server.url },
+        });
+        expect(JSON.parse(stdout)).toEqual({ fence: expect.any(Number), busy: null, skipped: null, ran: '1' });
+      },
+      150_000,
+    );
   });
 });

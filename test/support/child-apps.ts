@@ -6,7 +6,9 @@ import { promisify } from 'node:util';
 const root = resolve(__dirname, '..', '..');
 
 /** What every child app reports: 'ready' once up (with a url for HTTP apps), 'unhandled' for caught problems. */
-export type ChildEvent = { event: string } & ({ event: 'ready'; url?: string } | { event: 'unhandled'; message: string } | object);
+export type ChildEvent = { event: string } & (
+  { event: 'ready'; url?: string } | { event: 'unhandled'; message: string } | object
+);
 
 type EventOf<E extends ChildEvent, K extends E['event']> = Extract<E, { event: K }>;
 

@@ -23,7 +23,8 @@ const lockKey = process.env.LOCK_KEY!;
 const counterKey = process.env.COUNTER_KEY!;
 const holdMs = Number(process.env.HOLD_MS ?? 200);
 const concurrency = Number(process.env.CONCURRENCY ?? 2);
-const shutdownGrace = process.env.SHUTDOWN_GRACE === undefined ? {} : { shutdownGrace: Number(process.env.SHUTDOWN_GRACE) };
+const shutdownGrace =
+  process.env.SHUTDOWN_GRACE === undefined ? {} : { shutdownGrace: Number(process.env.SHUTDOWN_GRACE) };
 
 const send = (event: DrainEvent) => process.send?.(event);
 process.on('unhandledRejection', (error) => send({ event: 'unhandled', message: String(error) }));

@@ -104,7 +104,9 @@ export class ReplyRule {
       const timer = setTimeout(() => {
         const index = this.waiters.indexOf(waiter);
         if (index !== -1) this.waiters.splice(index, 1);
-        reject(new Error(`FaultProxy: no ${what} within ${timeout} ms (requests ${this.requests}, replies ${this.replies})`));
+        reject(
+          new Error(`FaultProxy: no ${what} within ${timeout} ms (requests ${this.requests}, replies ${this.replies})`),
+        );
       }, timeout);
       const waiter = {
         check,
@@ -345,7 +347,8 @@ export class ProxyConnection {
     let start = 0;
     let passStart = 0;
     const passThrough = (until: number) => {
-      if (until > passStart) this.downstreamPipe.push({ due: this.due(), data: this.replyBuffer.subarray(passStart, until) });
+      if (until > passStart)
+        this.downstreamPipe.push({ due: this.due(), data: this.replyBuffer.subarray(passStart, until) });
       passStart = until;
     };
     for (;;) {
@@ -417,7 +420,9 @@ function unsolicited(reply: Buffer): boolean {
   const type = reply[0];
   if (type !== 0x2a /* * */ && type !== 0x3e /* > */) return false;
   const first = firstString(reply);
-  return first === 'message' || first === 'pmessage' || first === 'smessage' || (type === 0x3e && first === 'invalidate');
+  return (
+    first === 'message' || first === 'pmessage' || first === 'smessage' || (type === 0x3e && first === 'invalidate')
+  );
 }
 
 /**

@@ -5,7 +5,11 @@ import { type AdapterName, startHttpApp } from './http-app';
 import { RedisServer } from './redis-server';
 
 /** A real Nest HTTP app on its own redis-server, logging into a CapturedLogger; `stop()` ends both. */
-export async function startLoggedApp(adapter: AdapterName, metadata: ModuleMetadata, options: RedisLockModuleOptions = {}) {
+export async function startLoggedApp(
+  adapter: AdapterName,
+  metadata: ModuleMetadata,
+  options: RedisLockModuleOptions = {},
+) {
   const server = await RedisServer.start();
   const logger = new CapturedLogger();
   const started = await startHttpApp(adapter, { redis: server.url, ...options }, metadata, logger);

@@ -27,10 +27,14 @@ export class RedisCluster {
         '--cluster-yes',
       ]);
       const cluster = new RedisCluster(servers);
-      await waitFor(async () => {
-        const states = await Promise.all(servers.map((server) => server.client().cluster('INFO') as Promise<string>));
-        return states.every((info) => info.includes('cluster_state:ok'));
-      }, 20_000, 100);
+      await waitFor(
+        async () => {
+          const states = await Promise.all(servers.map((server) => server.client().cluster('INFO') as Promise<string>));
+          return states.every((info) => info.includes('cluster_state:ok'));
+        },
+        20_000,
+        100,
+      );
       return cluster;
     } catch (error) {
       for (const server of servers) await server.stop();

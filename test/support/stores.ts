@@ -84,18 +84,26 @@ export const IOVALKEY_STORE = {
 } as const;
 
 /** A QuorumStore on `servers`, built directly (no module), owning its connections. */
-export function quorumOf(servers: readonly RedisServer[], timeout: number, logger = new Logger('QuorumStore')): QuorumStore {
-  return new QuorumStore(servers.map((server) => {
-    const client = new Redis(server.url);
-    client.on('error', () => undefined); // a node down is part of these tests
-    return new RedisStore(client, true, timeout, logger);
-  }));
+export function quorumOf(
+  servers: readonly RedisServer[],
+  timeout: number,
+  logger = new Logger('QuorumStore'),
+): QuorumStore {
+  return new QuorumStore(
+    servers.map((server) => {
+      const client = new Redis(server.url);
+      client.on('error', () => undefined); // a node down is part of these tests
+      return new RedisStore(client, true, timeout, logger);
+    }),
+  );
 }
 
 export type StoreDescriptor = (typeof STORES)[number];
 
 /** A Nest application context with RedisLockModule; close it with `module.close()`. */
-export async function lockModule(options: RedisLockModuleOptions): Promise<{ module: TestingModule; locks: LockService }> {
+export async function lockModule(
+  options: RedisLockModuleOptions,
+): Promise<{ module: TestingModule; locks: LockService }> {
   const module = await Test.createTestingModule({ imports: [RedisLockModule.forRoot(options)] }).compile();
   await module.init();
   return { module, locks: module.get(LockService) };

@@ -41,7 +41,10 @@ describe('BoundedCalls', () => {
   });
 
   it('answers a call its gate refuses without starting it', async () => {
-    const refusal = LockStoreError.refused('acquire', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    const refusal = LockStoreError.refused(
+      'acquire',
+      Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    );
     const calls = new BoundedCalls(3_000, (operation) => (operation === 'acquire' ? refusal : undefined));
     const started = vi.fn(never);
     await expect(calls.run('acquire', started)).rejects.toBe(refusal);

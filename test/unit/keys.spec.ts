@@ -34,10 +34,14 @@ describe('key templates', () => {
   it('validates what a key factory returns and reports one that throws', () => {
     expect(resolveLockKey((id: string) => `a:${id}`, ['1'], from({}))).toEqual(['a:1']);
     expect(resolveLockKey(() => ['a', 'b', 'a'], [], from({}))).toEqual(['a', 'b']);
-    expect(() => resolveLockKey((id: unknown) => `order:${String(id)}`, [undefined], from({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey((id: unknown) => `order:${String(id)}`, [undefined], from({}))).toThrow(
+      LockArgumentError,
+    );
     expect(() => resolveLockKey(() => '', [], from({}))).toThrow(LockArgumentError);
     expect(() => resolveLockKey(() => 42 as unknown as string, [], from({}))).toThrow(LockArgumentError);
-    expect(() => resolveLockKey(() => Promise.resolve('k') as unknown as string, [], from({}))).toThrow(LockArgumentError);
+    expect(() => resolveLockKey(() => Promise.resolve('k') as unknown as string, [], from({}))).toThrow(
+      LockArgumentError,
+    );
     expect(() =>
       resolveLockKey(
         () => {
@@ -103,7 +107,10 @@ describe('wait queue ids', () => {
       [['lock:{a}\nlock:{b}'], ['lock:{a}', 'lock:{b}']],
       [['ab'], ['a', 'b']],
       [['1:a'], ['a']],
-      [['a', 'bc'], ['ab', 'c']],
+      [
+        ['a', 'bc'],
+        ['ab', 'c'],
+      ],
       [['2:ab'], ['ab', '']],
     ];
     for (const [one, other] of pairs) expect(keySetId(one)).not.toBe(keySetId(other));

@@ -94,7 +94,11 @@ describe('LeaseTimers (fake timers)', () => {
   it('many entries scheduled and cancelled in mixed order keep the queue consistent', async () => {
     const timers = new LeaseTimers(runOutsideLockScope);
     const start = performance.now();
-    const entries = Array.from({ length: 200 }, (_, i) => ({ at: ((i * 7919) % 1_000) + 1, record: [] as number[], entry: undefined as TimedEntry | undefined }));
+    const entries = Array.from({ length: 200 }, (_, i) => ({
+      at: ((i * 7919) % 1_000) + 1,
+      record: [] as number[],
+      entry: undefined as TimedEntry | undefined,
+    }));
     for (const item of entries) {
       item.entry = entry(item.record, start);
       timers.schedule(item.entry, start + item.at);

@@ -48,13 +48,20 @@ describe('Lease (fake timers)', () => {
     const answerFor = typeof answers === 'function' ? answers : () => answers;
     const unused = () => Promise.reject(new Error('not part of a lease: the double does not answer it'));
     const store: LockStore = {
-      capabilities: { kinds: ['mutex'], optimisticHandOver: false, countsListeners: false, releaseIds: false, announcementsPerRelease: 1 },
+      capabilities: {
+        kinds: ['mutex'],
+        optimisticHandOver: false,
+        countsListeners: false,
+        releaseIds: false,
+        announcementsPerRelease: 1,
+      },
       optimisticNow: () => false,
       extend: vi.fn(({ keys, token, ttl }: LeaseRequest) => {
         extendCalls.push({ at: elapsed(), keys, token, ttl });
         const answer = answerFor(extendCalls.length);
         if (answer === 'never') return new Promise<boolean>(() => undefined);
-        if (typeof answer === 'object' && !(answer instanceof Error)) return settleAt(elapsed() + answer.after, answer.answer);
+        if (typeof answer === 'object' && !(answer instanceof Error))
+          return settleAt(elapsed() + answer.after, answer.answer);
         return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
       }),
       tryAcquire: unused,
@@ -102,7 +109,11 @@ describe('Lease (fake timers)', () => {
   const advanceTo = (at: number) => vi.advanceTimersByTimeAsync(at - elapsed());
 
   /** The lease lost, as its signal, the context and extend() tell it. */
-  async function expectLost(held: Lease, context: ReturnType<typeof double>['context'], reason: LockLostError['reason']) {
+  async function expectLost(
+    held: Lease,
+    context: ReturnType<typeof double>['context'],
+    reason: LockLostError['reason'],
+  ) {
     expect(held.held).toBe(false);
     expect(held.signal.aborted).toBe(true);
     const error = held.signal.reason as LockLostError;
@@ -295,7 +306,9 @@ describe('Lease (fake timers)', () => {
 
     it("an optimistic hand-over Redis cannot confirm: lost as 'unreachable' when the answer fails", async () => {
       const { context } = double(true);
-      const held = lease(context, { provisional: { until: 1_500, confirmed: settleAt<boolean>(200, new Error('reset')) } });
+      const held = lease(context, {
+        provisional: { until: 1_500, confirmed: settleAt<boolean>(200, new Error('reset')) },
+      });
       await advanceTo(200);
       await expectLost(held, context, 'unreachable');
     });

@@ -7,10 +7,18 @@ describe('lock outcomes: one code per error', () => {
   const lost = new LockLostError(['a', 'b'], 'not-held');
 
   it('gives each lock error its code, HTTP status and client-safe message', () => {
-    expect(lockOutcomeOf(new LockNotAcquiredError(['k'], 0))).toMatchObject({ code: 'LOCK_BUSY', status: 409, lock: 'k' });
+    expect(lockOutcomeOf(new LockNotAcquiredError(['k'], 0))).toMatchObject({
+      code: 'LOCK_BUSY',
+      status: 409,
+      lock: 'k',
+    });
     const outage = LockStoreError.failed('acquire', new Error('connect ECONNREFUSED 10.0.0.1:6379'));
     const unavailable = lockOutcomeOf(outage);
-    expect(unavailable).toMatchObject({ code: 'LOCK_UNAVAILABLE', status: 503, message: 'The lock service is unavailable' });
+    expect(unavailable).toMatchObject({
+      code: 'LOCK_UNAVAILABLE',
+      status: 503,
+      message: 'The lock service is unavailable',
+    });
     expect(unavailable).not.toHaveProperty('lock');
     expect(lockOutcomeOf(lost)).toMatchObject({ code: 'LOCK_LOST', status: 503, lock: ['a', 'b'], error: lost });
     expect(lockOutcomeOf(new LockArgumentError('key', 'empty'))).toMatchObject({

@@ -229,7 +229,12 @@ describe('waiting (fake timers, memory store)', () => {
   describe('the mutex hand-over policy', () => {
     const store = { optimisticNow: () => true };
     const far = () => performance.now() + 10_000;
-    const run = (local: number, sinceRedis: number, othersListen = false): HandOverRun => ({ local, sinceRedis, othersListen, spent: 0 });
+    const run = (local: number, sinceRedis: number, othersListen = false): HandOverRun => ({
+      local,
+      sinceRedis,
+      othersListen,
+      spent: 0,
+    });
     const waiter = (caller = 'receiver') => new Waiter({ kind: 'mutex', keys: KEYS, token: caller, ttl: LONG });
 
     it('routes to the store when nobody waits, the head is busy or gone, or it is the giver itself', () => {
@@ -248,7 +253,9 @@ describe('waiting (fake timers, memory store)', () => {
     it('caps a run of local hand-overs, and the head yields only when others were heard listening', () => {
       const head = waiter();
       const under = run(MAX_LOCAL_HAND_OVERS - 1, MAX_UNCONTESTED_HAND_OVERS - 1);
-      expect(MUTEX_HAND_OVER.route(releasing('giver', 1, far(), under), head, store, performance.now())).toBe('hand-over-at-once');
+      expect(MUTEX_HAND_OVER.route(releasing('giver', 1, far(), under), head, store, performance.now())).toBe(
+        'hand-over-at-once',
+      );
       for (const capped of [run(MAX_LOCAL_HAND_OVERS, 0, true), run(0, MAX_UNCONTESTED_HAND_OVERS)]) {
         const give = releasing('giver', 1, far(), capped);
         expect(MUTEX_HAND_OVER.route(give, head, store, performance.now())).toBe('release-capped');
@@ -309,7 +316,9 @@ describe('waiting (fake timers, memory store)', () => {
     const waiting = acquire(b);
     await settle();
     const before = attempts.length;
-    await queues.releaseOrHandOver(releasing(a, fence, 0, { local: MAX_LOCAL_HAND_OVERS, sinceRedis: 0, othersListen: true, spent: 0 }));
+    await queues.releaseOrHandOver(
+      releasing(a, fence, 0, { local: MAX_LOCAL_HAND_OVERS, sinceRedis: 0, othersListen: true, spent: 0 }),
+    );
     await settle();
     expect(attempts.length).toBe(before); // yielding
     await vi.advanceTimersByTimeAsync(YIELD_TO_OTHER_PROCESSES);
@@ -322,7 +331,13 @@ describe('waiting (fake timers, memory store)', () => {
     const holder = token();
     const fence = await hold(holder);
     let open = true;
-    host = { store, waitQueues: queues, assertOpen: () => { if (!open) throw LockStoreError.closed(); } };
+    host = {
+      store,
+      waitQueues: queues,
+      assertOpen: () => {
+        if (!open) throw LockStoreError.closed();
+      },
+    };
     const waiting = acquire(token());
     await settle();
     open = false;

@@ -41,7 +41,10 @@ export function resolveKeyTemplate(template: string, lookup: KeyLookup, argument
 function stringify(value: unknown, template: string, path: string[], argument: string): string {
   if (typeof value === 'string' && value !== '') return value;
   if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint') return String(value);
-  throw new LockArgumentError(argument, `placeholder {${path.join('.')}} in "${template}" resolved to ${describeValue(value)}`);
+  throw new LockArgumentError(
+    argument,
+    `placeholder {${path.join('.')}} in "${template}" resolved to ${describeValue(value)}`,
+  );
 }
 
 function compile(template: string): CompiledTemplate | null {

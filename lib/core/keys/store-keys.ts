@@ -14,7 +14,10 @@ export function toStoreKey(prefix: string, key: string, argument = 'key'): strin
   // Kept verbatim, it could name a fence counter (`redis-lock:{ab}:fence`). A wrapped key ends in
   // `}`, so it never does.
   if (full.endsWith(FENCE_SUFFIX) || full.includes(`${FENCE_SUFFIX}:`)) {
-    throw new LockArgumentError(argument, `${describeValue(key)} has a "${FENCE_SUFFIX}" segment, which names fence counters`);
+    throw new LockArgumentError(
+      argument,
+      `${describeValue(key)} has a "${FENCE_SUFFIX}" segment, which names fence counters`,
+    );
   }
   return full;
 }

@@ -34,10 +34,7 @@ function validateKey(key: unknown, argument: string): string {
   }
   checkKeyText(key, argument);
   if (JUNK_SEGMENT.test(key)) {
-    throw new LockArgumentError(
-      argument,
-      `"${key}" contains undefined/null/NaN or an object: a key part is missing`,
-    );
+    throw new LockArgumentError(argument, `"${key}" contains undefined/null/NaN or an object: a key part is missing`);
   }
   return key;
 }
@@ -45,8 +42,12 @@ function validateKey(key: unknown, argument: string): string {
 /** Key text (a key or the key prefix) has no control character and no lone surrogate. */
 export function checkKeyText(text: string, argument: string): void {
   if (CONTROL_CHARACTER.test(text)) {
-    throw new LockArgumentError(argument, `${describeValue(text)} contains a control character (U+0000-U+001F, U+007F-U+009F)`);
+    throw new LockArgumentError(
+      argument,
+      `${describeValue(text)} contains a control character (U+0000-U+001F, U+007F-U+009F)`,
+    );
   }
   // A lone surrogate is sent to Redis as U+FFFD, so two different keys would share one lock.
-  if (!text.isWellFormed()) throw new LockArgumentError(argument, `${describeValue(text)} contains a lone UTF-16 surrogate`);
+  if (!text.isWellFormed())
+    throw new LockArgumentError(argument, `${describeValue(text)} contains a lone UTF-16 surrogate`);
 }

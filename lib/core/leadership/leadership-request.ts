@@ -26,7 +26,15 @@ export function leadershipRequest(
   const ttl = ttlOf(options, defaultTtl, optionsArgument);
   return {
     keys: [key],
-    options: { kind: 'mutex', limit: undefined, ttl, wait: MAX_DURATION, autoRenew: true, minHold: 0, maxHold: Infinity },
+    options: {
+      kind: 'mutex',
+      limit: undefined,
+      ttl,
+      wait: MAX_DURATION,
+      autoRenew: true,
+      minHold: 0,
+      maxHold: Infinity,
+    },
     onBusy: 'throw',
     name: key,
   };

@@ -4,6 +4,7 @@ import { LeaseClock } from './lease-clock';
 import type { LeaseContext, LockGrant } from './lease-context';
 import * as LeaseStates from './lease-state';
 import { type LeaseState, isHeld } from './lease-state';
+import { letGo } from './let-go';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from '../lock.messages';
 import type { TimedEntry } from './lease-timers';
 import { MAX_RENEWAL_RETRY_INTERVAL } from '../tuning';
@@ -81,7 +82,12 @@ export class Lease implements TimedEntry {
     const sentAt = performance.now();
     const granted = Math.min(length, this.clock.holdLeft(sentAt));
     if (granted < 1) return;
-    const stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: granted });
+    const stillOurs = await this.context.store.extend({
+      kind: this.grant.kind,
+      keys: this.storeKeys,
+      token: this.token,
+      ttl: granted,
+    });
     const state = this.state;
     if (!isHeld(state)) throw this.lostError();
     if (!stillOurs) {
@@ -118,19 +124,15 @@ export class Lease implements TimedEntry {
     const state = this.state;
     const wasHeld = isHeld(state);
     // Shutdown aborts the signal first, but the job did run: minHold still keeps other replicas out.
-    const keepFor = wasHeld || (state.kind === 'lost' && state.error.reason === 'shutdown') ? this.clock.minHoldLeft() : 0;
+    const keepFor =
+      wasHeld || (state.kind === 'lost' && state.error.reason === 'shutdown') ? this.clock.minHoldLeft() : 0;
     let validUntil = 0;
     if (wasHeld) {
       const renews = this.grant.autoRenew && state.kind !== 'capped';
       validUntil = this.clock.coverUntil(renews, LeaseStates.renewalFailure(state) !== undefined);
       this.enter(LeaseStates.RELEASED);
     }
-    const { storeKeys, token, fence, grant } = this;
-    const letGo =
-      keepFor > 0
-        ? this.context.store.extend({ kind: grant.kind, keys: storeKeys, token, ttl: keepFor })
-        : this.context.releaseLock({ kind: grant.kind, keys: storeKeys, token, fence, validUntil, handOverRun: grant.handOverRun });
-    this.releasing = letGo.then(
+    this.releasing = letGo(this.context, this.grant, keepFor, validUntil).then(
       (released) => wasHeld && released,
       (error: unknown) => {
         if (!wasHeld) return false;
@@ -160,7 +162,8 @@ export class Lease implements TimedEntry {
     const state = this.state;
     if (!isHeld(state)) return;
     const now = performance.now();
-    if (now >= this.clock.deadline) this.lose(LeaseStates.lostAtDeadline(state), LeaseStates.renewalFailure(state)?.error);
+    const { lostAtDeadline, renewalFailure } = LeaseStates;
+    if (now >= this.clock.deadline) this.lose(lostAtDeadline(state), renewalFailure(state)?.error);
     else if (LeaseStates.renewsOnSchedule(state, this.grant.autoRenew)) void this.renew(state, now);
     else this.schedule();
   }
@@ -172,10 +175,7 @@ export class Lease implements TimedEntry {
    */
   private enter(state: LeaseState): void {
     this.state = state;
-    if (isHeld(state)) {
-      this.schedule();
-      return;
-    }
+    if (isHeld(state)) return this.schedule();
     this.context.timers.cancel(this);
     this.context.leaseSettled(this);
   }
@@ -195,9 +195,10 @@ export class Lease implements TimedEntry {
       return;
     }
     this.enter(LeaseStates.renewalSent(state));
+    const request = { kind: this.kind, keys: this.storeKeys, token: this.token, ttl: length };
     let stillOurs: boolean;
     try {
-      stillOurs = await this.context.store.extend({ kind: this.grant.kind, keys: this.storeKeys, token: this.token, ttl: length });
+      stillOurs = await this.context.store.extend(request);
     } catch (error) {
       this.renewalFailed(error);
       return;

@@ -8,14 +8,23 @@ export const MAX_LIMIT = 1_000_000;
 
 /** Checks `limit` and `mode`, alone and together (`argument` names them in errors). */
 export function checkKind({ limit, mode }: Pick<AcquireOptions, 'limit' | 'mode'>, argument: string): void {
-  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)) {
-    throw new LockArgumentError(`${argument}.limit`, `expected an integer from 1 to ${MAX_LIMIT}, got ${describeValue(limit)}`);
+  if (
+    limit !== undefined &&
+    (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+  ) {
+    throw new LockArgumentError(
+      `${argument}.limit`,
+      `expected an integer from 1 to ${MAX_LIMIT}, got ${describeValue(limit)}`,
+    );
   }
   if (mode !== undefined && mode !== 'read' && mode !== 'write') {
     throw new LockArgumentError(`${argument}.mode`, `expected 'read' or 'write', got ${describeValue(mode)}`);
   }
   if (limit !== undefined && mode === 'read') {
-    throw new LockArgumentError(`${argument}.limit`, "a counting lock has no read mode: give either limit or mode: 'read'");
+    throw new LockArgumentError(
+      `${argument}.limit`,
+      "a counting lock has no read mode: give either limit or mode: 'read'",
+    );
   }
 }
 
@@ -32,6 +41,14 @@ export function kindOf({ limit, mode }: Pick<AcquireOptions, 'limit' | 'mode'>):
 export function checkKindFits(kind: LockKind, keyCount: number, storeKinds: readonly LockKind[]): void {
   if (kind === 'mutex') return;
   const option = kind === 'permit' ? 'options.limit' : 'options.mode';
-  if (keyCount > 1) throw new LockArgumentError(option, `a ${kind === 'permit' ? 'counting lock' : 'read lock'} takes one key, got ${keyCount}`);
-  if (!storeKinds.includes(kind)) throw new LockArgumentError(option, `this store does not implement ${kind === 'permit' ? 'counting locks' : 'read locks'}`);
+  if (keyCount > 1)
+    throw new LockArgumentError(
+      option,
+      `a ${kind === 'permit' ? 'counting lock' : 'read lock'} takes one key, got ${keyCount}`,
+    );
+  if (!storeKinds.includes(kind))
+    throw new LockArgumentError(
+      option,
+      `this store does not implement ${kind === 'permit' ? 'counting locks' : 'read locks'}`,
+    );
 }

@@ -10,9 +10,29 @@ import { checkKind, kindOf } from './lock-kind-options';
 const MAX_NAME_LENGTH = 256;
 
 /** The options LockService's methods accept. */
-export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'limit', 'mode', 'signal']);
+export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set([
+  'ttl',
+  'wait',
+  'autoRenew',
+  'minHold',
+  'maxHold',
+  'name',
+  'limit',
+  'mode',
+  'signal',
+]);
 /** The options @WithLock accepts (the call's life cycle is its signal; onBusy is its own). */
-export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set(['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'limit', 'mode', 'onBusy']);
+export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set([
+  'ttl',
+  'wait',
+  'autoRenew',
+  'minHold',
+  'maxHold',
+  'name',
+  'limit',
+  'mode',
+  'onBusy',
+]);
 
 /** Options as given, each checked; unset ones stay unset (the module's defaults fill them per call). */
 export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;
@@ -53,7 +73,10 @@ export function checkAcquireOptions(options: unknown, argument: string, known: R
   if (minHold !== undefined) integerInRange(minHold, `${argument}.minHold`, 0, MAX_DURATION);
   if (maxHold !== undefined) integerInRange(maxHold, `${argument}.maxHold`, MIN_TTL, MAX_DURATION);
   if (name !== undefined && (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH)) {
-    throw new LockArgumentError(`${argument}.name`, `expected a string of 1 to ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`);
+    throw new LockArgumentError(
+      `${argument}.name`,
+      `expected a string of 1 to ${MAX_NAME_LENGTH} characters, got ${describeValue(name)}`,
+    );
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new LockArgumentError(`${argument}.signal`, `expected an AbortSignal, got ${describeValue(signal)}`);
@@ -90,7 +113,12 @@ export function onBusyOf(options: CheckedOptions): OnBusy {
   return options.onBusy ?? 'throw';
 }
 
-function checkHolds(ttl: number | undefined, minHold: number | undefined, maxHold: number | undefined, argument: string): void {
+function checkHolds(
+  ttl: number | undefined,
+  minHold: number | undefined,
+  maxHold: number | undefined,
+  argument: string,
+): void {
   if (maxHold === undefined || maxHold === Infinity) return;
   if (ttl !== undefined && maxHold < ttl) {
     throw new LockArgumentError(
@@ -113,7 +141,10 @@ export function validateWait(wait: unknown, argument = 'wait'): number {
 
 export function integerInRange(value: unknown, argument: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new LockArgumentError(argument, `expected an integer from ${min} to ${max} (ms), got ${describeValue(value)}`);
+    throw new LockArgumentError(
+      argument,
+      `expected an integer from ${min} to ${max} (ms), got ${describeValue(value)}`,
+    );
   }
   return value;
 }

@@ -21,7 +21,12 @@ export interface Reentry {
  * keys (retained for the caller's handle), and the keys still to take, so a chain never waits on
  * itself. Undefined when the chain holds none of them.
  */
-export function reenter(context: LeaseContext<Lease>, keys: readonly string[], storeKeys: readonly string[], kind: LockKind = 'mutex'): Reentry | undefined {
+export function reenter(
+  context: LeaseContext<Lease>,
+  keys: readonly string[],
+  storeKeys: readonly string[],
+  kind: LockKind = 'mutex',
+): Reentry | undefined {
   const covering: Lease[] = [];
   const covered = new Set<string>();
   for (const { lease } of heldInCallChain()) {

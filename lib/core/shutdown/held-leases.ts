@@ -39,7 +39,9 @@ export class HeldLeases {
     for (const lease of leases) lease.lose('shutdown');
     await Promise.all(
       leases.map((lease) =>
-        lease.release().catch((error: unknown) => this.logger.warn(RELEASE_FAILED(lease.keys, (error as Error).message))),
+        lease
+          .release()
+          .catch((error: unknown) => this.logger.warn(RELEASE_FAILED(lease.keys, (error as Error).message))),
       ),
     );
   }

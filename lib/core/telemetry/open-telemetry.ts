@@ -1,4 +1,13 @@
-import type { Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider, UpDownCounter } from '@opentelemetry/api';
+import type {
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  Span,
+  Tracer,
+  TracerProvider,
+  UpDownCounter,
+} from '@opentelemetry/api';
 import type { LockLostReason } from '../errors';
 import type { LockKind } from '../../stores/lock-store.interface';
 import { LOCK_LATENCY_BUCKETS } from './latency-buckets';
@@ -71,7 +80,11 @@ export class OpenTelemetry implements LockTelemetry {
   }
 
   lost(lease: HeldLeaseView, reason: LockLostReason): void {
-    this.currentInstruments()?.lost.add(1, { 'lock.name': lease.name, 'lock.kind': lease.kind, 'lock.lost.reason': reason });
+    this.currentInstruments()?.lost.add(1, {
+      'lock.name': lease.name,
+      'lock.kind': lease.kind,
+      'lock.lost.reason': reason,
+    });
   }
 
   elected(name: string, term: number): LeadershipTrace | undefined {
@@ -119,7 +132,11 @@ class RecordedAcquire implements AcquireTrace {
 
   end(outcome: AcquireOutcome, { fence, reentered }: { fence?: number; reentered?: boolean }): void {
     const waited = (performance.now() - this.startedAt) / 1000;
-    this.instruments?.acquireDuration.record(waited, { 'lock.name': this.name, 'lock.kind': this.kind, 'lock.outcome': outcome });
+    this.instruments?.acquireDuration.record(waited, {
+      'lock.name': this.name,
+      'lock.kind': this.kind,
+      'lock.outcome': outcome,
+    });
     const span = this.span;
     if (!span) return;
     span.setAttribute('lock.outcome', outcome);
@@ -137,12 +154,19 @@ class RecordedAcquire implements AcquireTrace {
 function createInstruments(meter: Meter): Instruments {
   // Advice needs @opentelemetry/api 1.7+; older APIs ignore the field and keep the SDK's defaults.
   const advice = { explicitBucketBoundaries: [...LOCK_LATENCY_BUCKETS] };
-  const seconds = (name: string, description: string) => meter.createHistogram(name, { unit: 's', description, advice });
+  const seconds = (name: string, description: string) =>
+    meter.createHistogram(name, { unit: 's', description, advice });
   return {
-    acquireDuration: seconds('lock.acquire.duration', 'Time from asking for a lock to the answer, by lock.name and lock.outcome.'),
+    acquireDuration: seconds(
+      'lock.acquire.duration',
+      'Time from asking for a lock to the answer, by lock.name and lock.outcome.',
+    ),
     holdDuration: seconds('lock.hold.duration', 'Time a lock was held, from acquisition to release or loss.'),
     active: meter.createUpDownCounter('lock.active', { unit: '{lock}', description: 'Locks this process holds now.' }),
-    lost: meter.createCounter('lock.lost', { unit: '{lock}', description: 'Held locks that were lost, by lock.lost.reason.' }),
+    lost: meter.createCounter('lock.lost', {
+      unit: '{lock}',
+      description: 'Held locks that were lost, by lock.lost.reason.',
+    }),
     leaderships: meter.createUpDownCounter('lock.leaderships', {
       unit: '{leadership}',
       description: 'Leaderships this process holds now, by lock.name (the campaign name).',

@@ -26,7 +26,12 @@ export interface HandOverPolicy {
    * The route of `releasing`'s lock, with `head` the first waiter of this process for its keys
    * and `now` performance.now().
    */
-  route(releasing: Releasing, head: Waiter | undefined, store: Pick<LockStore, 'optimisticNow'>, now: number): ReleaseRoute;
+  route(
+    releasing: Releasing,
+    head: Waiter | undefined,
+    store: Pick<LockStore, 'optimisticNow'>,
+    now: number,
+  ): ReleaseRoute;
   /** After 'release-capped': whether the head lets waiters of other processes try first. */
   yieldsAfterCap(releasing: Releasing): boolean;
   /**
@@ -55,11 +60,14 @@ export const MUTEX_HAND_OVER: HandOverPolicy = {
     // A waiter for another kind of lock on the key: the store decides whether it fits.
     if (head.request.kind !== releasing.kind) return 'release';
     const run = releasing.handOverRun;
-    if (run && (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS)) return 'release-capped';
+    if (run && (run.local >= MAX_LOCAL_HAND_OVERS || run.sinceRedis >= MAX_UNCONTESTED_HAND_OVERS))
+      return 'release-capped';
     // With enough of the giver's lease left, the receiver starts inside it while the store
     // confirms, with a fence of the block the run's last grant reserved, while one is left.
     const optimistic =
-      store.optimisticNow(releasing.keys) && (run?.spent ?? 0) < FENCE_BLOCK - 1 && releasing.validUntil - now > OPTIMISTIC_HAND_OVER_MARGIN;
+      store.optimisticNow(releasing.keys) &&
+      (run?.spent ?? 0) < FENCE_BLOCK - 1 &&
+      releasing.validUntil - now > OPTIMISTIC_HAND_OVER_MARGIN;
     return optimistic ? 'hand-over-at-once' : 'hand-over';
   },
   yieldsAfterCap(releasing) {

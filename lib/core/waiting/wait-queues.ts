@@ -64,7 +64,10 @@ export class WaitQueues {
     queue.waiters.splice(index, 1);
     if (queue.waiters.length === 0) {
       this.queues.delete(id);
-      void queue.listening.then((stop) => stop(), () => undefined);
+      void queue.listening.then(
+        (stop) => stop(),
+        () => undefined,
+      );
       return;
     }
     const behindHolder = acquired && !HAND_OVER_POLICIES[waiter.request.kind].roomBehindNewHolder;
@@ -142,7 +145,13 @@ export class WaitQueues {
     const confirmed = result.then((answer) => answer.fence !== null);
     confirmed.catch(() => undefined); // the receiver's lease reports it
     // The head is active and idle (the policy checked, in the same turn), so it takes the lock.
-    head.receive({ token: head.token, fence: fence + 1, sentAt, provisional: { until: validUntil, confirmed }, handOverRun: run });
+    head.receive({
+      token: head.token,
+      fence: fence + 1,
+      sentAt,
+      provisional: { until: validUntil, confirmed },
+      handOverRun: run,
+    });
     return result.then((answer) => {
       policy.answered(run, answer.othersWaiting, false);
       return answer.owned;

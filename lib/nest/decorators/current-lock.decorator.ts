@@ -10,6 +10,5 @@ import { findHeldLock } from '../../core/scope/lock-scope';
  * Typed here rather than inferred: the inferred type names ParameterDecoratorOptions, which only
  * Nest 12 exports, and the published declarations must compile against Nest 11 too.
  */
-export const CurrentLock: (key?: string, ...pipes: (Type<PipeTransform> | PipeTransform)[]) => ParameterDecorator = createParamDecorator((key: string | undefined, _context: ExecutionContext) =>
-  findHeldLock(key),
-);
+export const CurrentLock: (key?: string, ...pipes: (Type<PipeTransform> | PipeTransform)[]) => ParameterDecorator =
+  createParamDecorator((key: string | undefined, _context: ExecutionContext) => findHeldLock(key));

@@ -1,1 +1,5 @@
-export { DEFAULT_HEALTH_TIMEOUT, type LockHealthCheckOptions, RedisLockHealthIndicator } from './redis-lock.health-indicator';
+export {
+  DEFAULT_HEALTH_TIMEOUT,
+  type LockHealthCheckOptions,
+  RedisLockHealthIndicator,
+} from './redis-lock.health-indicator';

@@ -54,10 +54,13 @@ export class RedisLockHealthIndicator {
     return new Promise((resolve) => {
       // The call itself stays bounded by storeTimeout; past `timeout` only its answer is ignored.
       const timer = setTimeout(() => resolve(HEALTH_NO_ANSWER(timeout)), timeout);
-      this.locks.isLocked(PROBE_KEY).then(
-        () => resolve(undefined),
-        (error: unknown) => resolve(unreachable(error)),
-      ).finally(() => clearTimeout(timer));
+      this.locks
+        .isLocked(PROBE_KEY)
+        .then(
+          () => resolve(undefined),
+          (error: unknown) => resolve(unreachable(error)),
+        )
+        .finally(() => clearTimeout(timer));
     });
   }
 }
@@ -70,7 +73,9 @@ function timeoutOf(options: LockHealthCheckOptions | undefined): number {
   if (options.leaderships !== undefined && typeof options.leaderships !== 'boolean') {
     throw new LockArgumentError('options.leaderships', `expected a boolean, got ${describeValue(options.leaderships)}`);
   }
-  return options.timeout === undefined ? DEFAULT_HEALTH_TIMEOUT : integerInRange(options.timeout, 'options.timeout', 1, MAX_DURATION);
+  return options.timeout === undefined
+    ? DEFAULT_HEALTH_TIMEOUT
+    : integerInRange(options.timeout, 'options.timeout', 1, MAX_DURATION);
 }
 
 /** The cause behind a store error (the connection's own error), not the store operation that met it. */

@@ -22,7 +22,9 @@ export function resolveLockKey(source: LockKeySource, factoryArgs: readonly unkn
     return validateKeys(typeof source === 'string' ? resolveKeyTemplate(source, lookup, 'key') : source);
   }
   const filled = source.map((template, index) =>
-    typeof template === 'string' && isKeyTemplate(template) ? resolveKeyTemplate(template, lookup, `key[${index}]`) : template,
+    typeof template === 'string' && isKeyTemplate(template)
+      ? resolveKeyTemplate(template, lookup, `key[${index}]`)
+      : template,
   );
   return validateKeys(filled);
 }

@@ -1,5 +1,9 @@
 import type { LockLostEvent } from '../../core/lock-lost-event.interface';
-import type { RedisCompatibleClient, RedisConnectionOption, WaitForReplicasOptions } from '../../stores/redis/redis-options';
+import type {
+  RedisCompatibleClient,
+  RedisConnectionOption,
+  WaitForReplicasOptions,
+} from '../../stores/redis/redis-options';
 
 export type { RedisCompatibleClient, RedisConnectionOption, WaitForReplicasOptions };
 

@@ -64,7 +64,10 @@ export function validateModuleOptions(options: RedisLockModuleOptions | undefine
   }
   const keyPrefix = given.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (typeof keyPrefix !== 'string' || keyPrefix.length > 256) {
-    throw new LockArgumentError('options.keyPrefix', `expected a string of at most 256 characters, got ${describeValue(keyPrefix)}`);
+    throw new LockArgumentError(
+      'options.keyPrefix',
+      `expected a string of at most 256 characters, got ${describeValue(keyPrefix)}`,
+    );
   }
   checkKeyText(keyPrefix, 'options.keyPrefix');
   if (given.onLockLost !== undefined && typeof given.onLockLost !== 'function') {

@@ -1,7 +1,11 @@
 import { HttpException } from '@nestjs/common';
 import { type LockOutcome, lockOutcomeOf, outcomeDetail } from './lock-outcome';
 
-const REASON: Record<LockOutcome['status'], string> = { 400: 'Bad Request', 409: 'Conflict', 503: 'Service Unavailable' };
+const REASON: Record<LockOutcome['status'], string> = {
+  400: 'Bad Request',
+  409: 'Conflict',
+  503: 'Service Unavailable',
+};
 
 /**
  * HTTP shape of a lock outcome: busy -> 409, store unavailable or lock lost -> 503, bad argument

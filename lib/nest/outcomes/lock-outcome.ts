@@ -1,4 +1,10 @@
-import { LockArgumentError, type LockError, LockLostError, LockNotAcquiredError, LockStoreError } from '../../core/errors';
+import {
+  LockArgumentError,
+  type LockError,
+  LockLostError,
+  LockNotAcquiredError,
+  LockStoreError,
+} from '../../core/errors';
 import { LOCK_LOST_ANSWER, LOCK_UNAVAILABLE_ANSWER } from '../../core/lock.messages';
 
 /** A lock error as every transport answers it: one code, one client-safe message, the user's key. */
@@ -31,7 +37,8 @@ export function lockOutcomeOf(error: unknown): LockOutcome | undefined {
     return { code: error.code, status: 400, message: error.message, argument: error.argument, error };
   }
   const lost = lostLockOf(error);
-  if (lost) return { code: lost.code, status: 503, message: LOCK_LOST_ANSWER(lost.keys), lock: lockOf(lost.keys), error: lost };
+  if (lost)
+    return { code: lost.code, status: 503, message: LOCK_LOST_ANSWER(lost.keys), lock: lockOf(lost.keys), error: lost };
   return undefined;
 }
 
@@ -43,7 +50,10 @@ function lostLockOf(error: unknown): LockLostError | undefined {
 }
 
 /** The outcome's optional fields that are set: answers leave out what is unknown. */
-export function outcomeDetail({ lock, argument }: Pick<LockOutcome, 'lock' | 'argument'>): Pick<LockOutcome, 'lock' | 'argument'> {
+export function outcomeDetail({
+  lock,
+  argument,
+}: Pick<LockOutcome, 'lock' | 'argument'>): Pick<LockOutcome, 'lock' | 'argument'> {
   return { ...(lock !== undefined && { lock }), ...(argument !== undefined && { argument }) };
 }
 

@@ -24,7 +24,8 @@ export function watchClientGone(
   const response = (reply?.raw ?? reply) as ClosableResponse | undefined;
   if (typeof response?.once !== 'function') return undefined;
   return (cancel) => {
-    const gone = () => cancel(new HttpException('The client disconnected while waiting for a lock', CLIENT_CLOSED_REQUEST));
+    const gone = () =>
+      cancel(new HttpException('The client disconnected while waiting for a lock', CLIENT_CLOSED_REQUEST));
     // It may have left before anyone watched.
     if (!response.writableFinished && (response.destroyed || response.socket?.destroyed)) gone();
     const onClose = () => {

@@ -40,7 +40,8 @@ function filterCatches(context: ExecutionContext, error: unknown): boolean {
   ];
   return filters.some((filter) => {
     const type = typeof filter === 'function' ? filter : (filter as object).constructor;
-    const caught = (Reflect.getMetadata(CATCHES, type) as (abstract new (...args: never[]) => unknown)[] | undefined) ?? [];
+    const caught =
+      (Reflect.getMetadata(CATCHES, type) as (abstract new (...args: never[]) => unknown)[] | undefined) ?? [];
     return caught.length === 0 || caught.some((exception) => error instanceof exception);
   });
 }

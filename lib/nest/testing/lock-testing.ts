@@ -52,13 +52,19 @@ export class LockTesting {
    */
   loseHeldLocks(options: { key?: string; reason?: LockLostReason } = {}): number {
     const { key, reason = 'not-held' } = options;
-    const leases = this.locks.internals().heldLeases().filter((lease) => key === undefined || lease.keys.includes(key));
+    const leases = this.locks
+      .internals()
+      .heldLeases()
+      .filter((lease) => key === undefined || lease.keys.includes(key));
     for (const lease of leases) lease.lose(reason);
     return leases.length;
   }
 
   /** The keys (without prefix) of the locks this app holds now. */
   heldKeys(): string[] {
-    return this.locks.internals().heldLeases().flatMap((lease) => lease.keys);
+    return this.locks
+      .internals()
+      .heldLeases()
+      .flatMap((lease) => lease.keys);
   }
 }

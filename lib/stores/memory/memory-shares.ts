@@ -1,4 +1,11 @@
-import type { AcquireAttempt, HandOverRequest, HandOverResult, KeyHolding, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
+import type {
+  AcquireAttempt,
+  HandOverRequest,
+  HandOverResult,
+  KeyHolding,
+  LeaseRequest,
+  ReleaseRequest,
+} from '../lock-store.interface';
 import { WRITER_WAITING_MARK } from '../../core/tuning';
 
 interface Share {
@@ -38,8 +45,10 @@ export class MemoryShares {
     const id = `${kind}:${token}`;
     const mine = shared?.shares.get(id);
     if (mine) return { fence: mine.fence };
-    if (kind === 'read' && shared && shared.writerWaitsUntil > now) return { fence: null, remaining: Math.ceil(shared.writerWaitsUntil - now) };
-    if (limit > 0 && shared && shared.shares.size >= limit) return { fence: null, remaining: Math.ceil(this.earliest(shared) - now) };
+    if (kind === 'read' && shared && shared.writerWaitsUntil > now)
+      return { fence: null, remaining: Math.ceil(shared.writerWaitsUntil - now) };
+    if (limit > 0 && shared && shared.shares.size >= limit)
+      return { fence: null, remaining: Math.ceil(this.earliest(shared) - now) };
     const fence = this.host.nextFence(now);
     const entry = shared ?? this.created(key!);
     entry.shares.set(id, { expiresAt: now + ttl, fence });
@@ -64,7 +73,8 @@ export class MemoryShares {
   /** Lets go of `from`'s share and takes one for `to` in one step, as the Redis script does. */
   handOver({ kind, keys, from, to, ttl, limit }: HandOverRequest, now: number): HandOverResult {
     const shared = this.live(keys[0]!, now);
-    if (shared?.shares.has(`${kind}:${to}`)) return { owned: true, fence: this.tryAcquire({ kind, keys, token: to, ttl, limit }, now).fence };
+    if (shared?.shares.has(`${kind}:${to}`))
+      return { owned: true, fence: this.tryAcquire({ kind, keys, token: to, ttl, limit }, now).fence };
     const owned = shared?.shares.delete(`${kind}:${from}`) ?? false;
     const { fence } = this.tryAcquire({ kind, keys, token: to, ttl, limit }, now);
     if (fence === null && owned) this.host.notify(keys[0]!, '');

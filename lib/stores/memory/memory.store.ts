@@ -43,7 +43,13 @@ export class MemoryStore implements LockStore {
   private sweepAt = 1024;
   private readonly life = new StoreLifeCycle();
   /** Nobody else listens in this process' memory: it cannot tell, so it does not count listeners. */
-  readonly capabilities: StoreCapabilities = { kinds: ['mutex', 'permit', 'read'], optimisticHandOver: true, countsListeners: false, releaseIds: true, announcementsPerRelease: 1 };
+  readonly capabilities: StoreCapabilities = {
+    kinds: ['mutex', 'permit', 'read'],
+    optimisticHandOver: true,
+    countsListeners: false,
+    releaseIds: true,
+    announcementsPerRelease: 1,
+  };
 
   /** Permits and readers; their fences come from the counter the mutex uses, a block of one each. */
   private readonly shares = new MemoryShares({
@@ -114,7 +120,8 @@ export class MemoryStore implements LockStore {
     if (optimistic) {
       const given = optimistic.expectedFence + 1;
       // It stands while the giver holds every key with the expected fence, inside the reserved block.
-      const stands = owned && keys.every((key) => this.leases.get(key)!.fence === optimistic.expectedFence) && this.counter >= given;
+      const stands =
+        owned && keys.every((key) => this.leases.get(key)!.fence === optimistic.expectedFence) && this.counter >= given;
       if (!stands) {
         // The receiver ran with this fence: no later holder may be issued it again.
         this.counter = Math.max(this.counter, given);

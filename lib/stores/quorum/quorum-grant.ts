@@ -62,7 +62,12 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
   const count = nodes.length;
   const everyNode = nodes.map((_, index) => index);
   const asked = nodes.map((node) => request.propose(node).then(toNodeProposal));
-  const proposals = await askMajority(count, everyNode, (node) => asked[node]!, (p) => p.fence > 0);
+  const proposals = await askMajority(
+    count,
+    everyNode,
+    (node) => asked[node]!,
+    (p) => p.fence > 0,
+  );
   const answers = [...proposals.yes, ...proposals.no];
   const owned = answers.filter((answer) => answer.value.owned).length >= majorityOf(count);
   if (proposals.outcome !== 'yes') {
@@ -70,13 +75,21 @@ export async function grantByMajority(nodes: readonly RedisStore[], request: Gra
     const busy = new Set(proposals.no.map((answer) => answer.node));
     const mayHold = everyNode.filter((node) => !busy.has(node));
     withdraw(nodes, mayHold, keys, token);
-    undo(nodes, mayHold, request, request.undoTokens.filter((other) => other !== token));
+    undo(
+      nodes,
+      mayHold,
+      request,
+      request.undoTokens.filter((other) => other !== token),
+    );
     if (proposals.outcome === 'unreachable') throw quorumUnreachable(operation, count, proposals);
     const left = proposals.no.map((answer) => -answer.value.fence).filter((ms) => ms > 0);
     return { fence: null, remaining: left.length > 0 ? Math.min(...left) : 0, owned };
   }
   const granting = await withLateAnswers(proposals.yes, proposals.silent, asked);
-  const fence = chooseFence(granting.map((answer) => answer.value), majorityOf(count));
+  const fence = chooseFence(
+    granting.map((answer) => answer.value),
+    majorityOf(count),
+  );
   const writeFence = (node: number) =>
     nodes[node]!.call('fence', SCRIPTS.quorumFence, quorumKeysOf(keys), [token, String(fence)]).then(Number);
   // Nodes that take the keys after the verdict get the fence too (a later re-run then finds it
@@ -107,7 +120,9 @@ async function withLateAnswers(
 ): Promise<Answer<NodeProposal>[]> {
   if (!yes.some((answer) => answer.value.recorded) || silent.length === 0) return [...yes];
   const late = await Promise.allSettled(silent.map(async (node) => ({ node, value: await asked[node]! })));
-  const took = late.flatMap((result) => (result.status === 'fulfilled' && result.value.value.fence > 0 ? [result.value] : []));
+  const took = late.flatMap((result) =>
+    result.status === 'fulfilled' && result.value.value.fence > 0 ? [result.value] : [],
+  );
   return [...yes, ...took];
 }
 
@@ -130,7 +145,12 @@ function chooseFence(proposals: readonly NodeProposal[], quorum: number): number
  * failed attempt's undo would wake the next attempt at once, in a loop for as long as that lasts.
  * A waiter elsewhere that this transient grant made fail polls, as after any busy answer.
  */
-function withdraw(nodes: readonly RedisStore[], targets: readonly number[], keys: readonly string[], token: string): void {
+function withdraw(
+  nodes: readonly RedisStore[],
+  targets: readonly number[],
+  keys: readonly string[],
+  token: string,
+): void {
   // The release script with no publish command ('').
   for (const node of targets) nodes[node]!.call('release', SCRIPTS.release, keys, [token, '']).catch(() => undefined);
 }
@@ -139,7 +159,12 @@ function withdraw(nodes: readonly RedisStore[], targets: readonly number[], keys
  * Queues a compare-and-delete per token on each of `targets`, behind anything still in flight on
  * the same connection: it only ever deletes what that token owns, announced under one id.
  */
-export function undo(nodes: readonly RedisStore[], targets: readonly number[], { kind, keys }: LockTarget, tokens: readonly string[]): void {
+export function undo(
+  nodes: readonly RedisStore[],
+  targets: readonly number[],
+  { kind, keys }: LockTarget,
+  tokens: readonly string[],
+): void {
   const releaseId = randomUUID();
   for (const node of targets) {
     for (const token of tokens) nodes[node]!.release({ kind, keys, token, releaseId }).catch(() => undefined);

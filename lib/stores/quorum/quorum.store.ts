@@ -54,7 +54,13 @@ export class QuorumStore implements LockStore {
    * for that grant: no optimistic start inside the giver's lease. Listeners are counted per node,
    * which says nothing about the majority; release ids are the quorum's own (see onFirstAndMajority).
    */
-  readonly capabilities: StoreCapabilities = { kinds: ['mutex'], optimisticHandOver: false, countsListeners: false, releaseIds: false, announcementsPerRelease: 2 };
+  readonly capabilities: StoreCapabilities = {
+    kinds: ['mutex'],
+    optimisticHandOver: false,
+    countsListeners: false,
+    releaseIds: false,
+    announcementsPerRelease: 2,
+  };
 
   constructor(private readonly nodes: readonly RedisStore[]) {}
 
@@ -154,7 +160,12 @@ export class QuorumStore implements LockStore {
         () => undefined,
       ),
     );
-    await askMajority(this.nodes.length, this.everyNode(), (node) => listening[node]!, () => true);
+    await askMajority(
+      this.nodes.length,
+      this.everyNode(),
+      (node) => listening[node]!,
+      () => true,
+    );
     return () => {
       stopped = true;
       for (const stop of stops.splice(0)) stop();
@@ -172,7 +183,12 @@ export class QuorumStore implements LockStore {
   }
 
   private async majoritySays(operation: string, ask: (node: RedisStore) => Promise<boolean>): Promise<boolean> {
-    const verdict = await askMajority(this.nodes.length, this.everyNode(), (node) => ask(this.nodes[node]!), (yes) => yes);
+    const verdict = await askMajority(
+      this.nodes.length,
+      this.everyNode(),
+      (node) => ask(this.nodes[node]!),
+      (yes) => yes,
+    );
     if (verdict.outcome === 'unreachable') throw quorumUnreachable(operation, this.nodes.length, verdict);
     return verdict.outcome === 'yes';
   }

@@ -8,15 +8,17 @@ export type RedisConnection = Redis | Cluster;
  * Turns the `redis` option into a client. Returns whether we created it: only those are ours to
  * close. The store watches its connection (see ConnectionWatch), whoever created it.
  */
-export function createRedisClient(
-  option: Redis | Cluster | RedisOptions | string | undefined,
-): { client: RedisConnection; owned: boolean } {
+export function createRedisClient(option: Redis | Cluster | RedisOptions | string | undefined): {
+  client: RedisConnection;
+  owned: boolean;
+} {
   if (isRedisClient(option)) return { client: option, owned: false };
   let client: Redis;
   if (option === undefined) client = new Redis();
   else if (typeof option === 'string') client = new Redis(option);
   else if (typeof option === 'object' && option !== null && !Array.isArray(option)) client = new Redis(option);
-  else throw new LockArgumentError('redis', `expected an ioredis client, options or a URL, got ${describeValue(option)}`);
+  else
+    throw new LockArgumentError('redis', `expected an ioredis client, options or a URL, got ${describeValue(option)}`);
   return { client, owned: true };
 }
 

@@ -1,4 +1,10 @@
-import type { AcquireAttempt, HandOverRequest, HandOverResult, LeaseRequest, ReleaseRequest } from '../lock-store.interface';
+import type {
+  AcquireAttempt,
+  HandOverRequest,
+  HandOverResult,
+  LeaseRequest,
+  ReleaseRequest,
+} from '../lock-store.interface';
 import { FENCE_BLOCK } from '../../core/tuning';
 import { withFenceKeys } from '../../core/keys/store-keys';
 import { LockStoreError } from '../../core/errors';
@@ -25,7 +31,15 @@ export class RedisShares {
   async tryAcquire({ kind, keys, token, ttl, limit = 0 }: LeaseRequest): Promise<AcquireAttempt> {
     let reply: number;
     try {
-      reply = Number(await this.host.call('acquire', SCRIPTS.sharedAcquire, withFenceKeys(keys), [token, ttl, FENCE_BLOCK, kind, limit]));
+      reply = Number(
+        await this.host.call('acquire', SCRIPTS.sharedAcquire, withFenceKeys(keys), [
+          token,
+          ttl,
+          FENCE_BLOCK,
+          kind,
+          limit,
+        ]),
+      );
     } catch (error) {
       if (!neverSent(error)) this.release({ kind, keys, token }).catch(() => undefined);
       throw error;
@@ -67,6 +81,8 @@ export class RedisShares {
 
   async release({ kind, keys, token, releaseId = '' }: ReleaseRequest): Promise<boolean> {
     const publish = await this.host.publishCommand();
-    return Number(await this.host.call('release', SCRIPTS.sharedRelease, keys, [token, publish, releaseId, kind])) === 1;
+    return (
+      Number(await this.host.call('release', SCRIPTS.sharedRelease, keys, [token, publish, releaseId, kind])) === 1
+    );
   }
 }

@@ -23,22 +23,25 @@ import { LateGrants } from './late-grants';
 import { WriteCoalescer } from './write-coalescer';
 import { isCluster, type RedisConnection } from './create-redis-client';
 import { servesReady } from './serving-connection';
-import { PUBLISH_COMMAND, PubSubModeDetector } from './pubsub-mode';
+import { PubSubModeDetector } from './pubsub-mode';
 import { ScriptCalls, type WriteMode } from './script-calls';
 import { ReleaseSubscriber } from './release-subscriber';
 import { ReplicaAcknowledgement } from './replica-acknowledgement';
+import { redisCapabilities } from './redis-capabilities';
 import type { WaitForReplicasOptions } from './redis-options';
 import { SCRIPTS, type ScriptName, defineScripts } from './script-commands';
 import { withFenceKeys } from '../../core/keys/store-keys';
-import { forceReleaseKeys, inspectKeys } from './operator-calls';
+import { forceReleaseKeys, inspectKeys } from './operator-replies';
+import { othersWaiting } from './others-waiting';
 import { quitClient } from './quit-client';
+import { undoGrants } from './undo-grants';
 import { warmSlotTags } from '../../core/keys/slot-tags';
 
 /** Locks in one Redis (or one Redis Cluster), each step one atomic script sent as EVALSHA. */
 export class RedisStore implements LockStore {
   /** While closing, calls in flight finish, and a grant that arrives then is undone. */
   private readonly life = new StoreLifeCycle();
-  /** No optimistic hand-over under waitForReplicas: a receiver must not start before replicas acknowledged. */
+  /** See redisCapabilities: less under waitForReplicas. */
   readonly capabilities: StoreCapabilities;
   private readonly subscriber: ReleaseSubscriber;
   private readonly calls: BoundedCalls;
@@ -72,10 +75,7 @@ export class RedisStore implements LockStore {
     this.pubsub = new PubSubModeDetector(client, this.calls);
     this.subscriber = new ReleaseSubscriber(client, this.calls, this.pubsub, logger);
     this.replicaAck = waitForReplicas && new ReplicaAcknowledgement(client, this.calls, waitForReplicas);
-    const optimisticHandOver = this.replicaAck === undefined;
-    // Under waitForReplicas only the mutex: a share's acknowledgement is not implemented.
-    const kinds = this.replicaAck ? (['mutex'] as const) : (['mutex', 'permit', 'read'] as const);
-    this.capabilities = { kinds, optimisticHandOver, countsListeners: true, releaseIds: true, announcementsPerRelease: 1 };
+    this.capabilities = redisCapabilities(this.replicaAck !== undefined);
   }
 
   /** Not while the connection serving `keys` is not ready (see servesReady). */
@@ -88,9 +88,10 @@ export class RedisStore implements LockStore {
     if (request.kind !== 'mutex') return this.shares.tryAcquire(request);
     const { keys, token, ttl } = request;
     const watched = this.lateGrants.sending(token);
+    const args = [token, ttl, FENCE_BLOCK, WRITER_WAITING_MARK];
     let reply: number;
     try {
-      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), [token, ttl, FENCE_BLOCK, WRITER_WAITING_MARK]));
+      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), args));
     } catch (error) {
       // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
       // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
@@ -102,8 +103,12 @@ export class RedisStore implements LockStore {
     }
     if (watched) this.lateGrants.answered(keys, token, reply > 0);
     if (reply <= 0) return { fence: null, remaining: -reply };
-    if (this.replicaAck) await this.acknowledged('acquire', keys, token);
-    this.refuseWhileClosing(keys, [token]);
+    if (this.replicaAck) await this.replicaAck.confirm('acquire', () => this.undo(keys, [token]));
+    // A grant that arrives while the store is closing is undone, and the caller told it is closed.
+    if (this.life.state !== 'open') {
+      this.undo(keys, [token]);
+      throw LockStoreError.closed();
+    }
     return { fence: reply };
   }
 
@@ -121,12 +126,15 @@ export class RedisStore implements LockStore {
     const { keys, token, releaseId = '' } = request;
     // Not async: the hot path's release goes out in this turn, with no promise of its own.
     const publish = this.pubsub.publishNow();
-    if (publish === undefined) return this.pubsub.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
+    if (publish === undefined)
+      return this.pubsub.publishCommand().then((known) => this.sendRelease(keys, token, known, releaseId));
     return this.sendRelease(keys, token, publish, releaseId);
   }
 
   private sendRelease(keys: readonly string[], token: string, publish: string, releaseId: string): Promise<boolean> {
-    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then((reply) => Number(reply) === 1);
+    return this.call('release', SCRIPTS.release, keys, [token, publish, releaseId]).then(
+      (reply) => Number(reply) === 1,
+    );
   }
 
   async handOver(request: HandOverRequest): Promise<HandOverResult> {
@@ -157,7 +165,7 @@ export class RedisStore implements LockStore {
     if (fence <= 0) return { owned, fence: null };
     if (this.replicaAck) {
       try {
-        await this.acknowledged('handOver', keys, toToken);
+        await this.replicaAck.confirm('handOver', () => this.undo(keys, [toToken]));
       } catch {
         // Too few replicas: the receiver's grant was undone (and announced), so the receiver
         // tries again on its own, under the same rule, and reports the LockStoreError itself.
@@ -169,7 +177,7 @@ export class RedisStore implements LockStore {
       this.undo(keys, [toToken]);
       return { owned, fence: null };
     }
-    return { owned, fence, othersWaiting: this.subscriber.othersWaiting(keys, reply[2]) };
+    return { owned, fence, othersWaiting: othersWaiting(this.client, this.pubsub, this.subscriber, keys, reply[2]) };
   }
 
   async isLocked(keys: readonly string[]): Promise<boolean> {
@@ -181,13 +189,14 @@ export class RedisStore implements LockStore {
   /** One holding per holder: a mutex, or each permit or reader (see operator-scripts.ts). */
   async inspect({ keys }: LockTarget): Promise<KeyHolding[]> {
     this.life.assertOpen();
-    return inspectKeys((...call) => this.call(...call), keys);
+    return inspectKeys((key) => this.call('inspect', SCRIPTS.inspect, [key], []), keys);
   }
 
   /** Frees a mutex or every share of each key. */
   async forceRelease({ keys, releaseId = '' }: ForceReleaseRequest): Promise<ForcedRelease[]> {
     this.life.assertOpen();
-    return forceReleaseKeys((...call) => this.call(...call), keys, await this.pubsub.publishCommand(), releaseId);
+    const args = [await this.pubsub.publishCommand(), releaseId];
+    return forceReleaseKeys((key) => this.call('forceRelease', SCRIPTS.forceRelease, [key], args), keys);
   }
 
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
@@ -210,40 +219,22 @@ export class RedisStore implements LockStore {
     this.calls.close();
   }
 
-  /** A grant that arrives while the store is closing is undone, and the caller told the store closed. */
-  private refuseWhileClosing(keys: readonly string[], tokens: string[]): void {
-    if (this.life.state === 'open') return;
-    this.undo(keys, tokens);
-    throw LockStoreError.closed();
-  }
-
-  /**
-   * Waits for the `waitForReplicas` acknowledgement of `token`'s grant; when too few replicas
-   * acknowledge (or WAIT fails), the grant is undone and the LockStoreError thrown.
-   */
-  private async acknowledged(operation: string, keys: readonly string[], token: string): Promise<void> {
-    try {
-      await this.replicaAck!.confirm(operation);
-    } catch (error) {
-      this.undo(keys, [token]);
-      throw error;
-    }
-  }
-
-  /** Queues a compare-and-delete per token: it only ever deletes what that token owns. */
+  /** Queues a compare-and-delete per token (see undoGrants). */
   private undo(keys: readonly string[], tokens: string[]): void {
-    if (this.life.state === 'closed') return;
-    // Queued at once, behind the grant. Before the mode is known (a Cluster's first acquire),
-    // PUBLISH: it works on every server, and a wake-up it misses costs a waiter one poll.
-    const publish = PUBLISH_COMMAND[this.pubsub.current ?? 'classic'];
-    for (const token of tokens) this.call('release', SCRIPTS.release, keys, [token, publish]).catch(() => undefined);
+    if (this.life.state !== 'closed') undoGrants((...call) => this.call(...call), this.pubsub, keys, tokens);
   }
 
   /**
    * Runs one of the registered scripts, bounded like every call (see ScriptCalls). Open to a
    * quorum's nodes, whose QuorumStore keeps its own life cycle. @internal
    */
-  call(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[], write?: WriteMode): Promise<unknown> {
+  call(
+    operation: string,
+    script: ScriptName,
+    keys: readonly string[],
+    args: (string | number)[],
+    write?: WriteMode,
+  ): Promise<unknown> {
     return this.scripts.run(operation, script, keys, args, write);
   }
 }

@@ -101,20 +101,6 @@ export class ReleaseSubscriber {
     return storeKeys.every((key) => this.channels.get(this.channelOf(key))?.subscribed === true);
   }
 
-  /**
-   * From a hand-over's count of listeners: when this store is known to listen for the keys (its
-   * waiters are queued and subscribed), it is one of them, so more is someone else. Unknown while
-   * its own subscription is not confirmed (in flight, failed, reconnecting: the count may be
-   * someone else alone), and on a Cluster with classic pub/sub, where a subscriber may be
-   * connected to another node than the one counting.
-   */
-  othersWaiting(keys: readonly string[], listeners: number | string | undefined): boolean | undefined {
-    if (listeners === undefined) return undefined;
-    if (isCluster(this.source) && this.pubsub.current !== 'sharded') return undefined;
-    if (!this.isListening(keys)) return undefined;
-    return Number(listeners) > 1;
-  }
-
   /** The channel name subscribed for `storeKey` (see listen). */
   private channelOf(storeKey: string): string {
     return this.keyPrefix + releaseChannelOf(storeKey);

@@ -17,12 +17,20 @@ export class ReplicaAcknowledgement {
     private readonly options: WaitForReplicasOptions,
   ) {}
 
-  /** Resolves when enough replicas acknowledged; otherwise rejects with a LockStoreError saying so. */
-  async confirm(operation: string): Promise<void> {
+  /**
+   * Resolves when enough replicas acknowledged a grant; otherwise (too few, or WAIT failed) calls
+   * `undo` to take the grant back and rejects with the LockStoreError saying so.
+   */
+  async confirm(operation: string, undo: () => void): Promise<void> {
     const { replicas, timeout } = this.options;
-    const acknowledged = await this.calls.run(operation, () => this.client.wait(replicas, timeout));
-    if (Number(acknowledged) < replicas) {
-      throw LockStoreError.replicasMissing(operation, Number(acknowledged), replicas, timeout);
+    try {
+      const acknowledged = await this.calls.run(operation, () => this.client.wait(replicas, timeout));
+      if (Number(acknowledged) < replicas) {
+        throw LockStoreError.replicasMissing(operation, Number(acknowledged), replicas, timeout);
+      }
+    } catch (error) {
+      undo();
+      throw error;
     }
   }
 }

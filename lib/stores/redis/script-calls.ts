@@ -21,7 +21,13 @@ export class ScriptCalls {
     private readonly writes: WriteCoalescer | undefined,
   ) {}
 
-  run(operation: string, script: ScriptName, keys: readonly string[], args: (string | number)[], write: WriteMode = 'batched'): Promise<unknown> {
+  run(
+    operation: string,
+    script: ScriptName,
+    keys: readonly string[],
+    args: (string | number)[],
+    write: WriteMode = 'batched',
+  ): Promise<unknown> {
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
     // An urgent command never starts holding the socket: it only flushes what others gathered.
     if (write !== 'urgent') this.writes?.beforeSend(this.calls.inFlight, write === 'gather');

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { RedisConnection } from './create-redis-client';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, HAND_OVER_SCRIPT, RELEASE_SCRIPT } from './lua-scripts';
-import { SHARED_ACQUIRE_SCRIPT, SHARED_EXTEND_SCRIPT, SHARED_HAND_OVER_SCRIPT, SHARED_RELEASE_SCRIPT } from './lua-shared';
+import {
+  SHARED_ACQUIRE_SCRIPT,
+  SHARED_EXTEND_SCRIPT,
+  SHARED_HAND_OVER_SCRIPT,
+  SHARED_RELEASE_SCRIPT,
+} from './lua-shared';
 import { FORCE_RELEASE_SCRIPT, INSPECT_SCRIPT } from './operator-scripts';
 import { QUORUM_ACQUIRE_SCRIPT, QUORUM_FENCE_SCRIPT, QUORUM_HAND_OVER_SCRIPT } from '../quorum/quorum-scripts';
 

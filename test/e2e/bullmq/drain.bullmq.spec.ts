@@ -74,10 +74,14 @@ describe('drain on deploy: BullMQ workers keep and take locks while a SIGTERMed 
     target!.signal('SIGTERM');
 
     const counts = async () => queue!.getJobCounts('completed', 'failed');
-    await waitFor(async () => {
-      const { completed = 0, failed = 0 } = await counts();
-      return completed + failed === JOBS;
-    }, 60_000, 100);
+    await waitFor(
+      async () => {
+        const { completed = 0, failed = 0 } = await counts();
+        return completed + failed === JOBS;
+      },
+      60_000,
+      100,
+    );
 
     // The SIGTERMed process finished its jobs and exited by itself.
     expect(await target!.exitWithin(30_000)).toEqual({ code: 0, signal: null });

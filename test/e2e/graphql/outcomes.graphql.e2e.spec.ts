@@ -118,10 +118,19 @@ describe('lock outcomes over GraphQL (Apollo over HTTP)', () => {
   });
 
   it('a busy counting lock and a busy read lock answer LOCK_BUSY as a busy mutex', async () => {
-    const permits = [await app.locks.acquire('export:t1', { limit: 2 }), await app.locks.acquire('export:t1', { limit: 2 })];
+    const permits = [
+      await app.locks.acquire('export:t1', { limit: 2 }),
+      await app.locks.acquire('export:t1', { limit: 2 }),
+    ];
     const writer = await app.locks.acquire('doc:1', { mode: 'write' });
-    expect((await mutate('mutation { exportFor(tenantId: "t1") }')).errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_BUSY', lock: 'export:t1' });
-    expect((await mutate('mutation { readDoc(id: "1") }')).errors?.[0]?.extensions).toMatchObject({ code: 'LOCK_BUSY', lock: 'doc:1' });
+    expect((await mutate('mutation { exportFor(tenantId: "t1") }')).errors?.[0]?.extensions).toMatchObject({
+      code: 'LOCK_BUSY',
+      lock: 'export:t1',
+    });
+    expect((await mutate('mutation { readDoc(id: "1") }')).errors?.[0]?.extensions).toMatchObject({
+      code: 'LOCK_BUSY',
+      lock: 'doc:1',
+    });
     for (const lock of [...permits, writer]) await lock.release();
     expect(await mutate('mutation { exportFor(tenantId: "t1") }')).toEqual({ data: { exportFor: 'exported t1' } });
     expect(await mutate('mutation { readDoc(id: "1") }')).toEqual({ data: { readDoc: 'read 1' } });

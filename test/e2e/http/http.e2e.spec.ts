@@ -7,7 +7,9 @@ import { FakeAuthGuard, OrdersController, resetState, state } from '../../suppor
 import { STORES, type StoreRun } from '../../support/stores';
 import { sleep, waitFor } from '../../support/wait-for';
 
-const cases = ADAPTERS.flatMap((adapter) => STORES.map((store) => ({ adapter, store: store.name, start: store.start })));
+const cases = ADAPTERS.flatMap((adapter) =>
+  STORES.map((store) => ({ adapter, store: store.name, start: store.start })),
+);
 
 describe.each(cases)('@WithLock on routes over $adapter ($store store)', ({ adapter, start }) => {
   let run: StoreRun;
@@ -57,7 +59,7 @@ describe.each(cases)('@WithLock on routes over $adapter ($store store)', ({ adap
     expect(state.probe.overlaps).toBe(0);
   });
 
-  it('passes the handler\'s own error through unchanged and still releases', async () => {
+  it("passes the handler's own error through unchanged and still releases", async () => {
     const response = await fetch(`${url}/orders/missing/7`);
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ statusCode: 404, message: 'order 7 not found' });

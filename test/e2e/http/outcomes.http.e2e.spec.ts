@@ -48,7 +48,9 @@ class OutcomesController {
 
   @Post('plain-lost/:id')
   plainLost(@Param('id') id: string) {
-    return this.locks.withLock(`plain-lost:${id}`, (lock) => sleepFor(20_000, 'done', { signal: lock.signal }), { ttl: 300 });
+    return this.locks.withLock(`plain-lost:${id}`, (lock) => sleepFor(20_000, 'done', { signal: lock.signal }), {
+      ttl: 300,
+    });
   }
 
   // A decorated route: the interceptor answers.
@@ -154,7 +156,10 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, no filter registered by th
 
   it('answers 503 LOCK_LOST when a handler that passes lock.signal on is stopped by a lost lock', async () => {
     const redis = server.client();
-    for (const [path, key] of [['/lost/1', 'lost:1'], ['/plain-lost/1', 'plain-lost:1']] as const) {
+    for (const [path, key] of [
+      ['/lost/1', 'lost:1'],
+      ['/plain-lost/1', 'plain-lost:1'],
+    ] as const) {
       const response = post(path);
       await waitFor(() => locks.isLocked(key));
       await redis.del(`lock:{${key}}`); // the lease is gone: the next renewal finds the lock not ours
@@ -171,7 +176,7 @@ describe.each(ADAPTERS)('lock outcomes over HTTP (%s, no filter registered by th
     expect(logger.texts('error')).toEqual([]);
   });
 
-  it("a handler that ignores lock.signal answers with its own response after its lock was lost; the loss is warned about", async () => {
+  it('a handler that ignores lock.signal answers with its own response after its lock was lost; the loss is warned about', async () => {
     const response = post('/ignores/1');
     await waitFor(() => locks.isLocked('ignores:1'));
     await server.client().del('lock:{ignores:1}');
@@ -221,9 +226,13 @@ class TeapotFilter implements ExceptionFilter {
   }
 }
 
-describe.each(ADAPTERS)('the default lock-error answers beside the app\'s own filters (%s)', (adapter) => {
+describe.each(ADAPTERS)("the default lock-error answers beside the app's own filters (%s)", (adapter) => {
   const start = (providers: unknown[], options = {}) =>
-    startLoggedApp(adapter, { controllers: [OutcomesController], providers: [Reservations, ...(providers as [])] }, { store: 'memory', ...options });
+    startLoggedApp(
+      adapter,
+      { controllers: [OutcomesController], providers: [Reservations, ...(providers as [])] },
+      { store: 'memory', ...options },
+    );
 
   it("answers lock errors once, before the app's own catch-all filter, which still gets every other error", async () => {
     // The app also registers LockExceptionFilter itself, as the README used to say: no double answer.

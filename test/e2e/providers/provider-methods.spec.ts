@@ -3,7 +3,13 @@ import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { LockError, LockNotAcquiredError, LockService, RedisLockModule, type RedisLockModuleOptions } from '../../../lib';
+import {
+  LockError,
+  LockNotAcquiredError,
+  LockService,
+  RedisLockModule,
+  type RedisLockModuleOptions,
+} from '../../../lib';
 import { BillingService, JOB_NAME, calls, resetCalls } from '../../support/provider-fixture';
 import { RedisServer } from '../../support/redis-server';
 import { STORES, type StoreRun } from '../../support/stores';
@@ -131,7 +137,7 @@ describe('two Nest applications in one process on one Redis', () => {
     expect(calls.probe.overlaps).toBe(0);
   });
 
-  it('a closed application\'s methods do not fall back to the other\'s LockService', async () => {
+  it("a closed application's methods do not fall back to the other's LockService", async () => {
     const extra = await startContext({ redis: server.url });
     const billing = extra.get(BillingService);
     await extra.close();

@@ -64,7 +64,11 @@ describe('@WithLock on an RPC handler (TCP microservice)', () => {
       imports: [RedisLockModule.forRoot({ redis: server.url })],
       controllers: [StockHandler],
     }).compile();
-    app = module.createNestMicroservice({ transport: Transport.TCP, options: { host: '127.0.0.1', port }, logger: false });
+    app = module.createNestMicroservice({
+      transport: Transport.TCP,
+      options: { host: '127.0.0.1', port },
+      logger: false,
+    });
     await app.listen();
     client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } });
     await client.connect();

@@ -48,7 +48,9 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
     await waitFor(() => app.get(LockService).leaderships().length > 0, 10_000);
     const answer = (await (await fetch(`${url}/jobs/indexer`)).json()) as { role: { holders: unknown[] } };
     expect(answer).toMatchObject({ leading: true, answer: 'ran', role: { held: true } });
-    expect(answer.role.holders).toEqual([{ holder: `${hostname()}:${process.pid}`, fence: expect.any(Number), expiresIn: expect.any(Number) }]);
+    expect(answer.role.holders).toEqual([
+      { holder: `${hostname()}:${process.pid}`, fence: expect.any(Number), expiresIn: expect.any(Number) },
+    ]);
   });
 
   it('pays an order once at a time: the concurrent request gets 409', async () => {
@@ -63,7 +65,12 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
   it('the cleanup demo runs each tick once, the same answer every time, whatever the cron did', async () => {
     for (let i = 0; i < 3; i++) {
       const answer = await (await fetch(`${url}/jobs/cleanup`, { method: 'POST' })).json();
-      expect(answer).toEqual({ tick: expect.stringMatching(/^demo-/), replicas: ['ran', 'skipped'], late: 'skipped', runs: 1 });
+      expect(answer).toEqual({
+        tick: expect.stringMatching(/^demo-/),
+        replicas: ['ran', 'skipped'],
+        late: 'skipped',
+        runs: 1,
+      });
     }
     // The scheduled tick runs through the same lock: a second scheduler firing it skips.
     const cron = app.get(CleanupJob);
@@ -75,7 +82,11 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
   });
 
   it('builds a report through a locked service method, one build at a time', async () => {
-    const results = await Promise.all([1, 2, 3].map(() => fetch(`${url}/reports/daily`, { method: 'POST' }).then((r) => r.json() as Promise<{ builds: number }>)));
+    const results = await Promise.all(
+      [1, 2, 3].map(() =>
+        fetch(`${url}/reports/daily`, { method: 'POST' }).then((r) => r.json() as Promise<{ builds: number }>),
+      ),
+    );
     expect(results.map((r) => r.builds).sort()).toEqual([1, 2, 3]);
   });
 
@@ -92,7 +103,7 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
     expect(new Set(results.map((r) => r.fence)).size).toBe(12);
   });
 
-  it('holds a feed\'s lock while it streams', async () => {
+  it("holds a feed's lock while it streams", async () => {
     const controller = new AbortController();
     const response = await fetch(`${url}/feed/news`, { signal: controller.signal });
     await response.body!.getReader().read();

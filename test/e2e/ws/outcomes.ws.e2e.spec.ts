@@ -67,8 +67,7 @@ describe('lock outcomes over WebSockets (socket.io)', () => {
   });
 
   const ask = (event: string, data: unknown) => socket.timeout(5_000).emitWithAck(event, data);
-  const nextException = () =>
-    new Promise<unknown>((resolve) => socket.once('exception', resolve));
+  const nextException = () => new Promise<unknown>((resolve) => socket.once('exception', resolve));
 
   it('a busy message is answered in its ack and in the exception event, with the code and the key', async () => {
     let exceptions = 0;
