@@ -74,6 +74,8 @@ export interface KeyHolding {
   readonly key: string;
   /** The holder's owner token (it carries the holder's id, see core/holder/holder-id.ts). */
   readonly token: string;
+  /** What it holds: the key itself ('mutex': a writer or a plain lock), a permit, or a read share. */
+  readonly kind: LockKind;
   /** The key's fence counter: the fence of its current lease. */
   readonly fence: number;
   /** The lease's time left, in ms. */

@@ -220,7 +220,7 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     expect(await release('permit', k, holder)).toBe(true);
   });
 
-  it('inspect lists each permit and each reader: its token, fence and time left', async ({ skip }) => {
+  it('inspect lists each permit and each reader: its kind, token, fence and time left', async ({ skip }) => {
     needs('permit', skip);
     needs('read', skip);
     const [permits, readers] = [key(), key()];
@@ -235,6 +235,7 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     expect(holdings).toHaveLength(4);
     for (const holding of holdings) {
       expect(holding.key).toBe([a, b].includes(holding.token) ? permits : readers);
+      expect(holding.kind).toBe([a, b].includes(holding.token) ? 'permit' : 'read');
       expect(holding.fence).toBe(fences.get(holding.token));
       expect(holding.expiresIn).toBeGreaterThan(holding.token === a ? 3_000 : 20_000);
       expect(holding.expiresIn).toBeLessThanOrEqual(holding.token === a ? 5_000 : LONG);
@@ -250,7 +251,9 @@ describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name sto
     const reader = token();
     const { fence } = await read(k, reader);
     expect((await mutex(k, token())).fence).toBeNull(); // marks the key
-    expect(await store.inspect({ kind: 'read', keys: [k] })).toMatchObject([{ key: k, token: reader, fence }]);
+    expect(await store.inspect({ kind: 'read', keys: [k] })).toMatchObject([
+      { key: k, token: reader, kind: 'read', fence },
+    ]);
     await release('read', k, reader);
   });
 

@@ -60,7 +60,7 @@ describe('quorum store: 5 independent masters, every subset down or held', () =>
     servers[0]!.pause(); // a node down answers nothing: the majority still names the holder
     try {
       expect(await store.inspect({ kind: 'mutex', keys: [k] })).toEqual([
-        { key: k, token: owner, fence, expiresIn: expect.any(Number) },
+        { key: k, token: owner, kind: 'mutex', fence, expiresIn: expect.any(Number) },
       ]);
     } finally {
       servers[0]!.resume();

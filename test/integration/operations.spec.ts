@@ -121,8 +121,11 @@ describe.each(STORES)('inspect and forceRelease on the $name store', (descriptor
     expect(
       seen.holders.map((holder) => [holder.holder, holder.fence]).sort((x, y) => Number(x[1]) - Number(y[1])),
     ).toEqual(expected);
+    expect(seen.holders.map((holder) => holder.kind)).toEqual(permits.map(() => 'permit'));
     for (const holder of seen.holders) expect(holder.expiresIn).toBeGreaterThan(0);
-    expect((await a.inspect(shared)).holders.map((holder) => holder.fence)).toEqual([reader.fence]);
+    expect((await a.inspect(shared)).holders.map((holder) => [holder.kind, holder.fence])).toEqual([
+      ['read', reader.fence],
+    ]);
     const lost = permits.map(
       (permit) =>
         new Promise((resolve) => permit.signal.addEventListener('abort', () => resolve(permit.signal.reason))),

@@ -11,7 +11,7 @@ export async function checkOperations(a: LockService, b: LockService, keys: read
   const held = await Promise.all(keys.map((key) => a.acquire(key)));
   for (const [i, lock] of held.entries()) {
     expect((await b.inspect(keys[i]!)).holders).toEqual([
-      { holder: 'app-a', fence: lock.fence, expiresIn: expect.any(Number) },
+      { holder: 'app-a', kind: 'mutex', fence: lock.fence, expiresIn: expect.any(Number) },
     ]);
   }
   const waiting = b.acquire(keys[0]!, { wait: 20_000 });

@@ -7,6 +7,8 @@ import { holderOf } from '../holder/holder-id';
 export interface LockHolder {
   /** The holder's `holderId` (default host name and pid); undefined for a token without one. */
   readonly holder: string | undefined;
+  /** What it holds: 'mutex' (a writer, or a plain lock), 'permit' (of a counting lock) or 'read'. */
+  readonly kind: LockKind;
   /** The fence of its lease. */
   readonly fence: number;
   /** Its lease's time left, in ms (renewal moves it out while the holder is alive). */
@@ -28,6 +30,7 @@ export async function inspectLock(
 ): Promise<LockInspection> {
   const holders = byToken(await store.inspect({ kind, keys: storeKeys })).map((held) => ({
     holder: holderOf(held[0]!.token),
+    kind: held[0]!.kind,
     fence: Math.max(...held.map((holding) => holding.fence)),
     expiresIn: Math.min(...held.map((holding) => holding.expiresIn)),
   }));

@@ -4,6 +4,7 @@ import type {
   HandOverResult,
   KeyHolding,
   LeaseRequest,
+  LockKind,
   ReleaseRequest,
 } from '../lock-store.interface';
 import { WRITER_WAITING_MARK } from '../../core/tuning';
@@ -109,6 +110,7 @@ export class MemoryShares {
     return [...shared.shares].map(([id, share]) => ({
       key,
       token: id.slice(id.indexOf(':') + 1),
+      kind: id.slice(0, id.indexOf(':')) as LockKind,
       fence: share.fence,
       expiresIn: Math.ceil(share.expiresAt - now),
     }));

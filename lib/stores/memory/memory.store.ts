@@ -151,7 +151,9 @@ export class MemoryStore implements LockStore {
     return keys.flatMap((key) => {
       const lease = this.live(key, now);
       if (!lease) return this.shares.holdings(key, now);
-      return [{ key, token: lease.token, fence: lease.fence, expiresIn: Math.ceil(lease.expiresAt - now) }];
+      return [
+        { key, token: lease.token, kind: 'mutex', fence: lease.fence, expiresIn: Math.ceil(lease.expiresAt - now) },
+      ];
     });
   }
 

@@ -19,7 +19,7 @@ export async function inspectQuorum(nodes: readonly RedisStore[], target: LockTa
       if (held.length < quorum) continue;
       const left = held.map((holding) => holding.expiresIn).sort((a, b) => b - a);
       const fence = Math.max(...seen.map((holding) => holding.fence));
-      return [{ key, token, fence, expiresIn: left[quorum - 1]! }];
+      return [{ key, token, kind: held[0]!.kind, fence, expiresIn: left[quorum - 1]! }];
     }
     return [];
   });

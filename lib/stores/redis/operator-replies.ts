@@ -1,13 +1,14 @@
-import type { ForcedRelease, KeyHolding } from '../lock-store.interface';
+import type { ForcedRelease, KeyHolding, LockKind } from '../lock-store.interface';
 
-/** One holder in an operator script's reply: token, fence (exact decimal), and ms left (inspect only). */
-type HolderReply = [string, string, number?];
+/** One holder in an operator script's reply: token, fence (exact decimal), ms left, kind. */
+type HolderReply = [string, string, number, string];
 
 /** INSPECT_SCRIPT's reply for `key` (see operator-scripts.ts): one holding per holder, none when free. */
 export function toHoldings(key: string, reply: unknown): KeyHolding[] {
-  return holders(reply).map(([token, fence, left]) => ({
+  return holders(reply).map(([token, fence, left, kind]) => ({
     key,
     token: String(token),
+    kind: String(kind) as LockKind,
     fence: Number(fence),
     expiresIn: Math.max(0, Number(left)),
   }));

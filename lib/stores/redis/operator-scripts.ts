@@ -7,15 +7,19 @@ import { WRITER_WAITING } from './lua-shared';
  * `<kind>:<token>:<fence>` scored by their deadlines in server ms (see lua-shared.ts).
  */
 
-/** The key's holders: { token, fence (exact decimal), ms left } each, one per live permit or reader. */
+/**
+ * The key's holders: { token, fence (exact decimal), ms left, kind } each ('mutex' for a string,
+ * the member's kind for each live permit or reader).
+ */
 const HOLDINGS = `
 local function holdings(key)
   local stored_as = redis.call('TYPE', key).ok
   if stored_as == 'string' then
     local value = redis.call('GET', key)
     local space = string.find(value, ' ', 1, true)
-    if not space then return { { value, '0', math.max(0, redis.call('PTTL', key)) } } end
-    return { { string.sub(value, 1, space - 1), string.sub(value, space + 1), math.max(0, redis.call('PTTL', key)) } }
+    local left = math.max(0, redis.call('PTTL', key))
+    if not space then return { { value, '0', left, 'mutex' } } end
+    return { { string.sub(value, 1, space - 1), string.sub(value, space + 1), left, 'mutex' } }
   end
   if stored_as ~= 'zset' then return {} end
   local t = redis.call('TIME')
@@ -29,7 +33,7 @@ local function holdings(key)
       local fence_at = #member
       while string.sub(member, fence_at, fence_at) ~= ':' do fence_at = fence_at - 1 end
       local token, fence = string.sub(member, token_at, fence_at - 1), string.sub(member, fence_at + 1)
-      found[#found + 1] = { token, fence, tonumber(live[i + 1]) - now }
+      found[#found + 1] = { token, fence, tonumber(live[i + 1]) - now, string.sub(member, 1, token_at - 2) }
     end
   end
   return found
