@@ -49,7 +49,12 @@ describe.each(['memory', 'redis'] as const)('sample app (%s store)', (store) => 
     const answer = (await (await fetch(`${url}/jobs/indexer`)).json()) as { role: { holders: unknown[] } };
     expect(answer).toMatchObject({ leading: true, answer: 'ran', role: { held: true } });
     expect(answer.role.holders).toEqual([
-      { holder: `${hostname()}:${process.pid}`, fence: expect.any(Number), expiresIn: expect.any(Number) },
+      {
+        holder: `${hostname()}:${process.pid}`,
+        kind: 'mutex',
+        fence: expect.any(Number),
+        expiresIn: expect.any(Number),
+      },
     ]);
   });
 
