@@ -9,30 +9,12 @@ import { checkKind, kindOf } from './lock-kind-options';
 /** Longest `name` option: a telemetry attribute, not a key. */
 const MAX_NAME_LENGTH = 256;
 
+/** The options of an acquisition, however it is asked for. */
+const LOCK_OPTIONS = ['ttl', 'wait', 'autoRenew', 'minHold', 'maxHold', 'name', 'limit', 'mode'] as const;
 /** The options LockService's methods accept. */
-export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set([
-  'ttl',
-  'wait',
-  'autoRenew',
-  'minHold',
-  'maxHold',
-  'name',
-  'limit',
-  'mode',
-  'signal',
-]);
+export const ACQUIRE_OPTIONS: ReadonlySet<string> = new Set([...LOCK_OPTIONS, 'signal']);
 /** The options @WithLock accepts (the call's life cycle is its signal; onBusy is its own). */
-export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set([
-  'ttl',
-  'wait',
-  'autoRenew',
-  'minHold',
-  'maxHold',
-  'name',
-  'limit',
-  'mode',
-  'onBusy',
-]);
+export const DECORATOR_OPTIONS: ReadonlySet<string> = new Set([...LOCK_OPTIONS, 'onBusy']);
 
 /** Options as given, each checked; unset ones stay unset (the module's defaults fill them per call). */
 export type CheckedOptions = Readonly<AcquireOptions & WithLockOptions>;

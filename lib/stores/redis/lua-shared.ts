@@ -34,6 +34,12 @@ local function share_of(key, prefix)
   end
   return nil
 end
+-- The live share '<kind>:<token>:' of a key held as shares (pruned first), or nil.
+local function live_share(key, kind, token, now)
+  if redis.call('TYPE', key).ok ~= 'zset' then return nil end
+  prune(key, now)
+  return share_of(key, kind .. ':' .. token .. ':')
+end
 -- The key lives as long as its longest share.
 local function keep_alive(key, now)
   local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
@@ -127,9 +133,7 @@ return { given and 1 or 0, fence }
 export const SHARED_EXTEND_SCRIPT = `${SHARES}
 local key = KEYS[1]
 local now = now_ms()
-if redis.call('TYPE', key).ok ~= 'zset' then return 0 end
-prune(key, now)
-local mine = share_of(key, ARGV[3] .. ':' .. ARGV[1] .. ':')
+local mine = live_share(key, ARGV[3], ARGV[1], now)
 if not mine then return 0 end
 redis.call('ZADD', key, now + tonumber(ARGV[2]), mine)
 keep_alive(key, now)
@@ -143,9 +147,7 @@ return 1
 export const SHARED_RELEASE_SCRIPT = `${SHARES}
 local key = KEYS[1]
 local now = now_ms()
-if redis.call('TYPE', key).ok ~= 'zset' then return 0 end
-prune(key, now)
-local mine = share_of(key, ARGV[4] .. ':' .. ARGV[1] .. ':')
+local mine = live_share(key, ARGV[4], ARGV[1], now)
 if not mine then return 0 end
 redis.call('ZREM', key, mine)
 if ARGV[2] ~= '' then redis.call(ARGV[2], key .. ':released', ARGV[3]) end
