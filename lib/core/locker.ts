@@ -20,6 +20,7 @@ import { Acquisition, type AcquisitionHost } from './waiting/acquisition';
 import type { Grant } from './waiting/grant';
 import { WaitQueues } from './waiting/wait-queues';
 import { acquireOutcome } from './telemetry/acquire-outcome';
+import type { AcquireTrace } from './telemetry/lock-telemetry';
 import { checkKindFits } from './options/lock-kind-options';
 import { loadTelemetry } from './telemetry/load-telemetry';
 
@@ -87,9 +88,13 @@ export class Locker {
   }
 
   /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
-  async take(request: LockRequest, options: TakeOptions): Promise<Lock> {
+  take(request: LockRequest, options: TakeOptions): Promise<Lock> {
     const trace = this.telemetry.acquireStarted(request.name, request.options.kind);
-    if (!trace) return this.takeLock(request, options);
+    // Not async while untraced: takeLock's promise is the caller's, not adopted by another.
+    return trace ? this.traced(request, options, trace) : this.takeLock(request, options);
+  }
+
+  private async traced(request: LockRequest, options: TakeOptions, trace: AcquireTrace): Promise<Lock> {
     try {
       const lock = await this.takeLock(request, options);
       trace.end('acquired', { fence: lock.fence, reentered: lock.reentered });

@@ -22,26 +22,26 @@ function crc16(bytes: ArrayLike<number>): number {
   return crc;
 }
 
-/** CRC16 of a string's UTF-8 bytes; an ASCII string (the usual key) is hashed without encoding it. */
-function crc16OfText(text: string): number {
+/**
+ * CRC16 of the UTF-8 bytes of `text` from `start` to `end`; ASCII (the usual key) is hashed
+ * without encoding it or copying the range out.
+ */
+function crc16OfText(text: string, start: number, end: number): number {
   let crc = 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i);
-    if (code > 0x7f) return crc16(Buffer.from(text));
+    if (code > 0x7f) return crc16(Buffer.from(text.slice(start, end)));
     crc = crc16Step(crc, code);
   }
   return crc;
 }
 
-/** The part Redis hashes: the first non-empty `{...}` group, or the whole key. */
-function hashedPart(key: string): string {
-  const open = key.indexOf('{');
-  if (open === -1) return key;
-  const close = key.indexOf('}', open + 1);
-  return close > open + 1 ? key.slice(open + 1, close) : key;
-}
-
-/** The hash slot of `key`, as a Redis Cluster computes it (over the key's UTF-8 bytes). */
+/** The hash slot of `key`, as a Redis Cluster computes it: over the first non-empty `{...}` group, or the whole key. */
 export function hashSlot(key: string): number {
-  return crc16OfText(hashedPart(key)) % SLOT_COUNT;
+  const open = key.indexOf('{');
+  if (open !== -1) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return crc16OfText(key, open + 1, close) % SLOT_COUNT;
+  }
+  return crc16OfText(key, 0, key.length) % SLOT_COUNT;
 }

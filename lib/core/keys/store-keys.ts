@@ -9,6 +9,8 @@ import { slotTag } from './slot-tags';
  * it, which is how several keys of one lock are put in one slot.
  */
 export function toStoreKey(prefix: string, key: string, argument = 'key'): string {
+  // Without a `{` anywhere (the usual key), no joined string to search.
+  if (key.indexOf('{') === -1 && prefix.indexOf('{') === -1) return `${prefix}{${key}}`;
   const full = prefix + key;
   if (!hasHashTag(full)) return `${prefix}{${key}}`;
   // Kept verbatim, it could name a fence counter (`redis-lock:{ab}:fence`). A wrapped key ends in

@@ -13,7 +13,10 @@ export class LeaseClock {
   /** Monotonic time of the next renewal attempt. */
   renewAt: number;
   private confirmedSentAt: number;
-  private expiresAtWall: number;
+  /** When the lease ends if not renewed, on the monotonic clock. */
+  private endsAt: number;
+  /** endsAt on the wall clock, worked out on first read (two clock reads most locks never need). */
+  private endsAtWall: number | undefined;
   /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
   private readonly grantedAt = performance.now();
   /** Kept at least this long after grantedAt (ms). */
@@ -30,12 +33,12 @@ export class LeaseClock {
     this.deadline = Math.min(leaseEnd(sentAt, length), until);
     this.renewAt = sentAt + length * RENEW_AT;
     // An unconfirmed hand-over lives under the giver's deadline (`until`): it reports that end.
-    this.expiresAtWall = wallTimeOf(Math.min(sentAt + length, until));
+    this.endsAt = Math.min(sentAt + length, until);
   }
 
   /** When the lease ends if not renewed (epoch ms, this process' clock). */
   get expiresAt(): number {
-    return this.expiresAtWall;
+    return (this.endsAtWall ??= wallTimeOf(this.endsAt));
   }
 
   /** Time left before minHold has passed (ms, rounded up; 0 or less once it has). */
@@ -64,7 +67,8 @@ export class LeaseClock {
     this.confirmedSentAt = sentAt;
     this.deadline = leaseEnd(sentAt, length);
     this.renewAt = sentAt + length * RENEW_AT;
-    this.expiresAtWall = wallTimeOf(sentAt + length);
+    this.endsAt = sentAt + length;
+    this.endsAtWall = undefined;
     return true;
   }
 }

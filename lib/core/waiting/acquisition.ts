@@ -1,5 +1,5 @@
 import { LockNotAcquiredError, LockStoreError } from '../errors';
-import type { LeaseRequest, LockStore } from '../../stores/lock-store.interface';
+import type { AcquireAttempt, LeaseRequest, LockStore } from '../../stores/lock-store.interface';
 import type { CancelSignal } from '../utils/cancellation';
 import { YIELD_TO_OTHER_PROCESSES } from '../tuning';
 import { retryDelay } from '../utils/retry-delay';
@@ -50,24 +50,29 @@ export class Acquisition {
   ) {}
 
   run(): Promise<Grant> {
-    const { wait, keys } = this.request;
-    if (wait !== 0 && this.host.waitQueues.has(keys)) return this.waitInQueue();
-    // Not async: the uncontended path is one store call and one continuation.
-    return this.attempt().then((won) => {
+    const { request } = this;
+    if (request.wait !== 0 && this.host.waitQueues.has(request.keys)) return this.waitInQueue();
+    // Not async: the uncontended path is one store call and one continuation. Sent as the
+    // acquisition starts: one clock read for both.
+    const sentAt = this.started;
+    return this.host.store.tryAcquire(request).then((result) => {
+      const won = this.answered(request, result, sentAt);
       if (won) return won;
-      if (this.elapsed() >= wait) throw this.notAcquired();
+      if (this.elapsed() >= request.wait) throw this.notAcquired();
       return this.waitInQueue();
     });
   }
 
   /** One try at the store: the grant, or null when busy (remembering for how long). */
-  private attempt(request: LeaseRequest = this.request): Promise<Grant | null> {
+  private attempt(request: LeaseRequest): Promise<Grant | null> {
     const sentAt = performance.now();
-    return this.host.store.tryAcquire(request).then((result) => {
-      if (result.fence !== null) return { token: request.token, fence: result.fence, sentAt };
-      this.remaining = result.remaining;
-      return null;
-    });
+    return this.host.store.tryAcquire(request).then((result) => this.answered(request, result, sentAt));
+  }
+
+  private answered(request: LeaseRequest, result: AcquireAttempt, sentAt: number): Grant | null {
+    if (result.fence !== null) return { token: request.token, fence: result.fence, sentAt };
+    this.remaining = result.remaining;
+    return null;
   }
 
   private async waitInQueue(): Promise<Grant> {

@@ -91,10 +91,22 @@ export class WaitQueues {
    * starts once the store answered (one round trip, no window for anyone to barge in). Resolves
    * whether the releasing token still owned the lock.
    */
-  async releaseOrHandOver(releasing: Releasing): Promise<boolean> {
+  releaseOrHandOver(releasing: Releasing): Promise<boolean> {
     const queue = this.closed || this.queues.size === 0 ? undefined : this.queues.get(keySetId(releasing.keys));
-    // Nobody waiting in this process (the common case): straight to the store.
-    if (!queue) return this.store.release(releasing);
+    // Nobody waiting in this process (the common case): straight to the store, its promise passed
+    // on as it is (not async: no promise adopting it), a store that throws still rejecting.
+    if (!queue) {
+      try {
+        return this.store.release(releasing);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.route(releasing, queue);
+  }
+
+  /** The lock kind's HandOverPolicy picks how a release with waiters of this process goes. */
+  private async route(releasing: Releasing, queue: Queue): Promise<boolean> {
     const head = queue.waiters[0];
     const policy = HAND_OVER_POLICIES[releasing.kind];
     const sentAt = performance.now();

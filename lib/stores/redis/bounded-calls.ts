@@ -7,7 +7,7 @@ interface Pending {
   readonly deadline: number;
   readonly reject: (error: unknown) => void;
   /** The client's own promise of the call, which may settle after the bound gave up on it. */
-  running: Promise<unknown> | undefined;
+  readonly running: Promise<unknown>;
 }
 
 /** The client's own promise of each call that timed out, by the LockStoreError it failed with. */
@@ -57,23 +57,35 @@ export class BoundedCalls {
    * answers is never started (see neverSent).
    */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    const refused = this.gate(operation);
-    if (refused) {
-      unsent.add(refused);
-      return Promise.reject(refused);
+    const refused = this.refusal(operation);
+    if (refused) return refused;
+    let running: Promise<T>;
+    try {
+      running = call();
+    } catch (error) {
+      running = Promise.reject(error);
     }
+    return this.bound(operation, running);
+  }
+
+  /**
+   * What `run` answers in place of a call the gate refuses (a rejected promise), or undefined to
+   * go ahead: for a caller that starts its call itself, then passes it to `bound`.
+   */
+  refusal(operation: string): Promise<never> | undefined {
+    const refused = this.gate(operation);
+    if (!refused) return undefined;
+    unsent.add(refused);
+    return Promise.reject(refused);
+  }
+
+  /** A call just started (after `refusal` let it through), bounded as `run` bounds its calls. */
+  bound<T>(operation: string, running: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject, running: undefined };
+      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject, running };
       this.pending.add(entry);
       // A timer already armed is due no later than this call's deadline.
       this.timer ??= this.arm(this.timeout);
-      let running: Promise<T>;
-      try {
-        running = call();
-      } catch (error) {
-        running = Promise.reject(error);
-      }
-      entry.running = running;
       running.then(
         (value) => {
           this.finish(entry);
@@ -130,7 +142,7 @@ export class BoundedCalls {
       }
       this.finish(entry);
       const timedOut = LockStoreError.timeout(entry.operation, this.timeout);
-      gaveUpOn.set(timedOut, entry.running!);
+      gaveUpOn.set(timedOut, entry.running);
       entry.reject(timedOut);
     }
   }

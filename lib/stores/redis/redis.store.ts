@@ -83,33 +83,43 @@ export class RedisStore implements LockStore {
     return this.capabilities.optimisticHandOver && servesReady(this.client, keys);
   }
 
-  async tryAcquire(request: LeaseRequest): Promise<AcquireAttempt> {
-    this.life.assertOpen();
+  tryAcquire(request: LeaseRequest): Promise<AcquireAttempt> {
+    if (this.life.state !== 'open') return Promise.reject(LockStoreError.closed());
     if (request.kind !== 'mutex') return this.shares.tryAcquire(request);
     const { keys, token, ttl } = request;
     const watched = this.lateGrants.sending(token);
     const args = [token, ttl, FENCE_BLOCK, WRITER_WAITING_MARK];
-    let reply: number;
-    try {
-      reply = Number(await this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), args));
-    } catch (error) {
-      // A timed-out acquire may still run later (ioredis' offline queue keeps it, and resends it
-      // after a reconnect; a Cluster retries a redirection on any node): undone at once, queued
-      // behind it on the same connection, and again once it ran if that may have overtaken it.
-      // A call the refused connection answered was never sent: nothing to undo.
-      if (!neverSent(error)) this.undo(keys, [token]);
-      this.lateGrants.failed(keys, token, error, watched);
-      throw error;
-    }
+    // Not async: the uncontended acquire is this call and one continuation.
+    return this.call('acquire', SCRIPTS.acquire, withFenceKeys(keys), args).then(
+      (reply) => this.acquireAnswered(keys, token, Number(reply), watched),
+      (error: unknown) => {
+        // A timed-out acquire may still run later (ioredis resends its offline queue on reconnect, a
+        // Cluster retries a redirection): undone at once, queued behind it, and again once it ran if
+        // that may have overtaken it. A call the refused connection answered was never sent.
+        if (!neverSent(error)) this.undo(keys, [token]);
+        this.lateGrants.failed(keys, token, error, watched);
+        throw error;
+      },
+    );
+  }
+
+  /** A grant counts once replicas acknowledged it (waitForReplicas), and only while the store is open. */
+  private acquireAnswered(keys: readonly string[], token: string, reply: number, watched: boolean) {
     if (watched) this.lateGrants.answered(keys, token, reply > 0);
     if (reply <= 0) return { fence: null, remaining: -reply };
-    if (this.replicaAck) await this.replicaAck.confirm('acquire', () => this.undo(keys, [token]));
-    // A grant that arrives while the store is closing is undone, and the caller told it is closed.
+    if (!this.replicaAck) return this.acquired(keys, token, reply);
+    return this.replicaAck
+      .confirm('acquire', () => this.undo(keys, [token]))
+      .then(() => this.acquired(keys, token, reply));
+  }
+
+  /** A grant that arrives while the store is closing is undone, and the caller told it is closed. */
+  private acquired(keys: readonly string[], token: string, fence: number): AcquireAttempt {
     if (this.life.state !== 'open') {
       this.undo(keys, [token]);
       throw LockStoreError.closed();
     }
-    return { fence: reply };
+    return { fence };
   }
 
   async extend(request: LeaseRequest): Promise<boolean> {

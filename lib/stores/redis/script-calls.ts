@@ -10,7 +10,7 @@ import type { WriteCoalescer } from './write-coalescer';
  */
 export type WriteMode = 'batched' | 'urgent' | 'gather';
 
-type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type ScriptCommand = (...argv: (string | number)[]) => Promise<unknown>;
 
 /** Sends the registered scripts (EVALSHA), each call bounded, writes coalesced on one socket. */
 export class ScriptCalls {
@@ -28,11 +28,22 @@ export class ScriptCalls {
     args: (string | number)[],
     write: WriteMode = 'batched',
   ): Promise<unknown> {
+    const refused = this.calls.refusal(operation);
+    if (refused) return refused;
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
+    // One argument list, built in place (no closure, no spread per call).
+    const argv: (string | number)[] = [keys.length];
+    for (const key of keys) argv.push(key);
+    for (const arg of args) argv.push(arg);
     // An urgent command never starts holding the socket: it only flushes what others gathered.
     if (write !== 'urgent') this.writes?.beforeSend(this.calls.inFlight, write === 'gather');
-    const running = this.calls.run(operation, () => command.call(this.client, keys.length, ...keys, ...args));
+    let running: Promise<unknown>;
+    try {
+      running = command.apply(this.client, argv);
+    } catch (error) {
+      running = Promise.reject(error);
+    }
     if (write === 'urgent') this.writes?.flush();
-    return running;
+    return this.calls.bound(operation, running);
   }
 }
