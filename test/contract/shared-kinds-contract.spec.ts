@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LockKind, LockStore } from '../../lib/stores/lock-store.interface';
-import { toStoreKey } from '../../lib/core/keys/store-keys';
-import { IOVALKEY_STORE, STORES, type StoreRun } from '../support/stores';
+import { storePerSuite } from '../support/store-per-suite';
+import { IOVALKEY_STORE, STORES } from '../support/stores';
 import { sleep, waitFor } from '../support/wait-for';
 
 const TIMEOUT = 2_000;
@@ -12,20 +12,11 @@ const LONG = 30_000;
  * steps of each kind, on every store that lists the kind in its capabilities (the others skip).
  */
 describe.each([...STORES, IOVALKEY_STORE])('permits and readers on the $name store', (descriptor) => {
-  let run: StoreRun;
   let store: LockStore;
-  let n = 0;
-  const key = () => toStoreKey('shared:', `k${++n}`);
-  let t = 0;
-  const token = () => `token-${++t}`;
-
-  beforeAll(async () => {
-    run = await descriptor.start();
-    store = run.createStore(TIMEOUT);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await run?.stop();
+  const { key, token } = storePerSuite(descriptor, {
+    prefix: 'shared:',
+    timeout: TIMEOUT,
+    onStart: (started) => ({ store } = started),
   });
 
   const permit = (k: string, owner: string, limit: number, ttl = LONG) =>

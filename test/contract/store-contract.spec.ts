@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LockStoreError } from '../../lib';
 import type { LockStore } from '../../lib/stores/lock-store.interface';
-import { toStoreKey } from '../../lib/core/keys/store-keys';
+import { storePerSuite } from '../support/store-per-suite';
 import { IOVALKEY_STORE, STORES, type StoreRun } from '../support/stores';
 import { sleep, waitFor } from '../support/wait-for';
 
@@ -19,19 +19,10 @@ const LONG = 30_000;
 describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name store', (descriptor) => {
   let run: StoreRun;
   let store: LockStore;
-  let n = 0;
-  const key = () => toStoreKey('contract:', `k${++n}`);
-  let t = 0;
-  const token = () => `token-${++t}`;
-
-  beforeAll(async () => {
-    run = await descriptor.start();
-    store = run.createStore(TIMEOUT);
-  });
-
-  afterAll(async () => {
-    await store?.close();
-    await run?.stop();
+  const { key, token } = storePerSuite(descriptor, {
+    prefix: 'contract:',
+    timeout: TIMEOUT,
+    onStart: (started) => ({ run, store } = started),
   });
 
   /** Whether `owner` holds every one of `keys` (extend succeeds only then; it resets the lease). */
@@ -422,6 +413,34 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
   });
 
   describe('capabilities (each case runs on the stores that declare it)', () => {
+    /** A giver's and a receiver's token, where the store hands over optimistically (else the case is skipped). */
+    function giverAndReceiver(skip: (note?: string) => void): { from: string; to: string } {
+      if (!store.capabilities.optimisticHandOver) skip();
+      return { from: token(), to: token() };
+    }
+
+    /** The fence of a lease `from` took on `k`, which has ended by the time this returns. */
+    async function endedLease(k: string, from: string): Promise<number> {
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
+      await sleep(100);
+      return fence!;
+    }
+
+    /** An optimistic hand-over expecting `fence`, refused: no fence, not owned. */
+    async function expectOptimisticRefused(
+      keys: string[],
+      from: string,
+      to: string,
+      fence: number,
+      coveredFor: number,
+    ) {
+      const optimistic = { expectedFence: fence, coveredFor };
+      expect(await store.handOver({ kind: 'mutex', keys, from, to, ttl: LONG, optimistic })).toEqual({
+        owned: false,
+        fence: null,
+      });
+    }
+
     it('declare the mutex, and optimisticNow(keys) is never true without optimisticHandOver', async () => {
       expect(store.capabilities.kinds).toContain('mutex');
       await store.isLocked([key()]); // connected (Redis)
@@ -431,10 +450,8 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it('optimisticHandOver: from the owner, counters unmoved: the receiver holds it with the fence plus one; no notification', async ({
       skip,
     }) => {
-      if (!store.capabilities.optimisticHandOver) skip();
+      const { from, to } = giverAndReceiver(skip);
       const [a, b] = [key(), key()];
-      const from = token();
-      const to = token();
       const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a, b], token: from, ttl: LONG });
       const listener = await listen([a]);
       const optimistic = { expectedFence: fence!, coveredFor: LONG };
@@ -459,21 +476,14 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
     it("optimisticHandOver refused, the giver's lease ended: no fence, and the receiver's fence is burnt", async ({
       skip,
     }) => {
-      if (!store.capabilities.optimisticHandOver) skip();
+      const { from, to } = giverAndReceiver(skip);
       const k = key();
-      const from = token();
-      const to = token();
-      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
-      await sleep(100);
-      const optimistic = { expectedFence: fence!, coveredFor: 0 };
-      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({
-        owned: false,
-        fence: null,
-      });
+      const fence = await endedLease(k, from);
+      await expectOptimisticRefused([k], from, to, fence, 0);
       expect(await store.isLocked([k])).toBe(false);
       expect(await holds([k], to)).toBe(false);
       // The receiver ran with fence + 1: no later holder is issued it again.
-      expect(await fenceOf([k])).toBeGreaterThan(fence! + 1);
+      expect(await fenceOf([k])).toBeGreaterThan(fence + 1);
     });
 
     it("optimisticHandOver refused, another holder took the lock meanwhile: no fence, the other's lease kept, fences above both", async ({
@@ -484,38 +494,27 @@ describe.each([...STORES, IOVALKEY_STORE])('the LockStore contract on the $name 
       const from = token();
       const other = token();
       const to = token();
-      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: from, ttl: 50 });
-      await sleep(100);
+      const fence = await endedLease(k, from);
       const taken = await store.tryAcquire({ kind: 'mutex', keys: [k], token: other, ttl: LONG });
-      expect(taken.fence).toBeGreaterThan(fence!);
-      const optimistic = { expectedFence: fence!, coveredFor: 0 };
-      expect(await store.handOver({ kind: 'mutex', keys: [k], from, to, ttl: LONG, optimistic })).toEqual({
-        owned: false,
-        fence: null,
-      });
+      expect(taken.fence).toBeGreaterThan(fence);
+      await expectOptimisticRefused([k], from, to, fence, 0);
       expect(await holds([k], other)).toBe(true);
       expect(await holds([k], to)).toBe(false);
       expect(await store.release({ kind: 'mutex', keys: [k], token: other })).toBe(true);
-      expect(await fenceOf([k])).toBeGreaterThan(Math.max(taken.fence!, fence! + 1));
+      expect(await fenceOf([k])).toBeGreaterThan(Math.max(taken.fence!, fence + 1));
     });
 
     it("optimisticHandOver refused, a key's counter moved past the expected fence: the giver's keys released", async ({
       skip,
     }) => {
-      if (!store.capabilities.optimisticHandOver) skip();
+      const { from, to } = giverAndReceiver(skip);
       const [a, b] = [key(), key()];
-      const from = token();
-      const to = token();
       const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [a], token: from, ttl: LONG });
       // b's counter was issued a fence after a's: the giver's expected fence is not b's.
       expect(await fenceOf([b])).toBeGreaterThan(fence!);
       await store.tryAcquire({ kind: 'mutex', keys: [b], token: from, ttl: LONG });
       const listener = await listen([a]);
-      const optimistic = { expectedFence: fence!, coveredFor: LONG };
-      expect(await store.handOver({ kind: 'mutex', keys: [a, b], from, to, ttl: LONG, optimistic })).toEqual({
-        owned: false,
-        fence: null,
-      });
+      await expectOptimisticRefused([a, b], from, to, fence!, LONG);
       expect(await store.isLocked([a, b])).toBe(false);
       await listener.until(1); // released as a release would: waiters hear of it
       listener.stop();

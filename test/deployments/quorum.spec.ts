@@ -21,6 +21,26 @@ function subsetsOf(count: number): number[][] {
 }
 
 /**
+ * One acquisition, released at once: its fence, retried every 100 ms while nodes come back (ioredis
+ * reconnects to a restarted node on its own).
+ */
+async function fenceOnceUp(store: LockStore, k: string, tokenPrefix: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const owner = `${tokenPrefix}${Math.random()}`;
+    try {
+      const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
+      if (fence !== null) {
+        await store.release({ kind: 'mutex', keys: [k], token: owner }).catch(() => undefined);
+        return fence;
+      }
+    } catch (error) {
+      if (attempt > 50) throw error;
+    }
+    await sleep(100);
+  }
+}
+
+/**
  * The quorum (Redlock) store on five independent redis-servers, faults injected per node: a node
  * is "down" while paused (SIGSTOP: its calls hang, as a slow or partitioned node's do) or killed.
  * Like go-redsync's quorum masks: acquisition succeeds exactly when a majority is free and up.
@@ -177,22 +197,7 @@ describe('quorum fences: strictly increasing whatever subset answers, with nodes
     await Promise.all((servers ?? []).map((server) => server.stop()));
   });
 
-  /** One acquisition, released at once: its fence (ioredis reconnects to a restarted node on its own). */
-  async function fenceNow(k: string): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const owner = `fence-${Math.random()}`;
-      try {
-        const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
-        if (fence !== null) {
-          await store.release({ kind: 'mutex', keys: [k], token: owner }).catch(() => undefined);
-          return fence;
-        }
-      } catch (error) {
-        if (attempt > 50) throw error;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const fenceNow = (k: string) => fenceOnceUp(store, k, 'fence-');
 
   it('every acquisition gets a higher fence, while each node in turn is down, then back empty', async () => {
     const k = toStoreKey('lock:', 'fenced');
@@ -243,21 +248,7 @@ describe('quorum store: 3 masters, nodes restarted from older snapshots', () => 
     await Promise.all((servers ?? []).map((server) => server.stop()));
   });
 
-  async function fenceNow(k: string): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const owner = `snapshot-${Math.random()}`;
-      try {
-        const { fence } = await store.tryAcquire({ kind: 'mutex', keys: [k], token: owner, ttl: LONG });
-        if (fence !== null) {
-          await store.release({ kind: 'mutex', keys: [k], token: owner }).catch(() => undefined);
-          return fence;
-        }
-      } catch (error) {
-        if (attempt > 50) throw error;
-      }
-      await sleep(100);
-    }
-  }
+  const fenceNow = (k: string) => fenceOnceUp(store, k, 'snapshot-');
 
   async function fences(k: string, count: number): Promise<number[]> {
     const issued: number[] = [];

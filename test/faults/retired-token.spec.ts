@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { holderOf } from '../../lib/core/holder/holder-id';
 import { ACQUIRE_SCRIPT } from '../../lib/stores/redis/lua-scripts';
-import { FaultProxy, scriptCall } from '../support/fault-proxy';
-import { RedisServer } from '../support/redis-server';
+import { type FaultProxy, scriptCall } from '../support/fault-proxy';
+import { proxiedServerPerSuite } from '../support/proxied-server';
+import type { RedisServer } from '../support/redis-server';
 import { lockModule } from '../support/stores';
 import { sleep, waitFor } from '../support/wait-for';
 
@@ -15,16 +16,7 @@ import { sleep, waitFor } from '../support/wait-for';
 describe('a waiter whose attempt timed out', () => {
   let server: RedisServer;
   let proxy: FaultProxy;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    proxy = await FaultProxy.start(server.port);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.stop();
-  });
+  proxiedServerPerSuite((started) => ({ server, proxy } = started));
 
   it('takes the lock with a fresh token, which the late undo leaves alone', async () => {
     const waiterSide = await lockModule({ redis: proxy.url, ttl: 30_000, storeTimeout: 300 });

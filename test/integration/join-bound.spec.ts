@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockNotAcquiredError } from '../../lib';
-import { FaultProxy, commandNamed } from '../support/fault-proxy';
-import { RedisServer } from '../support/redis-server';
+import { describe, expect, it } from 'vitest';
+import { type Lock, LockNotAcquiredError, type LockService } from '../../lib';
+import { type FaultProxy, commandNamed } from '../support/fault-proxy';
+import { proxiedServerPerSuite } from '../support/proxied-server';
+import type { RedisServer } from '../support/redis-server';
 import type { LockStore } from '../../lib/stores/lock-store.interface';
 import { LOCK_STORE } from '../../lib/nest/redis-lock.tokens';
 import { lockModule } from '../support/stores';
@@ -15,20 +16,11 @@ import { lockModule } from '../support/stores';
 describe('a waiter whose subscription is slow to be answered', () => {
   let server: RedisServer;
   let proxy: FaultProxy;
+  proxiedServerPerSuite((started) => ({ server, proxy } = started));
   let n = 0;
   const key = () => `slow-subscribe-${++n}`;
   const STORE_TIMEOUT = 4_000;
   const SUBSCRIBE_DELAY = 3_000;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    proxy = await FaultProxy.start(server.port);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.stop();
-  });
 
   async function sides() {
     const waiterSide = await lockModule({ redis: proxy.url, ttl: 30_000, storeTimeout: STORE_TIMEOUT });
@@ -44,12 +36,22 @@ describe('a waiter whose subscription is slow to be answered', () => {
     };
   }
 
-  it('gets a lock released meanwhile by polling, within its wait', async () => {
+  /** Runs `test` on both sides, the waiter's next subscription answered late, a fresh key held by the holder. */
+  async function whileSubscribeIsSlow(test: (waiter: LockService, k: string, held: Lock) => Promise<void>) {
     const { waiter, holder, close } = await sides();
     const rule = proxy.delayReplies(commandNamed('subscribe'), SUBSCRIBE_DELAY, 1);
     try {
       const k = key();
-      const held = await holder.acquire(k);
+      await test(waiter, k, await holder.acquire(k));
+    } finally {
+      rule.remove();
+      rule.release();
+      await close();
+    }
+  }
+
+  it('gets a lock released meanwhile by polling, within its wait', () =>
+    whileSubscribeIsSlow(async (waiter, k, held) => {
       const started = performance.now();
       const waiting = waiter.acquire(k, { wait: 1_500 });
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -58,38 +60,20 @@ describe('a waiter whose subscription is slow to be answered', () => {
       const took = performance.now() - started;
       await lock.release();
       expect(took).toBeLessThan(1_500);
-    } finally {
-      rule.remove();
-      rule.release();
-      await close();
-    }
-  });
+    }));
 
-  it('ends at its wait, not at the subscription answer', async () => {
-    const { waiter, holder, close } = await sides();
-    const rule = proxy.delayReplies(commandNamed('subscribe'), SUBSCRIBE_DELAY, 1);
-    try {
-      const k = key();
-      const held = await holder.acquire(k);
+  it('ends at its wait, not at the subscription answer', () =>
+    whileSubscribeIsSlow(async (waiter, k, held) => {
       const started = performance.now();
       const error = await waiter.acquire(k, { wait: 500 }).catch((caught: unknown) => caught);
       const took = performance.now() - started;
       await held.release();
       expect(error).toBeInstanceOf(LockNotAcquiredError);
       expect(took).toBeLessThan(SUBSCRIBE_DELAY - 1_000);
-    } finally {
-      rule.remove();
-      rule.release();
-      await close();
-    }
-  });
+    }));
 
-  it('rejects with its abort reason when aborted meanwhile', async () => {
-    const { waiter, holder, close } = await sides();
-    const rule = proxy.delayReplies(commandNamed('subscribe'), SUBSCRIBE_DELAY, 1);
-    try {
-      const k = key();
-      const held = await holder.acquire(k);
+  it('rejects with its abort reason when aborted meanwhile', () =>
+    whileSubscribeIsSlow(async (waiter, k, held) => {
       const controller = new AbortController();
       const started = performance.now();
       const waiting = waiter.acquire(k, { wait: 10_000, signal: controller.signal }).catch((caught: unknown) => caught);
@@ -99,12 +83,7 @@ describe('a waiter whose subscription is slow to be answered', () => {
       await held.release();
       expect((error as Error).message).toBe('client gone');
       expect(took).toBeLessThan(SUBSCRIBE_DELAY - 1_000);
-    } finally {
-      rule.remove();
-      rule.release();
-      await close();
-    }
-  });
+    }));
 
   it('rejects with the error of a subscription that fails, and leaves its queue', async () => {
     const { waiter: locks, waiterStore: store, holder, close } = await sides();

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Lock, LockService, LockStoreError } from '../../lib';
 import { ACQUIRE_SCRIPT } from '../../lib/stores/redis/lua-scripts';
-import { FaultProxy, scriptCall } from '../support/fault-proxy';
-import { RedisServer } from '../support/redis-server';
+import { type FaultProxy, scriptCall } from '../support/fault-proxy';
+import { proxiedServerPerSuite } from '../support/proxied-server';
+import type { RedisServer } from '../support/redis-server';
 import { lockModule } from '../support/stores';
 import { sleep, timersAndSockets, waitFor } from '../support/wait-for';
 
@@ -21,16 +22,7 @@ const outcomeOf = (acquiring: Promise<Lock>) =>
 describe('shutdown phases', () => {
   let server: RedisServer;
   let proxy: FaultProxy;
-
-  beforeAll(async () => {
-    server = await RedisServer.start();
-    proxy = await FaultProxy.start(server.port);
-  });
-
-  afterAll(async () => {
-    await proxy?.close();
-    await server?.stop();
-  });
+  proxiedServerPerSuite((started) => ({ server, proxy } = started));
 
   it("shutdownGrace 0: the aborted holder's lock goes to no waiter; waiters fail with LockStoreError", async () => {
     const { module, locks } = await lockModule({ redis: server.url, shutdownGrace: 0, ttl: 30_000 });
