@@ -7,6 +7,7 @@ import { type LeaseState, isHeld } from './lease-state';
 import { letGo } from './let-go';
 import { LOST_BECAUSE, RELEASED, RENEWAL_FAILED } from '../lock.messages';
 import type { TimedEntry } from './lease-timers';
+import type { Listed } from '../utils/insertion-list';
 import { MAX_RENEWAL_RETRY_INTERVAL } from '../tuning';
 
 /**
@@ -18,7 +19,7 @@ import { MAX_RENEWAL_RETRY_INTERVAL } from '../tuning';
  * LockLostError, even if Redis never answers. Where it is in that life is one LeaseState, written
  * only by `enter`. @internal
  */
-export class Lease implements TimedEntry {
+export class Lease implements TimedEntry, Listed<Lease> {
   readonly keys: readonly string[];
   readonly storeKeys: readonly string[];
   readonly token: string;
@@ -31,9 +32,11 @@ export class Lease implements TimedEntry {
   private state: LeaseState;
   private ttl: number;
   private readonly clock: LeaseClock;
-  /** Where the context's LeaseTimers keep this lease (see TimedEntry). */
+  /** Where the context's LeaseTimers (see TimedEntry) and the service's HeldLeases (see InsertionList) keep it. */
   wakeAt = 0;
   timerSlot = -1;
+  listPrev: Lease | undefined = undefined;
+  listNext: Lease | undefined = undefined;
   private releasing: Promise<boolean> | undefined;
   /** Lock handles not yet released (the acquisition's and re-entered ones): the last one releases. */
   private handles = 1;
@@ -222,10 +225,7 @@ export class Lease implements TimedEntry {
   private renewalFailed(error: unknown): void {
     const state = this.state;
     if (!isHeld(state)) return;
-    if (performance.now() >= this.clock.deadline) {
-      this.lose('unreachable', error);
-      return;
-    }
+    if (performance.now() >= this.clock.deadline) return this.lose('unreachable', error);
     this.context.logger.warn(RENEWAL_FAILED(this.keys, (error as Error).message));
     this.clock.renewAt = performance.now() + Math.min(this.ttl / 10, MAX_RENEWAL_RETRY_INTERVAL);
     this.enter(LeaseStates.renewalFailed(state, error));

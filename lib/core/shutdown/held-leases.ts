@@ -1,6 +1,7 @@
 import type { LockLogger } from '../lock-logger';
 import type { Lease } from '../lease/lease';
 import { RELEASE_FAILED } from '../lock.messages';
+import { InsertionList } from '../utils/insertion-list';
 
 /**
  * The leases one LockService holds, for shutdown: a drain waits until none is left, and what
@@ -8,7 +9,7 @@ import { RELEASE_FAILED } from '../lock.messages';
  * released.
  */
 export class HeldLeases {
-  private readonly leases = new Set<Lease>();
+  private readonly leases = new InsertionList<Lease>();
   private readonly emptied: (() => void)[] = [];
 
   constructor(private readonly logger: LockLogger) {}

@@ -1,8 +1,9 @@
 import { LockStoreError } from '../../core/errors';
 import { runOutsideLockScope } from '../../core/scope/lock-scope';
 import { QUEUED_REPLY } from './transaction-reply';
+import { InsertionList, type Listed } from '../../core/utils/insertion-list';
 
-interface Pending {
+interface Pending extends Listed<Pending> {
   readonly operation: string;
   readonly deadline: number;
   readonly reject: (error: unknown) => void;
@@ -36,7 +37,7 @@ export type CallGate = (operation: string) => LockStoreError | undefined;
  */
 export class BoundedCalls {
   /** In start order, hence deadline order. */
-  private readonly pending = new Set<Pending>();
+  private readonly pending = new InsertionList<Pending>();
   private timer: NodeJS.Timeout | undefined;
   /** Callers of settled() waiting for the last call in flight to end. */
   private readonly idle: (() => void)[] = [];
@@ -82,7 +83,8 @@ export class BoundedCalls {
   /** A call just started (after `refusal` let it through), bounded as `run` bounds its calls. */
   bound<T>(operation: string, running: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { operation, deadline: performance.now() + this.timeout, reject, running };
+      const deadline = performance.now() + this.timeout;
+      const entry: Pending = { operation, deadline, reject, running, listPrev: undefined, listNext: undefined };
       this.pending.add(entry);
       // A timer already armed is due no later than this call's deadline.
       this.timer ??= this.arm(this.timeout);
