@@ -3,12 +3,23 @@ import { runOutsideLockScope } from '../../core/scope/lock-scope';
 import { QUEUED_REPLY } from './transaction-reply';
 import { InsertionList, type Listed } from '../../core/utils/insertion-list';
 
-interface Pending extends Listed<Pending> {
-  readonly operation: string;
-  readonly deadline: number;
-  readonly reject: (error: unknown) => void;
-  /** The client's own promise of the call, which may settle after the bound gave up on it. */
-  readonly running: Promise<unknown>;
+/**
+ * A call in flight. A class, not an object literal: V8 may decide to allocate a literal's objects
+ * straight into the old generation (allocation-site pretenuring) when, as while the first calls
+ * wait for the connection, most of them outlive a GC; from then on every minor GC copies what
+ * those dead entries point to (measured: about five times the GC time per lock).
+ */
+class Pending implements Listed<Pending> {
+  listPrev: Pending | undefined = undefined;
+  listNext: Pending | undefined = undefined;
+
+  constructor(
+    readonly operation: string,
+    readonly deadline: number,
+    readonly reject: (error: unknown) => void,
+    /** The client's own promise of the call, which may settle after the bound gave up on it. */
+    readonly running: Promise<unknown>,
+  ) {}
 }
 
 /** The client's own promise of each call that timed out, by the LockStoreError it failed with. */
@@ -83,8 +94,7 @@ export class BoundedCalls {
   /** A call just started (after `refusal` let it through), bounded as `run` bounds its calls. */
   bound<T>(operation: string, running: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const deadline = performance.now() + this.timeout;
-      const entry: Pending = { operation, deadline, reject, running, listPrev: undefined, listNext: undefined };
+      const entry = new Pending(operation, performance.now() + this.timeout, reject, running);
       this.pending.add(entry);
       // A timer already armed is due no later than this call's deadline.
       this.timer ??= this.arm(this.timeout);
