@@ -89,8 +89,14 @@ export class Locker {
 
   /** Acquires, waiting if needed (see Acquisition), or re-enters what the call chain holds. */
   take(request: LockRequest, options: TakeOptions): Promise<Lock> {
-    const trace = this.telemetry.acquireStarted(request.name, request.options.kind);
-    // Not async while untraced: takeLock's promise is the caller's, not adopted by another.
+    // Not async while untraced: takeLock's promise is the caller's, not adopted by another. A
+    // telemetry SDK that throws still rejects, as an async take would.
+    let trace: AcquireTrace | undefined;
+    try {
+      trace = this.telemetry.acquireStarted(request.name, request.options.kind);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return trace ? this.traced(request, options, trace) : this.takeLock(request, options);
   }
 

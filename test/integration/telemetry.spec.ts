@@ -100,6 +100,25 @@ describe('OpenTelemetry', () => {
     expect(loadTelemetry().acquireStarted('order:{0}', 'mutex')).toBeUndefined();
   });
 
+  it('a tracer that throws makes acquire reject with its error, never throw', async () => {
+    const { module, locks } = await app();
+    const failure = new Error('tracer broke');
+    const broken = {
+      startSpan: () => {
+        throw failure;
+      },
+    };
+    trace.setGlobalTracerProvider({ getTracer: () => broken } as never);
+    try {
+      let pending: Promise<unknown> | undefined;
+      expect(() => (pending = locks.acquire('k'))).not.toThrow();
+      await expect(pending).rejects.toBe(failure);
+    } finally {
+      trace.disable();
+      await module.close();
+    }
+  });
+
   describe('with an SDK registered', () => {
     let ctx: Awaited<ReturnType<typeof app>>;
 
