@@ -42,6 +42,17 @@ describe('InsertionList', () => {
     expect(names(list)).toEqual([]);
   });
 
+  it('keeps an entry added twice once, where it was (as a Set would)', () => {
+    const list = new InsertionList<Entry>();
+    const [a, b] = ['a', 'b'].map(entry) as [Entry, Entry];
+    list.add(a);
+    list.add(b);
+    list.add(a);
+    list.add(b);
+    expect(names(list)).toEqual(['a', 'b']);
+    expect(list.size).toBe(2);
+  });
+
   it('lets the entry being visited be deleted (a sweep that settles what it visits)', () => {
     const list = new InsertionList<Entry>();
     for (const name of ['a', 'b', 'c']) list.add(entry(name));

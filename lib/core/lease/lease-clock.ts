@@ -15,8 +15,8 @@ export class LeaseClock {
   private confirmedSentAt: number;
   /** When the lease ends if not renewed, on the monotonic clock. */
   private endsAt: number;
-  /** endsAt on the wall clock, worked out on first read (two clock reads most locks never need). */
-  private endsAtWall: number | undefined;
+  /** Wall clock minus monotonic clock, as of the grant or the last confirmation (see expiresAt). */
+  private wallOffset: number;
   /** Monotonic time at which the reply granting the lease arrived (minHold counts from here). */
   private readonly grantedAt = performance.now();
   /** Kept at least this long after grantedAt (ms). */
@@ -34,11 +34,13 @@ export class LeaseClock {
     this.renewAt = sentAt + length * RENEW_AT;
     // An unconfirmed hand-over lives under the giver's deadline (`until`): it reports that end.
     this.endsAt = Math.min(sentAt + length, until);
+    this.wallOffset = Date.now() - this.grantedAt;
   }
 
   /** When the lease ends if not renewed (epoch ms, this process' clock). */
   get expiresAt(): number {
-    return (this.endsAtWall ??= wallTimeOf(this.endsAt));
+    // As of the grant (or renewal): a wall clock stepped since does not move it.
+    return this.endsAt + this.wallOffset;
   }
 
   /** Time left before minHold has passed (ms, rounded up; 0 or less once it has). */
@@ -68,7 +70,7 @@ export class LeaseClock {
     this.deadline = leaseEnd(sentAt, length);
     this.renewAt = sentAt + length * RENEW_AT;
     this.endsAt = sentAt + length;
-    this.endsAtWall = undefined;
+    this.wallOffset = Date.now() - performance.now();
     return true;
   }
 }
@@ -76,8 +78,4 @@ export class LeaseClock {
 /** Lease end as this process may rely on it: the length less a clock-drift allowance. */
 function leaseEnd(sentAt: number, length: number): number {
   return sentAt + reliableLength(length);
-}
-
-function wallTimeOf(monotonic: number): number {
-  return Date.now() + (monotonic - performance.now());
 }

@@ -24,7 +24,9 @@ export class InsertionList<T extends Listed<T>> {
     return this.head;
   }
 
+  /** Appends `entry`; one already in the list stays where it is (as a Set would keep it). */
   add(entry: T): void {
+    if (entry.listPrev !== undefined || this.head === entry) return;
     entry.listPrev = this.tail;
     entry.listNext = undefined;
     if (this.tail) this.tail.listNext = entry;

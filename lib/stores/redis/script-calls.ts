@@ -43,7 +43,9 @@ export class ScriptCalls {
     } catch (error) {
       running = Promise.reject(error);
     }
+    // Bounded before the flush: whatever happens there, the call is already tracked.
+    const bounded = this.calls.bound(operation, running);
     if (write === 'urgent') this.writes?.flush();
-    return this.calls.bound(operation, running);
+    return bounded;
   }
 }
