@@ -151,9 +151,12 @@ export class QuorumStore implements LockStore {
    */
   async onRelease(keys: readonly string[], listener: ReleaseListener): Promise<() => void> {
     this.life.assertOpen();
-    const heard = onFirstAndMajority(() => listener(''), this.nodes.length);
     const stops: (() => void)[] = [];
     let stopped = false;
+    // Nodes that answer after the stop are stopped then, but may hear a release before that.
+    const heard = onFirstAndMajority(() => {
+      if (!stopped) listener('');
+    }, this.nodes.length);
     const listening = this.nodes.map((node) =>
       node.onRelease(keys, heard).then(
         (stop) => (stopped ? stop() : stops.push(stop)),
