@@ -26,7 +26,10 @@ export async function recordCommands(
     sources,
     stop: async () => {
       await sleep(50); // MONITOR output trails the replies a little
+      // Dropped at once, not ended: a MONITOR line arriving while ioredis closes the connection
+      // (no longer 'monitoring') is taken for a reply to no command and throws.
       monitor.disconnect();
+      (monitor as unknown as { stream?: { destroy(): void } }).stream?.destroy();
       client.disconnect();
       return seen;
     },
