@@ -26,7 +26,7 @@ export class InsertionList<T extends Listed<T>> {
 
   /** Appends `entry`; one already in the list stays where it is (as a Set would keep it). */
   add(entry: T): void {
-    if (entry.listPrev !== undefined || this.head === entry) return;
+    if (this.has(entry)) return;
     entry.listPrev = this.tail;
     entry.listNext = undefined;
     if (this.tail) this.tail.listNext = entry;
@@ -37,8 +37,8 @@ export class InsertionList<T extends Listed<T>> {
 
   /** Removes `entry`; false when it was not in the list. */
   delete(entry: T): boolean {
+    if (!this.has(entry)) return false;
     const { listPrev: prev, listNext: next } = entry;
-    if (prev === undefined && this.head !== entry) return false;
     if (prev) prev.listNext = next;
     else this.head = next;
     if (next) next.listPrev = prev;
@@ -47,6 +47,11 @@ export class InsertionList<T extends Listed<T>> {
     entry.listNext = undefined;
     this.count--;
     return true;
+  }
+
+  /** Whether `entry` is in this list (it has a predecessor here, or is the head). */
+  private has(entry: T): boolean {
+    return entry.listPrev !== undefined || this.head === entry;
   }
 
   /** Oldest first; an entry may be deleted while it is visited. */

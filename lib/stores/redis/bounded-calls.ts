@@ -25,6 +25,8 @@ class Pending implements Listed<Pending> {
 /** The client's own promise of each call that timed out, by the LockStoreError it failed with. */
 const gaveUpOn = new WeakMap<object, Promise<unknown>>();
 
+const NO_ARGUMENTS: readonly unknown[] = [];
+
 /**
  * When `error` is a call's timeout: the call itself, which the client may still run (see
  * LateGrants) and which then resolves.
@@ -69,30 +71,35 @@ export class BoundedCalls {
    * answers is never started (see neverSent).
    */
   run<T>(operation: string, call: () => Promise<T>): Promise<T> {
-    const refused = this.refusal(operation);
-    if (refused) return refused;
+    return this.send(operation, call, undefined, NO_ARGUMENTS);
+  }
+
+  /**
+   * `run` for a function called with `argv` (no closure to build per call, as the store's scripts
+   * are sent): `fn.apply(self, argv)`, bounded the same way.
+   */
+  send<T>(
+    operation: string,
+    fn: (...argv: never[]) => Promise<T>,
+    self: unknown,
+    argv: readonly unknown[],
+  ): Promise<T> {
+    const refused = this.gate(operation);
+    if (refused) {
+      unsent.add(refused);
+      return Promise.reject(refused);
+    }
     let running: Promise<T>;
     try {
-      running = call();
+      running = fn.apply(self, argv as never[]);
     } catch (error) {
       running = Promise.reject(error);
     }
     return this.bound(operation, running);
   }
 
-  /**
-   * What `run` answers in place of a call the gate refuses (a rejected promise), or undefined to
-   * go ahead: for a caller that starts its call itself, then passes it to `bound`.
-   */
-  refusal(operation: string): Promise<never> | undefined {
-    const refused = this.gate(operation);
-    if (!refused) return undefined;
-    unsent.add(refused);
-    return Promise.reject(refused);
-  }
-
-  /** A call just started (after `refusal` let it through), bounded as `run` bounds its calls. */
-  bound<T>(operation: string, running: Promise<T>): Promise<T> {
+  /** Tracks a started call until it settles or its deadline passes (see expire). */
+  private bound<T>(operation: string, running: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry = new Pending(operation, performance.now() + this.timeout, reject, running);
       this.pending.add(entry);

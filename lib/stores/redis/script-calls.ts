@@ -28,8 +28,6 @@ export class ScriptCalls {
     args: (string | number)[],
     write: WriteMode = 'batched',
   ): Promise<unknown> {
-    const refused = this.calls.refusal(operation);
-    if (refused) return refused;
     const command = (this.client as unknown as Record<string, ScriptCommand>)[script]!;
     // One argument list, built in place (no closure, no spread per call).
     const argv: (string | number)[] = [keys.length];
@@ -37,14 +35,8 @@ export class ScriptCalls {
     for (const arg of args) argv.push(arg);
     // An urgent command never starts holding the socket: it only flushes what others gathered.
     if (write !== 'urgent') this.writes?.beforeSend(this.calls.inFlight, write === 'gather');
-    let running: Promise<unknown>;
-    try {
-      running = command.apply(this.client, argv);
-    } catch (error) {
-      running = Promise.reject(error);
-    }
     // Bounded before the flush: whatever happens there, the call is already tracked.
-    const bounded = this.calls.bound(operation, running);
+    const bounded = this.calls.send(operation, command, this.client, argv);
     if (write === 'urgent') this.writes?.flush();
     return bounded;
   }
